@@ -1,0 +1,79 @@
+"""The record model shared by every backend parser.
+
+A record is one stored dump part as the backend holds it, decoded the way
+the kernel decodes it for ``/sys/fs/pstore``.
+"""
+
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+# enum pstore_type_id (include/linux/pstore.h); the numbers are on-media in
+# EFI variable names, the names are the /sys/fs/pstore file prefixes.
+PSTORE_TYPE_NAMES = {
+    0: "dmesg",
+    1: "mce",
+    2: "console",
+    3: "ftrace",
+    4: "rtas",
+    5: "powerpc-ofw",
+    6: "powerpc-common",
+    7: "pmsg",
+    8: "powerpc-opal",
+}
+PSTORE_TYPE_IDS = {name: num for num, name in PSTORE_TYPE_NAMES.items()}
+
+
+@dataclass
+class EccStatus:
+    """What Reed-Solomon checking found, as the kernel counts it."""
+    corrected: int = 0
+    unrecoverable: int = 0
+
+    def notice(self):
+        """The line the kernel appends to the record text (v5.18+ form)."""
+        if self.corrected or self.unrecoverable:
+            return ("\nECC: %d Corrected bytes, %d unrecoverable blocks\n"
+                    % (self.corrected, self.unrecoverable))
+        return "\nECC: No errors detected\n"
+
+
+@dataclass
+class Origin:
+    """Where a record lives, so it can be shown, cited and cleared."""
+    path: Optional[str] = None      # file or directory the source was read from
+    name: Optional[str] = None      # file name inside a directory source
+    offset: Optional[int] = None    # byte offset inside a raw image
+    length: Optional[int] = None    # bytes the record occupies there
+
+
+@dataclass
+class Record:
+    backend: str                    # ramoops, mtdoops, efi, efi_pstore, erst...
+    type: str                       # dmesg, console, pmsg, ftrace, mce...
+    id: int                         # the backend's record id (zone, generic id, slot)
+    payload: bytes                  # as the kernel presents it, no ECC notice
+    reason: Optional[str] = None    # Oops, Panic, Emergency, Shutdown...
+    count: Optional[int] = None     # dump counter (Oops#N)
+    part: Optional[int] = None      # part number, 1 = newest chunk
+    time_ns: Optional[int] = None   # wall-clock time of the dump, ns since epoch
+    compressed: bool = False        # stored compressed on the medium
+    still_compressed: bool = False  # decompression failed; payload is raw
+    ecc: Optional[EccStatus] = None
+    origin: Origin = field(default_factory=Origin)
+    problems: List[str] = field(default_factory=list)
+    seq: Optional[int] = None       # mtdoops sequence number
+
+    @property
+    def name(self):
+        """The file name the kernel gives this record in /sys/fs/pstore."""
+        suffix = ".enc.z" if self.still_compressed else ""
+        return "%s-%s-%d%s" % (self.type, self.backend, self.id, suffix)
+
+
+@dataclass
+class ParseResult:
+    """What a parser found in one source: the good records and, for each
+    part that could not be decoded, the ParseError saying why."""
+    records: List[Record] = field(default_factory=list)
+    errors: List[Exception] = field(default_factory=list)
+    info: dict = field(default_factory=dict)   # detected layout and similar facts
