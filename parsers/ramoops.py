@@ -163,13 +163,15 @@ def _ftrace_version(sig):
     return code if 0x020600 <= code < 0x0A0000 else None
 
 
-def _signature_hits(buf, start, end):
+def _signature_hits(buf, start, end, sig_bytes=SIG_BYTES):
+    """Even offsets holding the signature.  The rest of a header may be
+    damaged (ECC repairs it later), so only the signature is required."""
     hits = []
-    pos = buf.find(SIG_BYTES, start, end)
+    pos = buf.find(sig_bytes, start, end)
     while pos >= 0:
-        if pos % 2 == 0 and _plausible(_header_at(buf, pos), end):
+        if pos % 2 == 0:
             hits.append(pos)
-        pos = buf.find(SIG_BYTES, pos + 1, end)
+        pos = buf.find(sig_bytes, pos + 1, end)
     return hits
 
 
@@ -240,25 +242,41 @@ def detect_layout(buf, ecc=None):
     for kind, (off, size) in assigned:
         layout.zones.append(Zone(kind, 0, off, size))
     layout.zones.sort(key=lambda z: z.offset)
+    _trim_last_zone(layout.zones)
     layout.ecc_size = _detect_ecc(buf, layout.zones) if ecc is None else ecc
     return layout
+
+
+def _trim_last_zone(zones):
+    """The last zone only seems to run to the image end: the kernel leaves
+    the remainder of the dmesg division unused there.  Console, pmsg and a
+    lone ftrace zone are powers of two; per-CPU ftrace zones are equal."""
+    last = zones[-1]
+    if last.type == "dmesg":
+        return
+    siblings = [z for z in zones[:-1] if z.type == "ftrace"]
+    if last.type == "ftrace" and siblings:
+        last.size = min(last.size, siblings[0].size)
+    else:
+        last.size = _rounddown_pow2(last.size)
 
 
 def _dmesg_run(hits, hitset, end):
     """The stride and count of equally spaced zones starting at offset 0.
 
-    A zone is counted only if the next one starts where it ends (or the image
-    ends there), so a console zone of another size is not swallowed."""
-    best = None
+    The stride is the smallest distance that repeats (a stray "DBGC" inside
+    zone 0 does not); a zone counts only if the next one starts where it
+    ends, or the image ends there, so a console zone of another size is not
+    swallowed."""
     for stride in hits[1:6]:
         count = 0
         while (count + 1) * stride in hitset:
             count += 1
         if (count + 1) * stride == end:
             count += 1
-        if count and (best is None or count * stride > best[0] * best[1]):
-            best = (stride, count)
-    return best or (end, 1)
+        if count >= 2:
+            return stride, count
+    return (hits[1], 1) if len(hits) > 1 else (end, 1)
 
 
 def _find_ftrace(buf, start, end, tail_hits):
@@ -279,14 +297,8 @@ def _find_ftrace(buf, start, end, tail_hits):
             continue
         version = _ftrace_version(hdr.sig)
         if version:
-            sig_bytes = hdr.sig.to_bytes(4, "little")
-            found = []
-            pos = buf.find(sig_bytes, off, end)
-            while pos >= 0:
-                if pos % 2 == 0 and _plausible(_header_at(buf, pos), end):
-                    found.append(pos)
-                pos = buf.find(sig_bytes, pos + 1, end)
-            return version, found
+            return version, _signature_hits(buf, off, end,
+                                            hdr.sig.to_bytes(4, "little"))
     return None, []
 
 

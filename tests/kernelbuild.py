@@ -1,0 +1,187 @@
+"""Test-side encoder that writes backend images the way the kernel does.
+
+It follows the kernel sources (fs/pstore/ram.c, ram_core.c, platform.c,
+drivers/mtd/mtdoops.c, drivers/firmware/efi/efi-pstore.c), not our parsers:
+zone arithmetic, persistent_ram_write, header text, raw-deflate compression
+and Reed-Solomon parity are re-derived here with reedsolo and zlib, so that
+a parser bug is not mirrored by the oracle.  Real-kernel samples
+(samples/) check this builder in turn.
+"""
+
+import struct
+import zlib
+
+import reedsolo
+
+SIG = 0x43474244
+
+
+def pow2_floor(n):
+    p = 1
+    while p * 2 <= n:
+        p *= 2
+    return p if n else 0
+
+
+class Zone:
+    """One persistent_ram_zone: header (sig, start, size), data, parity."""
+
+    def __init__(self, image, offset, size, sig=SIG, ecc=0):
+        self.image, self.offset, self.size, self.ecc = image, offset, size, ecc
+        avail = size - 12
+        if ecc:
+            blocks = (avail - ecc + 128 + ecc - 1) // (128 + ecc)
+            self.buffer_size = avail - (blocks + 1) * ecc
+            self.rs = reedsolo.RSCodec(nsym=ecc, nsize=255, fcr=0, prim=0x11D,
+                                       generator=2, c_exp=8)
+        else:
+            self.buffer_size = avail
+        self.sig, self.start, self.used = sig, 0, 0
+        self._store_header()
+
+    def _store_header(self):
+        hdr = struct.pack("<Iii", self.sig, self.start, self.used)
+        self.image[self.offset:self.offset + 12] = hdr
+        if self.ecc:
+            par = self.rs.encode(hdr)[12:]
+            end = self.offset + self.size
+            self.image[end - self.ecc:end] = par
+
+    def _data_at(self, pos):
+        return self.offset + 12 + pos
+
+    def zap(self):
+        self.start = self.used = 0
+        self._store_header()
+
+    def write(self, data):
+        """persistent_ram_write: keep the tail, advance start, wrap."""
+        if len(data) > self.buffer_size:
+            data = data[len(data) - self.buffer_size:]
+        self.used = min(self.used + len(data), self.buffer_size)
+        pos = self.start
+        self.start = (self.start + len(data)) % self.buffer_size
+        first = min(len(data), self.buffer_size - pos)
+        self.image[self._data_at(pos):self._data_at(pos) + first] = data[:first]
+        rest = data[first:]
+        self.image[self._data_at(0):self._data_at(0) + len(rest)] = rest
+        if self.ecc:
+            self._update_parity()
+        self._store_header()
+
+    def _update_parity(self):
+        par_base = self._data_at(self.buffer_size)
+        for k, block in enumerate(range(0, self.buffer_size, 128)):
+            length = min(128, self.buffer_size - block)
+            chunk = bytes(self.image[self._data_at(block):
+                                     self._data_at(block) + length])
+            par = self.rs.encode(chunk)[length:]
+            at = par_base + k * self.ecc
+            self.image[at:at + self.ecc] = par
+
+    def parity_span(self):
+        """(first, end) image offsets of the data-block parity bytes."""
+        first = self._data_at(self.buffer_size)
+        return first, self.offset + self.size - self.ecc
+
+
+def deflate_raw(data, wbits=-11, level=-1):
+    """crypto/deflate.c (v4.19-v6.5): raw deflate, window 2^11, memLevel 8."""
+    comp = zlib.compressobj(level, zlib.DEFLATED, wbits, 8)
+    return comp.compress(data) + comp.flush()
+
+
+class Ramoops:
+    """A ramoops region laid out like ramoops_probe() with module params."""
+
+    def __init__(self, mem_size, record_size=4096, console_size=4096,
+                 ftrace_size=4096, pmsg_size=4096, ecc=0, ftrace_cpus=1,
+                 new_order=False, version_code=0x060100):
+        self.image = bytearray(mem_size)
+        ecc = 16 if ecc == 1 else ecc
+        record_size, console_size, ftrace_size, pmsg_size = (
+            pow2_floor(s) for s in (record_size, console_size, ftrace_size,
+                                    pmsg_size))
+        dump = mem_size - console_size - ftrace_size - pmsg_size
+        count = dump // record_size if record_size else 0
+        step = (dump // count) // 2 * 2 if count else 0
+        self.dmesg = [Zone(self.image, i * step, step, ecc=ecc)
+                      for i in range(count)]
+        at = count * step
+        self.console = Zone(self.image, at, console_size, ecc=ecc)
+        at += console_size
+        fstep = (ftrace_size // ftrace_cpus) // 2 * 2
+        order = ["pmsg", "ftrace"] if new_order else ["ftrace", "pmsg"]
+        for kind in order:
+            if kind == "pmsg":
+                self.pmsg = Zone(self.image, at, pmsg_size, ecc=ecc)
+                at += pmsg_size
+            else:
+                self.ftrace = []
+                for _ in range(ftrace_cpus):
+                    self.ftrace.append(Zone(self.image, at, fstep,
+                                            sig=SIG ^ version_code, ecc=ecc))
+                    at += fstep
+        self.next_dump = 0
+
+    def dump(self, reason, count, log, seconds=1700000000, usec=123456,
+             compress=False, zone=None, header=None):
+        """One pstore_dump Part1 into the next dmesg zone (zapped first)."""
+        text = ("%s#%d Part1\n" % (reason, count)).encode() + log
+        stored = deflate_raw(text) if compress else text
+        if zone is None:
+            zone = self.next_dump % len(self.dmesg)
+            self.next_dump += 1
+        target = self.dmesg[zone]
+        target.zap()
+        if header is None:
+            header = "====%d.%06d-%s\n" % (seconds, usec, "C" if compress else "D")
+        target.write(header.encode() + stored[:target.buffer_size - len(header)])
+        return zone, text
+
+    def ftrace_record(self, cpu_zone, ip, parent, counter, cpu=0):
+        self.ftrace[cpu_zone].write(struct.pack("<QQQ", ip, parent,
+                                                (counter << 8) | cpu))
+
+
+def mtdoops_image(slots, record_size=4096, fill=0xFF):
+    return bytearray([fill]) * (slots * record_size)
+
+
+def mtdoops_write(image, slot, seq, text, record_size=4096, timestamp_ns=None):
+    """mtdoops_write(): header, text, one NUL, rest of the 0xff buffer."""
+    if timestamp_ns is None:
+        hdr = struct.pack("<II", seq, 0x5D005D00)
+    else:
+        hdr = struct.pack("<IIq", seq, 0x5D005E00, timestamp_ns)
+    body = text[:record_size - len(hdr) - 1] + b"\0"
+    rec = hdr + body + b"\xff" * (record_size - len(hdr) - len(body))
+    image[slot * record_size:(slot + 1) * record_size] = rec
+
+
+GUID = "cfc8fc79-be2e-4ddc-97f0-9f98bfe298a0"
+
+
+def efi_dump(reason, count, log, seconds, bufsize=1024, compress=True):
+    """pstore_dump() into 1 KiB efi records: Part1 is the newest chunk.
+    Returns {efivarfs file name: file bytes} and the parts' plain texts."""
+    lines = log.splitlines(keepends=True)
+    files, texts = {}, {}
+    part = 1
+    while lines:
+        header = ("%s#%d Part%d\n" % (reason, count, part)).encode()
+        chunk = []
+        size = len(header)
+        while lines and size + len(lines[-1]) <= bufsize:
+            size += len(lines[-1])
+            chunk.insert(0, lines.pop())
+        if not chunk:
+            chunk.insert(0, lines.pop()[-(bufsize - len(header)):])
+        text = header + b"".join(chunk)
+        stored = deflate_raw(text) if compress else text
+        name = "dump-type0-%d-%d-%d-%s-%s" % (part, count, seconds,
+                                               "C" if compress else "D", GUID)
+        files[name] = struct.pack("<I", 7) + stored
+        texts[part] = text
+        part += 1
+    return files, texts
