@@ -305,6 +305,8 @@ def _find_ftrace(buf, start, end, tail_hits):
 def _ecc_geometry(zone_size, ecc_size, block_size=rs.BLOCK_SIZE):
     """(buffer_size, ecc_blocks) as persistent_ram_init_ecc computes them."""
     avail = zone_size - HEADER_SIZE
+    if avail <= 0:
+        raise LayoutError("a 0x%x-byte zone cannot hold its header" % zone_size)
     if not ecc_size:
         return avail, 0
     blocks = -(-(avail - ecc_size) // (block_size + ecc_size))
@@ -348,7 +350,11 @@ def read_zone(buf, zone, ecc_size=0):
         raise TruncatedError("%s zone needs 0x%x bytes, image has 0x%x"
                              % (zone.type, zone.size, len(raw)),
                              offset=zone.offset)
-    buffer_size, ecc_blocks = _ecc_geometry(zone.size, ecc_size)
+    try:
+        buffer_size, ecc_blocks = _ecc_geometry(zone.size, ecc_size)
+    except LayoutError as exc:
+        exc.offset = zone.offset
+        raise
     status = None
     header = raw[:HEADER_SIZE]
     data_end = HEADER_SIZE + buffer_size
