@@ -1,0 +1,234 @@
+"""Command line: list, show and collect crash records.
+
+Exit status: 0 success (also when there is nothing to do), 1 some records
+could not be read or harvested (they stay where they are), 2 usage or
+configuration error.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import sys
+
+from . import __version__
+from .sources import SourceError, discover, load, parse_spec
+from .text import clean, one_line
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+
+DESCRIPTION = """\
+Rescue the last words of a crashed Linux kernel.  Reads what pstore
+backends kept across the reboot (ramoops RAM, mtdoops flash, efi-pstore
+variables, /sys/fs/pstore), decodes it as the kernel does, groups the parts
+of each dump into one crash, and writes apport-compatible .crash reports.
+"""
+
+EPILOG = """\
+sources (--source KIND:PATH[,key=value]..., repeatable):
+  pstore:DIR        a mounted pstore filesystem or any copy of one
+                    (also systemd-pstore's archive, /var/lib/systemd/pstore)
+  efivars:DIR       efivarfs (/sys/firmware/efi/efivars) or a copy of its
+                    dump-* files
+  ramoops:FILE      a raw dump of the ramoops region (or /dev/mem with
+                    offset=); keys mem_size, record_size, console_size,
+                    ftrace_size, pmsg_size, ecc, ftrace_cpus, offset and
+                    kernel=6.1 (zone order); sizes take 4096, 0x1000, 4K, 1M.
+                    Without sizes the layout is detected from the zones'
+                    signatures.  Given sizes follow the module's defaults
+                    (console, ftrace and pmsg 4K each unless given).
+  mtdoops:FILE      an mtdoops partition (/dev/mtdN) or an image of one;
+                    key record_size (detected when omitted)
+  Without --source: the config file's sources, else this machine's
+  /sys/fs/pstore and EFI variables.
+
+examples:
+  oops-harvest --list
+  oops-harvest --list --source ramoops:region.bin
+  oops-harvest --show dmesg-ramoops-0 --source ramoops:region.bin,mem_size=1M,record_size=16K
+  oops-harvest --collect --dry-run
+  oops-harvest --collect --source pstore:/tmp/copy --output-dir /tmp/crash
+
+--show prints the decoded payload exactly as the kernel presents it in
+/sys/fs/pstore (without its ECC line); to a terminal, control characters
+are shown escaped.  IDs are record names (dmesg-ramoops-0) or event ids
+(E...) from --list, and stay the same across runs for the same data.
+"""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="oops-harvest", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--list", action="store_true",
+                        help="list records, grouped by crash event")
+    action.add_argument("--show", metavar="ID",
+                        help="print one record's payload or one event's log")
+    action.add_argument("--collect", action="store_true",
+                        help="write reports, then clear what was harvested")
+    action.add_argument("--version", action="version",
+                        version="oops-harvest %s" % __version__)
+    parser.add_argument("--json", action="store_true",
+                        help="with --list: a JSON array, one object per record")
+    parser.add_argument("--source", action="append", metavar="SPEC",
+                        default=[], help="read this source (repeatable)")
+    parser.add_argument("--config", metavar="FILE",
+                        help="configuration file (default "
+                             "/etc/oops-harvest/config.yaml)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="with --collect: report what would be written, "
+                             "write and clear nothing")
+    parser.add_argument("--output-dir", metavar="DIR",
+                        help="with --collect: where reports go "
+                             "(default /var/crash)")
+    parser.add_argument("--state-dir", metavar="DIR",
+                        help="with --collect: where harvest state lives "
+                             "(default /var/lib/oops-harvest)")
+    return parser
+
+
+class Inventory:
+    """Every record from every source, with stable ids, grouped."""
+
+    def __init__(self, loaded):
+        from .events import group
+        self.loaded = loaded
+        self.problems = [p for item in loaded for p in item.problems]
+        self.records = []          # (id, source, record)
+        taken = {}
+        for index, item in enumerate(loaded, 1):
+            if item.result is None:
+                continue
+            for err in item.result.errors:
+                self.problems.append(str(err))
+            for rec in item.result.records:
+                rid = rec.name if rec.backend != "mtdoops" else \
+                    "dmesg-mtdoops-%d" % rec.id
+                if rid in taken:
+                    rid = "%s@%d" % (rid, index)
+                taken[rid] = rec
+                self.records.append((rid, item.source, rec))
+        self.ids = {id(rec): rid for rid, _, rec in self.records}
+        self.sources = {id(rec): src for _, src, rec in self.records}
+        self.events = group([rec for _, _, rec in self.records])
+
+
+def iso_time(time_ns):
+    if not time_ns:
+        return None
+    return datetime.datetime.fromtimestamp(
+        time_ns / 1e9, datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def record_json(inv, event, rec, harvested=False):
+    return {
+        "id": inv.ids[id(rec)], "event": event.id,
+        "source": str(inv.sources[id(rec)]), "backend": rec.backend,
+        "type": rec.type, "reason": rec.reason, "count": rec.count,
+        "part": rec.part, "time": iso_time(rec.time_ns),
+        "compressed": rec.compressed, "still_compressed": rec.still_compressed,
+        "size": len(rec.payload),
+        "ecc": None if rec.ecc is None else {
+            "corrected": rec.ecc.corrected,
+            "unrecoverable": rec.ecc.unrecoverable},
+        "harvested": harvested, "problems": rec.problems,
+    }
+
+
+def event_title(event):
+    from .analysis import analyse
+    if event.type != "dmesg":
+        return "%s log" % event.type
+    return analyse(event.log(), event.reason).title
+
+
+def cmd_list(inv, as_json, out):
+    if as_json:
+        rows = [record_json(inv, ev, rec) for ev in inv.events
+                for rec in ev.records]
+        json.dump(rows, out, indent=2)
+        out.write("\n")
+        return
+    if not inv.events:
+        out.write("No crash records found.\n")
+    for ev in inv.events:
+        when = iso_time(ev.time_ns) or "time unknown"
+        what = ev.reason or ev.type
+        count = "#%d" % ev.count if ev.count else ""
+        out.write("%s  %s %s  %s  %s, %d part%s\n" % (
+            ev.id, what, count, when, ev.backend, len(ev.records),
+            "" if len(ev.records) == 1 else "s"))
+        out.write("    %s\n" % one_line(event_title(ev), 74))
+        for rec in ev.records:
+            flags = []
+            if rec.compressed:
+                flags.append("was compressed" if not rec.still_compressed
+                             else "STILL COMPRESSED")
+            if rec.ecc is not None:
+                flags.append("ecc %d fixed, %d bad" % (rec.ecc.corrected,
+                                                       rec.ecc.unrecoverable))
+            flags.extend(one_line(p, 60) for p in rec.problems[:2])
+            out.write("    %-32s %7d bytes%s\n" % (
+                one_line(inv.ids[id(rec)], 32), len(rec.payload),
+                ("  " + "; ".join(flags)) if flags else ""))
+    for problem in inv.problems:
+        out.write("problem: %s\n" % one_line(problem, 200))
+
+
+def cmd_show(inv, ident, out):
+    from .events import find
+    event = find(inv.events, ident)
+    if event is not None:
+        data = event.log()
+    else:
+        matches = [rec for rid, _, rec in inv.records if rid == ident]
+        if not matches:
+            sys.stderr.write("oops-harvest: no record or event %r; see "
+                             "--list for ids\n" % clean(ident))
+            return EXIT_USAGE
+        data = matches[0].payload
+    if out.isatty():
+        out.write(clean(data))
+    else:
+        out.flush()
+        out.buffer.write(data)
+    return EXIT_OK
+
+
+def gather(args, config):
+    specs = args.source or config.sources
+    sources = [parse_spec(s) for s in specs] if specs else discover()
+    return Inventory([load(s) for s in sources])
+
+
+def main(argv=None):
+    try:
+        return _main(argv)
+    except BrokenPipeError:           # `oops-harvest --list | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _main(argv):
+    os.umask(0o077)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from . import config as config_mod
+    try:
+        config = config_mod.load(args.config)
+        if args.collect:
+            from .collector import collect
+            return collect(args, config)
+        inv = gather(args, config)
+    except (SourceError, config_mod.ConfigError) as exc:
+        sys.stderr.write("oops-harvest: %s\n" % clean(str(exc)))
+        return EXIT_USAGE
+    if args.list:
+        cmd_list(inv, args.json, sys.stdout)
+        return EXIT_PARTIAL if inv.problems else EXIT_OK
+    return cmd_show(inv, args.show, sys.stdout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

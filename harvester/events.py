@@ -1,0 +1,123 @@
+"""Grouping records into events: one event is one kernel dump.
+
+The parts of one dump share backend, reason and dump counter.  Their
+timestamps are taken per part (efi-pstore's parts of one dump can straddle
+a second), and the counter restarts at every boot, so parts are clustered:
+a new event starts when a part number repeats or the time jumps.  Two
+dumps of one boot (an oops, then the panic) have different counters and so
+never merge.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from parsers.records import Record
+
+SAME_DUMP_WINDOW_NS = 60 * 10**9      # parts of one dump are written together
+
+# efi-pstore names records dmesg-efi-N up to 6.1, dmesg-efi_pstore-N later.
+_BACKEND_FAMILY = {"efi_pstore": "efi"}
+
+
+def family(backend):
+    return _BACKEND_FAMILY.get(backend, backend)
+
+
+@dataclass
+class Event:
+    records: List[Record]                 # oldest chunk first (highest part)
+    problems: List[str] = field(default_factory=list)
+
+    @property
+    def newest(self):
+        return self.records[-1]
+
+    @property
+    def backend(self):
+        return family(self.newest.backend)
+
+    @property
+    def type(self):
+        return self.newest.type
+
+    @property
+    def reason(self):
+        return next((r.reason for r in self.records if r.reason), None)
+
+    @property
+    def count(self):
+        return self.newest.count
+
+    @property
+    def time_ns(self):
+        return self.newest.time_ns
+
+    @property
+    def id(self):
+        """Stable for the same data: derived from what identifies the dump."""
+        key = "|".join("%s,%s,%s,%s,%s,%s" % (family(r.backend), r.type, r.id,
+                                              r.reason, r.count, r.time_ns)
+                       for r in self.records)
+        return "E" + hashlib.sha1(key.encode()).hexdigest()[:10]
+
+    def log(self):
+        """The dump's text, oldest first, with the per-part header lines of
+        all but the oldest part removed (Part1 is the newest chunk)."""
+        pieces = []
+        for rec in self.records:
+            payload = rec.payload
+            if rec.part is not None and rec.type == "dmesg" and pieces:
+                payload = payload.split(b"\n", 1)[1] if b"\n" in payload else b""
+            pieces.append(payload)
+        return b"".join(pieces)
+
+
+def _dump_key(rec):
+    return (family(rec.backend), rec.type, rec.reason, rec.count)
+
+
+def group(records):
+    """Records -> events (dmesg dumps are clustered; every other record is
+    an event of its own), newest event last."""
+    events = []
+    dumps = {}
+    for rec in records:
+        if rec.type != "dmesg" or rec.part is None or rec.still_compressed:
+            events.append(Event([rec]))
+            continue
+        dumps.setdefault(_dump_key(rec), []).append(rec)
+    for parts in dumps.values():
+        parts.sort(key=lambda r: (r.time_ns or 0, r.part))
+        cluster, seen, first_time = [], set(), None
+        for rec in parts:
+            t = rec.time_ns or 0
+            if cluster and (rec.part in seen or
+                            t - first_time > SAME_DUMP_WINDOW_NS):
+                events.append(_make_event(cluster))
+                cluster, seen = [], set()
+            if not cluster:
+                first_time = t
+            cluster.append(rec)
+            seen.add(rec.part)
+        if cluster:
+            events.append(_make_event(cluster))
+    events.sort(key=lambda e: (e.time_ns or 0, e.id))
+    return events
+
+
+def _make_event(parts):
+    parts = sorted(parts, key=lambda r: -r.part)
+    event = Event(parts)
+    numbers = [r.part for r in parts]
+    missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+    if missing:
+        event.problems.append("parts missing: %s" % ", ".join(map(str, missing)))
+    return event
+
+
+def find(events, ident) -> Optional[object]:
+    for event in events:
+        if event.id == ident:
+            return event
+    return None
