@@ -167,7 +167,8 @@ def _title(result):
 
 
 def _signature(result):
-    parts = ["kernel", result.failure, _normalise(result.headline)]
+    parts = ["kernel", result.failure,
+             _normalise(result.headline.split(", address:")[0])]
     if result.function:
         parts.append(result.function)
     parts.extend(f for f in result.frames[:TOP_FRAMES] if f != result.function)

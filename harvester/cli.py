@@ -12,7 +12,8 @@ import os
 import sys
 
 from . import __version__
-from .sources import SourceError, discover, load, parse_spec
+from .inventory import gather
+from .sources import SourceError
 from .text import clean, one_line
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
@@ -86,32 +87,6 @@ def build_parser():
                         help="with --collect: where harvest state lives "
                              "(default /var/lib/oops-harvest)")
     return parser
-
-
-class Inventory:
-    """Every record from every source, with stable ids, grouped."""
-
-    def __init__(self, loaded):
-        from .events import group
-        self.loaded = loaded
-        self.problems = [p for item in loaded for p in item.problems]
-        self.records = []          # (id, source, record)
-        taken = {}
-        for index, item in enumerate(loaded, 1):
-            if item.result is None:
-                continue
-            for err in item.result.errors:
-                self.problems.append(str(err))
-            for rec in item.result.records:
-                rid = rec.name if rec.backend != "mtdoops" else \
-                    "dmesg-mtdoops-%d" % rec.id
-                if rid in taken:
-                    rid = "%s@%d" % (rid, index)
-                taken[rid] = rec
-                self.records.append((rid, item.source, rec))
-        self.ids = {id(rec): rid for rid, _, rec in self.records}
-        self.sources = {id(rec): src for _, src, rec in self.records}
-        self.events = group([rec for _, _, rec in self.records])
 
 
 def iso_time(time_ns):
@@ -194,12 +169,6 @@ def cmd_show(inv, ident, out):
         out.flush()
         out.buffer.write(data)
     return EXIT_OK
-
-
-def gather(args, config):
-    specs = args.source or config.sources
-    sources = [parse_spec(s) for s in specs] if specs else discover()
-    return Inventory([load(s) for s in sources])
 
 
 def main(argv=None):

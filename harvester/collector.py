@@ -1,0 +1,305 @@
+"""--collect: one report per crash, durable before anything is erased.
+
+For each event: skip it if the state says it is harvested; otherwise note
+it as pending, publish the report (temp file, fsync, link, fsync dir),
+mark it done in the state, and only then clear its backend records.  A
+failure at any step leaves the records where they were; a kill between
+steps is recovered by the next run without a second report.
+"""
+
+import errno
+import fcntl
+import os
+import struct
+import sys
+
+from . import report, storage
+from .analysis import analyse
+from .events import Event
+from .inventory import gather
+from .log import Logger
+from .sources import EFIVARS_DIR, PSTORE_DIR
+from .state import AlreadyRunning, State
+from .text import one_line
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
+FS_IOC_GETFLAGS = 0x80086601
+FS_IOC_SETFLAGS = 0x40086602
+FS_IMMUTABLE_FL = 0x10
+REPORT_SUFFIX = ".crash"
+PRIVATE_SUBDIR = "oops-harvest"
+MOUNT_TYPES = {"pstore": "pstore", "efivars": "efivarfs"}
+
+
+def mounted_fstype(path, mountinfo="/proc/self/mountinfo"):
+    """The filesystem type mounted exactly at ``path``, or None."""
+    real = os.path.realpath(path)
+    fstype = None
+    try:
+        with open(mountinfo, "r", errors="replace") as f:
+            for line in f:
+                left, _, right = line.partition(" - ")
+                fields = left.split()
+                if len(fields) > 4 and fields[4].replace("\\040", " ") == real:
+                    fstype = right.split()[0] if right else None
+    except OSError:
+        return None
+    return fstype
+
+
+class Collector:
+    def __init__(self, config, out_dir, state_dir, dry_run, log, out):
+        self.config = config
+        self.out_dir = out_dir
+        self.state_dir = state_dir
+        self.dry_run = dry_run
+        self.log = log
+        self.out = out
+        self.failed = False
+        self.clearable = {}
+
+    # --- deciding what becomes a report -----------------------------------
+
+    def plan(self, inv):
+        """``[(event, failure, attached records)]`` to report, and events
+        to archive only."""
+        reports, archive = [], []
+        extra = {}
+        dumps = [e for e in inv.events if e.type == "dmesg"]
+        for ev in inv.events:
+            if ev.type == "dmesg":
+                continue
+            # console/pmsg/ftrace of the previous boot go with that boot's
+            # newest dump from the same source.
+            src = inv.source_of(ev.newest)
+            same = [d for d in dumps if inv.source_of(d.newest) == src]
+            if same:
+                extra.setdefault(id(same[-1]), []).extend(ev.records)
+            elif ev.type == "console" and analyse(ev.log()).headline:
+                reports.append((ev, "console", []))
+        for ev in dumps:
+            reason = ev.reason or _reason_from_text(ev)
+            attached = extra.get(id(ev), [])
+            if reason in self.config.report_reasons or ev.newest.still_compressed:
+                reports.append((ev, reason, attached))
+            else:
+                archive.append((ev, reason, attached))
+        return reports, archive
+
+    # --- the run ----------------------------------------------------------
+
+    def run(self, args):
+        try:
+            state = State(self.state_dir)
+            state.lock()
+        except (storage.UnsafeDirectory, OSError, AlreadyRunning) as exc:
+            sys.stderr.write("oops-harvest: state directory: %s\n" % exc)
+            return EXIT_USAGE
+        try:
+            state.load()
+            inv = gather(args, self.config)
+            for problem in inv.problems:
+                self.log("unreadable", problem, "warning")
+                self.failed = True
+            reports, archive = self.plan(inv)
+            if not self.dry_run and (reports or archive):
+                try:
+                    out_fd = self.open_output()
+                except storage.UnsafeDirectory as exc:
+                    self.log("write-failed", "output directory: %s" % exc,
+                             "error", REPORT=self.out_dir)
+                    return EXIT_PARTIAL
+            else:
+                out_fd = None
+            for ev, failure, attached in reports:
+                if not self.harvest(inv, state, out_fd, ev, failure, attached):
+                    if self.stop:
+                        break
+            for ev, failure, attached in archive:
+                self.archive(inv, state, ev, failure, attached)
+        finally:
+            state.close()
+        return EXIT_PARTIAL if self.failed else EXIT_OK
+
+    stop = False
+
+    def open_output(self):
+        fd = storage.open_dir(self.out_dir, create_mode=0o1777)
+        if self.config.private:
+            inner = storage.open_private_subdir(fd, PRIVATE_SUBDIR)
+            os.close(fd)
+            return inner
+        return fd
+
+    def _group_gid(self):
+        if not self.config.report_group:
+            return None
+        import grp
+        try:
+            return grp.getgrnam(self.config.report_group).gr_gid
+        except KeyError:
+            self.log("write-failed", "report_group %r does not exist; "
+                     "writing 0600" % self.config.report_group, "warning")
+            return None
+
+    def harvest(self, inv, state, out_fd, ev, failure, attached):
+        records = list(ev.records) + list(attached)
+        if all(state.harvested(r) for r in records):
+            return True
+        analysis = analyse(ev.log(), ev.reason)
+        full = Event(ev.records + attached, ev.problems) if attached else ev
+        attachments = [(inv.ids[id(r)], r.payload) for r in full.records]
+        package, data = report.build(full if not attached else ev, analysis,
+                                     attachments, failure.lower(),
+                                     max_bytes=self.config.max_report_bytes)
+        stem = "%s.%s" % (report.safe_name(package), ev.id)
+        if self.dry_run:
+            self.out.write("would write %s%s (%s)\n" % (
+                stem, REPORT_SUFFIX, one_line(analysis.title, 80)))
+            return True
+        if self._too_many_reports(out_fd):
+            return False
+        name = self._already_written(state, out_fd, ev.id)
+        try:
+            if name is None:
+                state.set_pending(ev.id, stem)
+                gid = self._group_gid()
+                name = storage.publish(
+                    out_fd, storage.candidate_names(stem, REPORT_SUFFIX), data,
+                    mode=0o640 if gid is not None else 0o600, gid=gid)
+            state.mark_done(ev.id, records, name)
+        except OSError as exc:
+            self.failed = True
+            self.stop = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+            self.log("write-failed", "cannot write report for %s: %s; its "
+                     "records stay in place" % (ev.id, exc.strerror or exc),
+                     "error", REPORT=stem)
+            return False
+        self.out.write("%s\n" % os.path.join(self._report_dir(), name))
+        self.log("report", "wrote %s: %s" % (name, analysis.title),
+                 REPORT=os.path.join(self._report_dir(), name),
+                 SIGNATURE=analysis.signature, BACKEND=ev.backend,
+                 KERNEL_RELEASE=analysis.release)
+        self.clear(inv, records)
+        return True
+
+    def _report_dir(self):
+        if self.config.private:
+            return os.path.join(self.out_dir, PRIVATE_SUBDIR)
+        return self.out_dir
+
+    def _already_written(self, state, out_fd, event_id):
+        """A pending report of an interrupted run that did reach the disk."""
+        stem = state.pending(event_id)
+        if not stem:
+            return None
+        for name in storage.candidate_names(stem, REPORT_SUFFIX):
+            if storage.is_our_file(out_fd, name):
+                return name
+        return None
+
+    def _too_many_reports(self, out_fd):
+        cap = self.config.max_reports_in_output_dir
+        ours = sum(1 for n in os.listdir(out_fd)
+                   if n.startswith("linux-image-") and n.endswith(REPORT_SUFFIX))
+        if ours >= cap:
+            self.failed = self.stop = True
+            self.log("write-failed", "%d kernel reports already in %s "
+                     "(max_reports_in_output_dir); leaving records in place"
+                     % (ours, self.out_dir), "error")
+            return True
+        return False
+
+    def archive(self, inv, state, ev, reason, attached):
+        """Dumps that are not reported (e.g. Shutdown) are kept in the state
+        directory, then cleared like reported ones."""
+        records = list(ev.records) + list(attached)
+        if all(state.harvested(r) for r in records):
+            return
+        if self.dry_run:
+            self.out.write("would archive %s (%s)\n" % (ev.id, reason))
+            return
+        stem = "archive-%s" % ev.id
+        try:
+            name = storage.publish(state.fd, storage.candidate_names(stem, ".log"),
+                                   ev.log())
+            state.mark_done(ev.id, records, name)
+        except OSError as exc:
+            self.failed = True
+            self.log("write-failed", "cannot archive %s: %s" % (ev.id, exc),
+                     "error")
+            return
+        self.log("archived", "archived %s dump %s as %s/%s" % (
+            reason, ev.id, self.state_dir, name), BACKEND=ev.backend)
+        self.clear(inv, records)
+
+    # --- clearing ------------------------------------------------------
+
+    def _may_clear(self, source):
+        if not self.config.clear_backends or source.kind not in MOUNT_TYPES:
+            return False
+        if source.path not in self.clearable:
+            ok = (not self.config.require_pstore_mount or
+                  mounted_fstype(source.path) == MOUNT_TYPES[source.kind])
+            if not ok:
+                # A copy named with --source is expected; the real
+                # directory not being the real filesystem is not.
+                real = source.path in (PSTORE_DIR, EFIVARS_DIR)
+                self.log("clear-failed", "%s is not a %s mount; records there "
+                         "are left in place" % (source.path,
+                                                MOUNT_TYPES[source.kind]),
+                         "warning" if real else "info")
+            self.clearable[source.path] = ok
+        return self.clearable[source.path]
+
+    def clear(self, inv, records):
+        for rec in records:
+            source = inv.source_of(rec)
+            if not self._may_clear(source) or not rec.origin.name:
+                continue
+            try:
+                dfd = os.open(source.path, os.O_RDONLY | os.O_DIRECTORY |
+                              os.O_NOFOLLOW | os.O_CLOEXEC)
+                try:
+                    if source.kind == "efivars":
+                        _clear_immutable(dfd, rec.origin.name)
+                    os.unlink(rec.origin.name, dir_fd=dfd)
+                finally:
+                    os.close(dfd)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                self.failed = True
+                self.log("clear-failed", "cannot clear %s/%s: %s" % (
+                    source.path, rec.origin.name, exc.strerror), "error",
+                    BACKEND=rec.backend)
+
+
+def _clear_immutable(dir_fd, name):
+    """efivarfs marks variables immutable; lift that on the fd first."""
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK |
+                 os.O_CLOEXEC, dir_fd=dir_fd)
+    try:
+        flags = struct.unpack("l", fcntl.ioctl(fd, FS_IOC_GETFLAGS,
+                                               b"\0" * 8))[0]
+        if flags & FS_IMMUTABLE_FL:
+            fcntl.ioctl(fd, FS_IOC_SETFLAGS,
+                        struct.pack("l", flags & ~FS_IMMUTABLE_FL))
+    except OSError:
+        pass                      # unlink will say what is wrong
+    finally:
+        os.close(fd)
+
+
+def _reason_from_text(ev):
+    """mtdoops records carry no reason line; the log tells."""
+    head = analyse(ev.log()).failure
+    return "Panic" if head == "panic" else "Oops"
+
+
+def collect(args, config):
+    out_dir = args.output_dir or config.output_dir
+    state_dir = args.state_dir or config.state_dir
+    collector = Collector(config, out_dir, state_dir, args.dry_run, Logger(),
+                          sys.stdout)
+    return collector.run(args)

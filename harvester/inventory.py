@@ -1,0 +1,52 @@
+"""All records from all sources: stable ids, duplicates removed, grouped
+into events."""
+
+from .events import group
+from .sources import discover, load, parse_spec
+
+
+class Inventory:
+    def __init__(self, loaded, max_records=None):
+        self.loaded = loaded
+        self.problems = [p for item in loaded for p in item.problems]
+        entries = []                         # (source, record)
+        for item in loaded:
+            if item.result is None:
+                continue
+            self.problems.extend(str(err) for err in item.result.errors)
+            entries.extend((item.source, rec) for rec in item.result.records)
+        entries = _dedupe(entries)
+        if max_records is not None and len(entries) > max_records:
+            self.problems.append("%d records found; only the first %d are "
+                                 "handled this run (max_records)"
+                                 % (len(entries), max_records))
+            entries = entries[:max_records]
+        self.records = []                    # (id, source, record)
+        taken = set()
+        for source, rec in entries:
+            rid = rec.name
+            if rid in taken:                 # same name from two sources
+                rid = "%s@%s" % (rid, len(taken))
+            taken.add(rid)
+            self.records.append((rid, source, rec))
+        self.ids = {id(rec): rid for rid, _, rec in self.records}
+        self.sources = {id(rec): src for _, src, rec in self.records}
+        self.events = group([rec for _, _, rec in self.records])
+
+    def source_of(self, record):
+        return self.sources[id(record)]
+
+
+def _dedupe(entries):
+    """The same EFI variable shows up in /sys/fs/pstore and in efivarfs:
+    keep the pstore file, since unlinking it is how the kernel erases it."""
+    pstore_efi = {(rec.type, rec.id) for source, rec in entries
+                  if source.kind == "pstore" and rec.backend.startswith("efi")}
+    return [(source, rec) for source, rec in entries
+            if not (source.kind == "efivars" and (rec.type, rec.id) in pstore_efi)]
+
+
+def gather(args, config):
+    specs = args.source or config.sources
+    sources = [parse_spec(s) for s in specs] if specs else discover()
+    return Inventory([load(s) for s in sources], config.max_records)

@@ -1,0 +1,46 @@
+"""Logging to the systemd journal with structured fields, or to stderr.
+
+Each message kind has a fixed MESSAGE_ID so admins can filter with
+``journalctl MESSAGE_ID=...``.  Values from crash content are escaped and
+capped (R15) before they reach any log.
+"""
+
+import sys
+
+from .text import one_line
+
+MESSAGE_IDS = {
+    "report": "5c2fd0b1e8a54a7c9f0e4f1b3b0d1a01",      # report written
+    "archived": "5c2fd0b1e8a54a7c9f0e4f1b3b0d1a02",    # dump archived, not reported
+    "unreadable": "5c2fd0b1e8a54a7c9f0e4f1b3b0d1a03",  # record/source left in place
+    "write-failed": "5c2fd0b1e8a54a7c9f0e4f1b3b0d1a04",
+    "clear-failed": "5c2fd0b1e8a54a7c9f0e4f1b3b0d1a05",
+    "summary": "5c2fd0b1e8a54a7c9f0e4f1b3b0d1a06",
+}
+_PRIORITY = {"info": 6, "warning": 4, "error": 3}
+
+
+class Logger:
+    def __init__(self, use_journal=None):
+        self.journal = None
+        if use_journal is not False and not sys.stderr.isatty():
+            try:
+                from systemd import journal
+                self.journal = journal
+            except ImportError:
+                pass
+
+    def __call__(self, kind, message, level="info", **fields):
+        message = one_line(message, 300)
+        clean = {k.upper(): one_line(str(v), 200) for k, v in fields.items()
+                 if v is not None}
+        if self.journal is not None:
+            try:
+                self.journal.send(message, MESSAGE_ID=MESSAGE_IDS[kind],
+                                  PRIORITY=str(_PRIORITY[level]),
+                                  SYSLOG_IDENTIFIER="oops-harvest", **clean)
+                return
+            except OSError:
+                self.journal = None
+        if level != "info":
+            sys.stderr.write("oops-harvest: %s: %s\n" % (level, message))

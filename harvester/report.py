@@ -1,0 +1,179 @@
+"""Apport problem reports (.crash) for kernel dumps.
+
+Format as apport's problem_report writes it: ``Key: value`` lines, text
+keys sorted with ProblemType first, multi-line values continued on lines
+that start with one space, then binary keys as ``Key: base64`` followed by
+base64 lines of one gzip stream (fixed header: mtime 0, the key as file
+name).  Keys are constants (R10); every text value is sanitised (R9).
+The content depends only on the dump, so a re-run produces the same bytes.
+"""
+
+import base64
+import os
+import re
+import struct
+import time
+import zlib
+
+from .text import clean
+
+_KEY = re.compile(r"[A-Za-z0-9._-]+\Z")
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+_DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf",
+             "i686": "i386", "i386": "i386", "ppc64le": "ppc64el",
+             "s390x": "s390x", "riscv64": "riscv64"}
+_MACHINE = {deb: machine for machine, deb in _DEB_ARCH.items()}
+_RELEASE_ARCHES = ("amd64", "arm64", "armmp", "armhf", "i386", "686-pae",
+                   "686", "powerpc64le", "s390x", "riscv64", "rpi", "loong64")
+MAX_RAW_ATTACHMENTS = 64
+
+
+def _gzip_header(key):
+    return b"\x1f\x8b\x08\x08\x00\x00\x00\x00\x02\xff" + key.encode() + b"\0"
+
+
+def binary_value(key, data):
+    """``Key: base64`` block holding one gzip member of ``data``."""
+    comp = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS,
+                            zlib.DEF_MEM_LEVEL, 0)
+    lines = [base64.b64encode(_gzip_header(key))]
+    for start in range(0, len(data), 1 << 20):
+        block = comp.compress(data[start:start + (1 << 20)])
+        if block:
+            lines.append(base64.b64encode(block))
+    tail = comp.flush() + struct.pack("<LL", zlib.crc32(data) & 0xFFFFFFFF,
+                                      len(data) & 0xFFFFFFFF)
+    lines.append(base64.b64encode(tail))
+    return key.encode() + b": base64\n " + b"\n ".join(lines) + b"\n"
+
+
+def text_value(key, value):
+    value = clean(value).encode("utf-8")
+    if b"\n" in value:
+        return key.encode() + b":\n " + value.replace(b"\n", b"\n ") + b"\n"
+    return key.encode() + b": " + value + b"\n"
+
+
+def serialise(text_fields, binary_fields):
+    """Bytes of a report; keys are checked against apport's alphabet."""
+    for key in list(text_fields) + list(binary_fields):
+        if not _KEY.match(key):
+            raise ValueError("invalid report key %r" % key)
+    keys = sorted(text_fields)
+    if "ProblemType" in keys:
+        keys.remove("ProblemType")
+        keys.insert(0, "ProblemType")
+    out = [text_value(k, text_fields[k]) for k in keys]
+    out += [binary_value(k, binary_fields[k]) for k in sorted(binary_fields)]
+    return b"".join(out)
+
+
+def safe_name(text, limit=120):
+    """Only [A-Za-z0-9._-], no leading dot, bounded (R11)."""
+    name = _NAME_CHARS.sub("_", text).lstrip(".")[:limit]
+    return name or "unknown"
+
+
+def architecture(release):
+    for arch in _RELEASE_ARCHES:
+        if release and release.endswith("-" + arch):
+            return {"armmp": "armhf", "686-pae": "i386", "686": "i386",
+                    "powerpc64le": "ppc64el", "rpi": "arm64"}.get(arch, arch)
+    return _DEB_ARCH.get(os.uname().machine, os.uname().machine)
+
+
+def distro_release(os_release="/etc/os-release"):
+    try:
+        with open(os_release, "rb") as f:
+            text = f.read(8192).decode("utf-8", "replace")
+    except OSError:
+        return None
+    info = dict(re.findall(r'^([A-Z_]+)="?([^"\n]*)"?$', text, re.M))
+    name = info.get("NAME", "").split()[0] if info.get("NAME") else None
+    return " ".join(filter(None, (name, info.get("VERSION_ID")))) or None
+
+
+def apport_date(time_ns):
+    return time.asctime(time.localtime(time_ns // 10**9))
+
+
+def build(event, analysis, attachments, failure, extra=None,
+          max_bytes=8 << 20):
+    """``(package, report bytes)`` for one event.
+
+    ``attachments`` are ``(label, raw bytes)`` of the stored records.
+    ``extra`` holds further text fields (already constant keys).
+    """
+    release = analysis.release
+    fields = {
+        "ProblemType": "KernelOops",
+        "Failure": failure,
+        "SourcePackage": "linux",
+        "Title": analysis.title,
+        "DuplicateSignature": analysis.signature,
+        "Tags": "kernel-oops pstore %s" % event.backend,
+        "PstoreBackend": event.backend,
+        "PstoreEvent": event.id,
+        "PstoreRecords": "\n".join(
+            "%s (%s, %d bytes%s)" % (label, "part %d" % rec.part
+                                     if rec.part else rec.type,
+                                     len(rec.payload),
+                                     ", still compressed"
+                                     if rec.still_compressed else "")
+            for (label, _), rec in zip(attachments, event.records)),
+    }
+    if release:
+        package = "linux-image-" + release
+        fields["Uname"] = "Linux %s %s" % (release,
+                                          _MACHINE.get(architecture(release),
+                                                       os.uname().machine))
+    else:
+        running = os.uname().release
+        package = "linux-image-" + running
+        fields["PackageSource"] = ("running kernel: the dump does not name "
+                                   "the kernel that crashed")
+    fields["Package"] = package
+    fields["Architecture"] = architecture(release)
+    if event.time_ns:
+        fields["Date"] = apport_date(event.time_ns)
+    else:
+        fields["Date"] = apport_date(time.time_ns())
+        fields["DateSource"] = "time of harvest: the dump carries no time"
+    distro = distro_release()
+    if distro:
+        fields["DistroRelease"] = distro
+    if analysis.block:
+        fields["OopsText"] = analysis.block
+    if analysis.panic_message:
+        fields["PanicMessage"] = analysis.panic_message
+    if analysis.taint:
+        fields["KernelTaint"] = analysis.taint
+    if analysis.build:
+        fields["KernelBuild"] = analysis.build
+    if analysis.function:
+        fields["CrashFunction"] = analysis.function
+    ecc = [r.ecc for r in event.records if r.ecc is not None]
+    if ecc:
+        fields["PstoreECC"] = "%d corrected bytes, %d unrecoverable blocks" % (
+            sum(e.corrected for e in ecc), sum(e.unrecoverable for e in ecc))
+    problems = [p for r in event.records for p in r.problems] + event.problems
+    if problems:
+        fields["PstoreProblems"] = "\n".join(problems[:50])
+    fields.update(extra or {})
+    log = event.log()
+    budget = max_bytes - 64 * 1024
+    if len(log) > budget // 2:
+        fields["KernelLogTruncated"] = "kept the last %d of %d bytes" % (
+            budget // 2, len(log))
+        log = log[-(budget // 2):]
+    fields["KernelLog"] = clean(log)
+    binary = {}
+    used = len(log)
+    for index, (label, raw) in enumerate(attachments[:MAX_RAW_ATTACHMENTS], 1):
+        if used + len(raw) > budget:
+            fields["PstoreRecordsOmitted"] = "raw records from #%d on exceed the " \
+                "report size cap" % index
+            break
+        binary["PstoreRecord%d" % index] = bytes(raw)
+        used += len(raw)
+    return package, serialise(fields, binary)
