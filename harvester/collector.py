@@ -128,7 +128,8 @@ class Collector:
         if self.config.private:
             inner = storage.open_private_subdir(fd, PRIVATE_SUBDIR)
             os.close(fd)
-            return inner
+            fd = inner
+        storage.remove_stale_temps(fd)
         return fd
 
     def _group_gid(self):
@@ -145,6 +146,9 @@ class Collector:
     def harvest(self, inv, state, out_fd, ev, failure, attached):
         records = list(ev.records) + list(attached)
         if all(state.harvested(r) for r in records):
+            # Reported before; a failed or interrupted clear is finished now.
+            if not self.dry_run:
+                self.clear(inv, records)
             return True
         analysis = analyse(ev.log(), ev.reason)
         full = Event(ev.records + attached, ev.problems) if attached else ev
@@ -215,6 +219,8 @@ class Collector:
         directory, then cleared like reported ones."""
         records = list(ev.records) + list(attached)
         if all(state.harvested(r) for r in records):
+            if not self.dry_run:
+                self.clear(inv, records)
             return
         if self.dry_run:
             self.out.write("would archive %s (%s)\n" % (ev.id, reason))

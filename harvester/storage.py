@@ -110,13 +110,29 @@ def is_our_file(dir_fd, name):
             and st.st_nlink == 1)
 
 
+TEMP_PREFIX = ".oops-harvest-"
+
+
+def remove_stale_temps(dir_fd):
+    """Temp files of a run that was killed before removing them (they
+    would leave the published report with two links)."""
+    for name in os.listdir(dir_fd):
+        if name.startswith(TEMP_PREFIX) and name.endswith(".tmp"):
+            try:
+                st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+                if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():
+                    os.unlink(name, dir_fd=dir_fd)
+            except OSError:
+                pass
+
+
 def publish(dir_fd, names, data, mode=0o600, gid=None):
     """Durably create a new file under the first free name in ``names``.
 
     Returns the name used.  Raises OSError (ENOSPC, EEXIST when every name
     is taken...) with nothing left behind but possibly nothing at all.
     """
-    tmp = ".oops-harvest-%s.tmp" % secrets.token_hex(8)
+    tmp = "%s%s.tmp" % (TEMP_PREFIX, secrets.token_hex(8))
     fd = os.open(tmp, _CREATE, 0o600, dir_fd=dir_fd)
     try:
         try:
