@@ -26,6 +26,7 @@ ZoneHeader = Struct(
     "size" / Int32sl,      # valid bytes in data[]
 )
 HEADER_SIZE = ZoneHeader.sizeof()
+_parse_header = ZoneHeader.compile().parse     # ~3x faster per zone
 
 # struct pstore_ftrace_record, v4.12+ 64-bit layout.
 FtraceRecord = Struct(
@@ -150,7 +151,7 @@ def _header_at(buf, off):
     raw = buf[off:off + HEADER_SIZE]
     if len(raw) < HEADER_SIZE:
         return None
-    return ZoneHeader.parse(raw)
+    return _parse_header(raw)
 
 
 def _plausible(hdr, limit):
@@ -163,16 +164,20 @@ def _ftrace_version(sig):
     return code if 0x020600 <= code < 0x0A0000 else None
 
 
-def _signature_hits(buf, start, end, sig_bytes=SIG_BYTES):
+def _signature_hits(buf, start, end, sig_bytes=SIG_BYTES, most=None):
     """Even offsets holding the signature.  The rest of a header may be
     damaged (ECC repairs it later), so only the signature is required."""
     hits = []
     pos = buf.find(sig_bytes, start, end)
-    while pos >= 0:
+    while pos >= 0 and (most is None or len(hits) < most):
         if pos % 2 == 0:
             hits.append(pos)
         pos = buf.find(sig_bytes, pos + 1, end)
     return hits
+
+
+def _has_sig(buf, off):
+    return buf[off:off + 4] == SIG_BYTES
 
 
 def detect_layout(buf, ecc=None):
@@ -185,18 +190,17 @@ def detect_layout(buf, ecc=None):
     position and kernel version (pmsg moved before ftrace in 6.2).
     """
     end = len(buf)
-    hits = _signature_hits(buf, 0, end)
+    hits = _signature_hits(buf, 0, end, most=6)
     if not hits or hits[0] != 0:
         raise LayoutError("no ramoops zone signature at the start of the "
                           "image; give mem_size/record_size or offset=",
                           offset=0)
-    hitset = set(hits)
-    stride, count = _dmesg_run(hits, hitset, end)
+    stride, count = _dmesg_run(buf, hits, end)
     zones = [Zone("dmesg", i, i * stride, stride) for i in range(count)]
     tail_start = count * stride
     # Zones after the dmesg run: plain-signature ones plus ftrace ones, whose
     # signature depends on the kernel version and so is searched for.
-    tail = [h for h in hits if h >= tail_start]
+    tail = _signature_hits(buf, tail_start, end)
     version, ftrace_offsets = _find_ftrace(buf, tail_start, end, tail)
     bounds = sorted(set(tail) | set(ftrace_offsets) | {tail_start})
     bounds = [b for b in bounds if b < end]
@@ -261,7 +265,7 @@ def _trim_last_zone(zones):
         last.size = _rounddown_pow2(last.size)
 
 
-def _dmesg_run(hits, hitset, end):
+def _dmesg_run(buf, hits, end):
     """The stride and count of equally spaced zones starting at offset 0.
 
     The stride is the smallest distance that repeats (a stray "DBGC" inside
@@ -270,7 +274,7 @@ def _dmesg_run(hits, hitset, end):
     swallowed."""
     for stride in hits[1:6]:
         count = 0
-        while (count + 1) * stride in hitset:
+        while _has_sig(buf, (count + 1) * stride):
             count += 1
         if (count + 1) * stride == end:
             count += 1
@@ -344,11 +348,13 @@ def read_zone(buf, zone, ecc_size=0):
 
     Returns ``(b"", status)`` for an empty zone; raises a ParseError when the
     kernel would discard the zone (bad signature, impossible start/size).
+    Only the header is touched for an empty zone, so large mostly-empty
+    regions scan at memory speed.
     """
-    raw = buf[zone.offset:zone.offset + zone.size]
-    if len(raw) < zone.size:
+    end = zone.offset + zone.size
+    if end > len(buf):
         raise TruncatedError("%s zone needs 0x%x bytes, image has 0x%x"
-                             % (zone.type, zone.size, len(raw)),
+                             % (zone.type, zone.size, len(buf) - zone.offset),
                              offset=zone.offset)
     try:
         buffer_size, ecc_blocks = _ecc_geometry(zone.size, ecc_size)
@@ -356,19 +362,19 @@ def read_zone(buf, zone, ecc_size=0):
         exc.offset = zone.offset
         raise
     status = None
-    header = raw[:HEADER_SIZE]
-    data_end = HEADER_SIZE + buffer_size
+    header = buf[zone.offset:zone.offset + HEADER_SIZE]
+    if not ecc_size and header == zone.sig.to_bytes(4, "little") + bytes(8):
+        return b"", None                  # the common case: an empty zone
+    data_start = zone.offset + HEADER_SIZE
     if ecc_size:
         status = EccStatus()
-        par_header = data_end + ecc_blocks * ecc_size
+        par_header = end - ecc_size
         try:
-            header, fixed = rs.correct(header,
-                                       raw[par_header:par_header + ecc_size],
-                                       ecc_size)
+            header, fixed = rs.correct(header, buf[par_header:end], ecc_size)
             status.corrected += fixed
         except EccError:
             status.unrecoverable += 1
-    hdr = ZoneHeader.parse(header)
+    hdr = _parse_header(header)
     if hdr.sig != zone.sig:
         raise BadMagicError("%s zone signature 0x%08x, expected 0x%08x"
                             % (zone.type, hdr.sig, zone.sig),
@@ -379,16 +385,17 @@ def read_zone(buf, zone, ecc_size=0):
         raise BadHeaderError("%s zone claims start %d, size %d in a %d-byte "
                              "buffer" % (zone.type, hdr.start, hdr.size,
                                          buffer_size), offset=zone.offset)
-    data = raw[HEADER_SIZE:data_end]
     if ecc_size:
-        data = _correct_blocks(raw, data, hdr.size, buffer_size, ecc_size,
-                               status)
+        data = _correct_blocks(buf[zone.offset:end], hdr.size, buffer_size,
+                               ecc_size, status)
+    else:
+        data = buf[data_start:data_start + hdr.size]
     return data[hdr.start:hdr.size] + data[:hdr.start], status
 
 
-def _correct_blocks(raw, data, valid, buffer_size, ecc_size, status):
+def _correct_blocks(raw, valid, buffer_size, ecc_size, status):
     """persistent_ram_ecc_old: decode each block that holds valid bytes."""
-    fixed_data = bytearray(data)
+    fixed_data = bytearray(raw[HEADER_SIZE:HEADER_SIZE + buffer_size])
     par_base = HEADER_SIZE + buffer_size
     block = 0
     index = 0
