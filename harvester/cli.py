@@ -13,6 +13,7 @@ import sys
 
 from . import __version__
 from .inventory import gather
+from .state import fingerprint, read_harvested
 from .sources import SourceError
 from .text import clean, one_line
 
@@ -84,8 +85,9 @@ def build_parser():
                         help="with --collect: where reports go "
                              "(default /var/crash)")
     parser.add_argument("--state-dir", metavar="DIR",
-                        help="with --collect: where harvest state lives "
-                             "(default /var/lib/oops-harvest)")
+                        help="where harvest state lives (default "
+                             "/var/lib/oops-harvest); --list reads it to "
+                             "mark what was already harvested")
     return parser
 
 
@@ -96,7 +98,7 @@ def iso_time(time_ns):
         time_ns / 1e9, datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def record_json(inv, event, rec, harvested=False):
+def record_json(inv, event, rec, harvested):
     return {
         "id": inv.ids[id(rec)], "event": event.id,
         "source": str(inv.sources[id(rec)]), "backend": rec.backend,
@@ -107,7 +109,8 @@ def record_json(inv, event, rec, harvested=False):
         "ecc": None if rec.ecc is None else {
             "corrected": rec.ecc.corrected,
             "unrecoverable": rec.ecc.unrecoverable},
-        "harvested": harvested, "problems": rec.problems,
+        "harvested": fingerprint(rec) in harvested,
+        "problems": rec.problems,
     }
 
 
@@ -118,9 +121,9 @@ def event_title(event):
     return analyse(event.log(), event.reason).title
 
 
-def cmd_list(inv, as_json, out):
+def cmd_list(inv, as_json, out, harvested=frozenset()):
     if as_json:
-        rows = [record_json(inv, ev, rec) for ev in inv.events
+        rows = [record_json(inv, ev, rec, harvested) for ev in inv.events
                 for rec in ev.records]
         json.dump(rows, out, indent=2)
         out.write("\n")
@@ -131,9 +134,11 @@ def cmd_list(inv, as_json, out):
         when = iso_time(ev.time_ns) or "time unknown"
         what = ev.reason or ev.type
         count = "#%d" % ev.count if ev.count else ""
-        out.write("%s  %s %s  %s  %s, %d part%s\n" % (
+        done = all(fingerprint(r) in harvested for r in ev.records)
+        out.write("%s  %s %s  %s  %s, %d part%s%s\n" % (
             ev.id, what, count, when, ev.backend, len(ev.records),
-            "" if len(ev.records) == 1 else "s"))
+            "" if len(ev.records) == 1 else "s",
+            "  [harvested]" if done else ""))
         out.write("    %s\n" % one_line(event_title(ev), 74))
         for rec in ev.records:
             flags = []
@@ -194,7 +199,8 @@ def _main(argv):
         sys.stderr.write("oops-harvest: %s\n" % clean(str(exc)))
         return EXIT_USAGE
     if args.list:
-        cmd_list(inv, args.json, sys.stdout)
+        harvested = read_harvested(args.state_dir or config.state_dir)
+        cmd_list(inv, args.json, sys.stdout, harvested)
         return EXIT_PARTIAL if inv.problems else EXIT_OK
     return cmd_show(inv, args.show, sys.stdout)
 

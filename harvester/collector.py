@@ -15,7 +15,6 @@ import sys
 
 from . import report, storage
 from .analysis import analyse
-from .events import Event
 from .inventory import gather
 from .log import Logger
 from .sources import EFIVARS_DIR, PSTORE_DIR
@@ -61,29 +60,38 @@ class Collector:
     # --- deciding what becomes a report -----------------------------------
 
     def plan(self, inv):
-        """``[(event, failure, attached records)]`` to report, and events
-        to archive only."""
+        """``[(event, failure, attached records, raw extras)]`` to report,
+        and the same for events that are only archived.
+
+        console/pmsg/ftrace of the previous boot go with that boot's newest
+        dump from the same source.  A source with no decodable dump whose
+        console shows a crash gets a report from the console, carrying the
+        undecodable zones raw; otherwise those zones ride along with the
+        source's newest dump, so nothing is dropped silently."""
         reports, archive = [], []
         extra = {}
         dumps = [e for e in inv.events if e.type == "dmesg"]
+        newest = {}
+        for ev in dumps:
+            newest[str(inv.source_of(ev.newest))] = ev
         for ev in inv.events:
             if ev.type == "dmesg":
                 continue
-            # console/pmsg/ftrace of the previous boot go with that boot's
-            # newest dump from the same source.
-            src = inv.source_of(ev.newest)
-            same = [d for d in dumps if inv.source_of(d.newest) == src]
-            if same:
-                extra.setdefault(id(same[-1]), []).extend(ev.records)
+            src = str(inv.source_of(ev.newest))
+            if src in newest:
+                extra.setdefault(id(newest[src]), []).extend(ev.records)
             elif ev.type == "console" and analyse(ev.log()).headline:
-                reports.append((ev, "console", []))
+                reports.append((ev, "console", [], inv.corrupt.get(src, [])))
+                newest[src] = ev
         for ev in dumps:
+            src = str(inv.source_of(ev.newest))
+            raw = inv.corrupt.get(src, []) if newest[src] is ev else []
             reason = ev.reason or _reason_from_text(ev)
-            attached = extra.get(id(ev), [])
+            entry = (ev, reason, extra.get(id(ev), []), raw)
             if reason in self.config.report_reasons or ev.newest.still_compressed:
-                reports.append((ev, reason, attached))
+                reports.append(entry)
             else:
-                archive.append((ev, reason, attached))
+                archive.append(entry)
         return reports, archive
 
     # --- the run ----------------------------------------------------------
@@ -111,11 +119,10 @@ class Collector:
                     return EXIT_PARTIAL
             else:
                 out_fd = None
-            for ev, failure, attached in reports:
-                if not self.harvest(inv, state, out_fd, ev, failure, attached):
-                    if self.stop:
-                        break
-            for ev, failure, attached in archive:
+            for entry in reports:
+                if not self.harvest(inv, state, out_fd, *entry) and self.stop:
+                    break
+            for ev, failure, attached, _ in archive:
                 self.archive(inv, state, ev, failure, attached)
         finally:
             state.close()
@@ -143,7 +150,7 @@ class Collector:
                      "writing 0600" % self.config.report_group, "warning")
             return None
 
-    def harvest(self, inv, state, out_fd, ev, failure, attached):
+    def harvest(self, inv, state, out_fd, ev, failure, attached, raw=()):
         records = list(ev.records) + list(attached)
         if all(state.harvested(r) for r in records):
             # Reported before; a failed or interrupted clear is finished now.
@@ -151,10 +158,10 @@ class Collector:
                 self.clear(inv, records)
             return True
         analysis = analyse(ev.log(), ev.reason)
-        full = Event(ev.records + attached, ev.problems) if attached else ev
-        attachments = [(inv.ids[id(r)], r.payload) for r in full.records]
-        package, data = report.build(full if not attached else ev, analysis,
-                                     attachments, failure.lower(),
+        attachments = [(inv.ids[id(r)], _describe(r), r.payload)
+                       for r in records]
+        attachments += [(label, "undecodable, raw", data) for label, data in raw]
+        package, data = report.build(ev, analysis, attachments, failure.lower(),
                                      max_bytes=self.config.max_report_bytes)
         stem = "%s.%s" % (report.safe_name(package), ev.id)
         if self.dry_run:
@@ -295,6 +302,12 @@ def _clear_immutable(dir_fd, name):
         pass                      # unlink will say what is wrong
     finally:
         os.close(fd)
+
+
+def _describe(rec):
+    what = "part %d" % rec.part if rec.part else rec.type
+    state = ", still compressed" if rec.still_compressed else ""
+    return "%s, %d bytes%s" % (what, len(rec.payload), state)
 
 
 def _reason_from_text(ev):

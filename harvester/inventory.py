@@ -10,10 +10,14 @@ class Inventory:
         self.loaded = loaded
         self.problems = [p for item in loaded for p in item.problems]
         entries = []                         # (source, record)
+        self.corrupt = {}                    # str(source) -> [(label, raw)]
         for item in loaded:
             if item.result is None:
                 continue
             self.problems.extend(str(err) for err in item.result.errors)
+            self.corrupt[str(item.source)] = [
+                ("undecodable@0x%x" % (err.offset or 0), err.raw)
+                for err in item.result.errors if getattr(err, "raw", None)]
             entries.extend((item.source, rec) for rec in item.result.records)
         entries = _dedupe(entries)
         if max_records is not None and len(entries) > max_records:

@@ -101,7 +101,8 @@ def build(event, analysis, attachments, failure, extra=None,
           max_bytes=8 << 20):
     """``(package, report bytes)`` for one event.
 
-    ``attachments`` are ``(label, raw bytes)`` of the stored records.
+    ``attachments`` are ``(label, description, bytes)``: the records (and
+    any undecodable zones) attached as PstoreRecord1..N.
     ``extra`` holds further text fields (already constant keys).
     """
     release = analysis.release
@@ -114,13 +115,8 @@ def build(event, analysis, attachments, failure, extra=None,
         "Tags": "kernel-oops pstore %s" % event.backend,
         "PstoreBackend": event.backend,
         "PstoreEvent": event.id,
-        "PstoreRecords": "\n".join(
-            "%s (%s, %d bytes%s)" % (label, "part %d" % rec.part
-                                     if rec.part else rec.type,
-                                     len(rec.payload),
-                                     ", still compressed"
-                                     if rec.still_compressed else "")
-            for (label, _), rec in zip(attachments, event.records)),
+        "PstoreRecords": "\n".join("%s (%s)" % (label, what)
+                                   for label, what, _ in attachments),
     }
     if release:
         package = "linux-image-" + release
@@ -169,7 +165,7 @@ def build(event, analysis, attachments, failure, extra=None,
     fields["KernelLog"] = clean(log)
     binary = {}
     used = len(log)
-    for index, (label, raw) in enumerate(attachments[:MAX_RAW_ATTACHMENTS], 1):
+    for index, (_, _, raw) in enumerate(attachments[:MAX_RAW_ATTACHMENTS], 1):
         if used + len(raw) > budget:
             fields["PstoreRecordsOmitted"] = "raw records from #%d on exceed the " \
                 "report size cap" % index

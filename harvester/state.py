@@ -27,6 +27,22 @@ def fingerprint(record):
                                record.time_ns, digest)
 
 
+def read_harvested(path):
+    """Fingerprints already harvested, for --list; never creates or locks
+    anything, and an unreadable state just means "unknown" (empty)."""
+    try:
+        fd = os.open(os.path.join(path, STATE_FILE), os.O_RDONLY |
+                     os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return set()
+    try:
+        return set(json.loads(os.read(fd, 64 << 20)).get("harvested", {}))
+    except (ValueError, AttributeError, OSError):
+        return set()
+    finally:
+        os.close(fd)
+
+
 class AlreadyRunning(Exception):
     pass
 

@@ -38,6 +38,7 @@ FTRACE_RECORD_SIZE = FtraceRecord.sizeof()
 
 PERSISTENT_RAM_SIG = 0x43474244          # "DBGC"
 SIG_BYTES = PERSISTENT_RAM_SIG.to_bytes(4, "little")
+RAW_CAP = 1 << 20                        # raw bytes kept of an undecodable zone
 MODULE_DEFAULT_SIZE = 4096               # ramoops.{record,console,ftrace,pmsg}_size
 
 # sscanf("====%lld.%lu-%c\n%n") and the older "====%lld.%lu\n%n", including
@@ -528,6 +529,7 @@ def parse(buf, layout=None, limit=compression.DEFAULT_LIMIT, source=None):
             data, status = read_zone(buf, zone, layout.ecc_size)
         except ParseError as exc:
             exc.source = source
+            exc.raw = bytes(buf[zone.offset:zone.offset + min(zone.size, RAW_CAP)])
             result.errors.append(exc)
             continue
         if zone.type == "ftrace":
@@ -544,6 +546,8 @@ def parse(buf, layout=None, limit=compression.DEFAULT_LIMIT, source=None):
                 record = _decode_dmesg(data, zone, limit)
             except ParseError as exc:
                 exc.source = source
+                exc.raw = bytes(buf[zone.offset:zone.offset +
+                                    min(zone.size, RAW_CAP)])
                 result.errors.append(exc)
                 continue
         else:

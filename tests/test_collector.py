@@ -269,3 +269,59 @@ def _assert_nothing_lost(run, original):
         in_reports |= {line.split(" ")[0] for line in
                        fields["PstoreRecords"].splitlines()}
     assert set(original) <= left | in_reports
+
+
+# --- what becomes a report -------------------------------------------------
+
+def test_console_rescues_a_crash_whose_dmesg_zone_is_corrupt(env, tmp_path):
+    from tests.kernelbuild import Ramoops
+    built = Ramoops(0x20000, record_size=0x4000)
+    built.dump("Panic", 1, b"<0>[ 5.0] Kernel panic - not syncing: boom\n",
+               header="garbage\n")
+    built.console.write(b"[    4.9] BUG: unable to handle page fault\n"
+                        b"[    4.9] RIP: 0010:bad_func+0x1/0x10 [bad]\n"
+                        b"[    5.0] Kernel panic - not syncing: boom\n")
+    image = tmp_path / "region.bin"
+    image.write_bytes(bytes(built.image))
+    rc = cli.main(["--collect", "--source", "ramoops:%s" % image,
+                   "--output-dir", str(env["out"]), "--state-dir",
+                   str(env["state"])])
+    assert rc == 1                         # the corrupt zone is a problem...
+    (name,) = reports(env)                 # ...but the crash is reported
+    fields, _ = apport_format.load((env["out"] / name).read_bytes())
+    assert fields["Failure"] == "console"
+    assert "Kernel panic - not syncing: boom" in fields["OopsText"]
+    assert fields["PstoreRecord2"] == bytes(built.image[:built.dmesg[0].size])
+    assert "undecodable@0x0" in fields["PstoreRecords"]
+
+
+def test_shutdown_dumps_are_archived_not_reported(env):
+    sample = os.path.join(SAMPLES, "ramoops-6.1-shutdown", "raw", "ramoops.bin")
+    if not os.path.exists(sample):
+        pytest.skip("shutdown sample not generated")
+    args = ["--collect", "--source", "ramoops:%s" % sample, "--output-dir",
+            str(env["out"]), "--state-dir", str(env["state"])]
+    assert cli.main(args) == 0
+    archived = [n for n in os.listdir(env["state"]) if n.startswith("archive-")]
+    assert archived and all(b"Shutdown#" in (env["state"] / n).read_bytes()
+                            for n in archived)
+    kinds = set()
+    for name in reports(env):
+        kinds.add(apport_format.load((env["out"] / name).read_bytes())[0]["Failure"])
+    assert "shutdown" not in kinds
+
+
+def test_enospc_leaves_records_and_stops(env, monkeypatch):
+    import errno
+    real_write = os.write
+    calls = []
+
+    def full(fd, data):
+        calls.append(1)
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(os, "write", full)
+    assert collect(env) == 1
+    monkeypatch.setattr(os, "write", real_write)
+    assert reports(env) == [] and len(os.listdir(env["pstore"])) == N_EFI
+    assert len(calls) == 1                 # no retry storm
+    assert collect(env) == 0 and len(reports(env)) == 2
