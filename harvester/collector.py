@@ -17,7 +17,7 @@ from . import report, storage
 from .analysis import analyse
 from .inventory import gather
 from .log import Logger
-from .sources import EFIVARS_DIR, PSTORE_DIR
+from .sources import EFIVARS_DIR, PSTORE_DIR, mounted_fstype, mount_pstore
 from .state import AlreadyRunning, State
 from .text import one_line
 
@@ -28,22 +28,6 @@ FS_IMMUTABLE_FL = 0x10
 REPORT_SUFFIX = ".crash"
 PRIVATE_SUBDIR = "oops-harvest"
 MOUNT_TYPES = {"pstore": "pstore", "efivars": "efivarfs"}
-
-
-def mounted_fstype(path, mountinfo="/proc/self/mountinfo"):
-    """The filesystem type mounted exactly at ``path``, or None."""
-    real = os.path.realpath(path)
-    fstype = None
-    try:
-        with open(mountinfo, "r", errors="replace") as f:
-            for line in f:
-                left, _, right = line.partition(" - ")
-                fields = left.split()
-                if len(fields) > 4 and fields[4].replace("\\040", " ") == real:
-                    fstype = right.split()[0] if right else None
-    except OSError:
-        return None
-    return fstype
 
 
 class Collector:
@@ -105,6 +89,8 @@ class Collector:
             return EXIT_USAGE
         try:
             state.load()
+            if not args.source and not self.config.sources and not self.dry_run:
+                mount_pstore()
             inv = gather(args, self.config)
             for problem in inv.problems:
                 self.log("unreadable", problem, "warning")

@@ -21,6 +21,12 @@ EFIVARS_DIR = "/sys/firmware/efi/efivars"
 MAX_RECORD_BYTES = 1 << 20          # one pstore file / EFI variable
 MAX_IMAGE_BYTES = 1 << 30           # a raw ramoops or mtdoops image
 MAX_FILES = 1000                    # entries looked at in one directory
+SYSTEMD_ARCHIVE = "/var/lib/systemd/pstore"
+SYSTEMD_PSTORE_CONF = ("/etc/systemd/pstore.conf",
+                       "/usr/lib/systemd/pstore.conf.d",
+                       "/run/systemd/pstore.conf.d",
+                       "/etc/systemd/pstore.conf.d")
+DEVICETREE = "/proc/device-tree"
 _O_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 _RAMOOPS_KEYS = ("mem_size", "record_size", "console_size", "ftrace_size",
@@ -63,6 +69,8 @@ def parse_spec(spec):
     path, *pairs = rest.split(",")
     if not path:
         raise SourceError("source %r has no path" % spec)
+    if kind == "ramoops" and path == "devicetree" and not pairs:
+        return devicetree_ramoops()
     options = {}
     for pair in pairs:
         key, eq, value = pair.partition("=")
@@ -220,7 +228,11 @@ def load(source):
     try:
         if source.kind == "pstore":
             from parsers import pstorefs
-            files, loaded.problems = read_dir(source.path)
+            wanted = None
+            if source.options.get("archive"):
+                # systemd-pstore adds dmesg.txt and the like next to records.
+                wanted = pstorefs.is_record_name
+            files, loaded.problems = read_dir(source.path, wanted=wanted)
             loaded.result = pstorefs.parse(files, source=source.path)
         elif source.kind == "efivars":
             from parsers import efi
@@ -232,7 +244,10 @@ def load(source):
             loaded.result = _ramoops(source)
         elif source.kind == "mtdoops":
             from parsers import mtdoops
-            buf = read_image(source.path, cap=64 << 20)
+            path = source.path
+            if not os.path.exists(path) and "/" not in path:
+                path = resolve_mtd(path) or path   # a name from /proc/mtd
+            buf = read_image(path, cap=64 << 20)
             loaded.result = mtdoops.parse(buf, source.options.get("record_size"),
                                           source=source.path)
     except (SourceError, ParseError, OSError) as exc:
@@ -240,11 +255,135 @@ def load(source):
     return loaded
 
 
+def mounted_fstype(path, mountinfo="/proc/self/mountinfo"):
+    """The filesystem type mounted exactly at ``path``, or None."""
+    real = os.path.realpath(path)
+    fstype = None
+    try:
+        with open(mountinfo, "r", errors="replace") as f:
+            for line in f:
+                left, _, right = line.partition(" - ")
+                fields = left.split()
+                if len(fields) > 4 and fields[4].replace("\\040", " ") == real:
+                    fstype = right.split()[0] if right else None
+    except OSError:
+        return None
+    return fstype
+
+
+def mount_pstore():
+    """Mount /sys/fs/pstore if the kernel has pstore and nobody did (the
+    records are invisible otherwise).  Root only; failures are harmless."""
+    if os.geteuid() != 0 or not os.path.isdir(PSTORE_DIR) or \
+            mounted_fstype(PSTORE_DIR) == "pstore":
+        return False
+    try:
+        with open("/proc/filesystems") as f:
+            if "\tpstore\n" not in f.read():
+                return False
+    except OSError:
+        return False
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    ms_nosuid, ms_nodev, ms_noexec = 2, 4, 8
+    return libc.mount(b"pstore", PSTORE_DIR.encode(), b"pstore",
+                      ms_nosuid | ms_nodev | ms_noexec, None) == 0
+
+
+def systemd_pstore_archive(conf_paths=SYSTEMD_PSTORE_CONF):
+    """systemd-pstore's archive directory, unless its Storage= says it
+    keeps nothing there (``none``) or in the journal only."""
+    storage = "external"
+    files = []
+    for path in conf_paths:
+        if os.path.isdir(path):
+            files.extend(os.path.join(path, n) for n in sorted(os.listdir(path))
+                         if n.endswith(".conf"))
+        else:
+            files.append(path)
+    for path in files:
+        try:
+            with open(path, errors="replace") as f:
+                for line in f:
+                    match = re.match(r"\s*Storage\s*=\s*(\S+)", line)
+                    if match:
+                        storage = match.group(1).lower()
+        except OSError:
+            continue
+    if storage != "external" or not os.path.isdir(SYSTEMD_ARCHIVE):
+        return []
+    dirs = [SYSTEMD_ARCHIVE]
+    for name in sorted(os.listdir(SYSTEMD_ARCHIVE))[:MAX_FILES]:
+        sub = os.path.join(SYSTEMD_ARCHIVE, name)
+        if os.path.isdir(sub) and not os.path.islink(sub):
+            dirs.append(sub)
+    return dirs
+
+
 def discover():
-    """This machine's sources: the pstore filesystem and EFI variables."""
+    """This machine's sources: the pstore filesystem, EFI variables and
+    whatever systemd-pstore already moved into its archive (read only;
+    the state keeps those from being reported twice)."""
     found = []
     if os.path.isdir(PSTORE_DIR):
         found.append(Source("pstore", PSTORE_DIR))
     if os.path.isdir(EFIVARS_DIR):
         found.append(Source("efivars", EFIVARS_DIR))
+    found.extend(Source("pstore", d, {"archive": True})
+                 for d in systemd_pstore_archive())
     return found
+
+
+def resolve_mtd(name, proc_mtd="/proc/mtd"):
+    """/dev/mtdN for a partition name as listed in /proc/mtd."""
+    try:
+        with open(proc_mtd, errors="replace") as f:
+            for line in f:
+                match = re.match(r'(mtd\d+): \S+ \S+ "(.*)"', line)
+                if match and match.group(2) == name:
+                    return "/dev/" + match.group(1)
+    except OSError:
+        pass
+    return None
+
+
+def devicetree_ramoops(base=DEVICETREE):
+    """A ramoops source from the device tree's reserved-memory node: its
+    region through /dev/mem, sizes as the kernel's DT parser reads them
+    (absent sizes are 0 there, unlike the module parameters)."""
+    parent = os.path.join(base, "reserved-memory")
+    try:
+        nodes = [n for n in os.listdir(parent) if n.split("@")[0] == "ramoops"]
+    except OSError:
+        nodes = []
+    if not nodes:
+        raise SourceError("no reserved-memory/ramoops node in the device tree")
+    node = os.path.join(parent, nodes[0])
+
+    def cells(path, default=None):
+        try:
+            with open(path, "rb") as f:
+                raw = f.read(64)
+        except OSError:
+            return default
+        return [int.from_bytes(raw[i:i + 4], "big") for i in range(0, len(raw), 4)]
+
+    acells = (cells(os.path.join(parent, "#address-cells")) or [2])[0]
+    scells = (cells(os.path.join(parent, "#size-cells")) or [2])[0]
+    reg = cells(os.path.join(node, "reg"))
+    if not reg or len(reg) < acells + scells:
+        raise SourceError("%s has no usable reg property" % node)
+
+    def join(words):
+        value = 0
+        for word in words:
+            value = value << 32 | word
+        return value
+    options = {"offset": join(reg[:acells]),
+               "mem_size": join(reg[acells:acells + scells])}
+    for prop, key in (("record-size", "record_size"),
+                      ("console-size", "console_size"),
+                      ("ftrace-size", "ftrace_size"),
+                      ("pmsg-size", "pmsg_size"), ("ecc-size", "ecc")):
+        options[key] = (cells(os.path.join(node, prop)) or [0])[0]
+    return Source("ramoops", "/dev/mem", options)

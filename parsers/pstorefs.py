@@ -40,6 +40,10 @@ def parse_name(name):
     return rtype, match.group("backend"), rid, bool(match.group("enc"))
 
 
+def is_record_name(name):
+    return _NAME.match(name) is not None
+
+
 def split_ecc_notice(data):
     """``(payload, EccStatus|None)``: the kernel's ECC line taken off."""
     match = _ECC_NOTICE.search(data, max(0, len(data) - 80))
