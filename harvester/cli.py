@@ -6,8 +6,6 @@ configuration error.
 """
 
 import argparse
-import datetime
-import json
 import os
 import sys
 
@@ -94,6 +92,7 @@ def build_parser():
 def iso_time(time_ns):
     if not time_ns:
         return None
+    import datetime
     return datetime.datetime.fromtimestamp(
         time_ns / 1e9, datetime.timezone.utc).isoformat(timespec="seconds")
 
@@ -123,6 +122,7 @@ def event_title(event):
 
 def cmd_list(inv, as_json, out, harvested=frozenset()):
     if as_json:
+        import json
         rows = [record_json(inv, ev, rec, harvested) for ev in inv.events
                 for rec in ev.records]
         json.dump(rows, out, indent=2)

@@ -13,8 +13,7 @@ import os
 import struct
 import sys
 
-from . import report, storage
-from .analysis import analyse
+from . import storage
 from .inventory import gather
 from .log import Logger
 from .sources import EFIVARS_DIR, PSTORE_DIR, mounted_fstype, mount_pstore
@@ -52,6 +51,7 @@ class Collector:
         console shows a crash gets a report from the console, carrying the
         undecodable zones raw; otherwise those zones ride along with the
         source's newest dump, so nothing is dropped silently."""
+        from .analysis import analyse
         reports, archive = [], []
         extra = {}
         dumps = [e for e in inv.events if e.type == "dmesg"]
@@ -143,6 +143,8 @@ class Collector:
             if not self.dry_run:
                 self.clear(inv, records)
             return True
+        from . import report
+        from .analysis import analyse
         analysis = analyse(ev.log(), ev.reason)
         attachments = [(inv.ids[id(r)], _describe(r), r.payload)
                        for r in records]
@@ -298,6 +300,7 @@ def _describe(rec):
 
 def _reason_from_text(ev):
     """mtdoops records carry no reason line; the log tells."""
+    from .analysis import analyse
     head = analyse(ev.log()).failure
     return "Panic" if head == "panic" else "Oops"
 

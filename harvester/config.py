@@ -5,73 +5,75 @@ imported when a config file exists, keeping it off the empty boot path.
 """
 
 import os
-from dataclasses import dataclass, field, fields
-from typing import List, Optional
 
 DEFAULT_PATH = "/etc/oops-harvest/config.yaml"
+
+# key: (default, type, meaning).  Types: str, "str?" (or null), bool, int
+# (>= 0), list (of str).  README's configuration table mirrors this.
+KEYS = {
+    "output_dir": ("/var/crash", str, "where reports go"),
+    "state_dir": ("/var/lib/oops-harvest", str,
+                  "harvest state, lock and archive (root-only)"),
+    "sources": ([], list, "source specs as for --source; empty = discover"),
+    "clear_backends": (True, bool,
+                       "erase backend records once their report is durable"),
+    "report_reasons": (["Oops", "Panic", "Emergency"], list,
+                       "dump reasons that become reports"),
+    "report_group": (None, "str?", "group allowed to read reports (0640)"),
+    "private": (False, bool, "reports in a root-only 0700 subdirectory"),
+    "max_record_bytes": (1 << 20, int, "largest pstore file or EFI variable"),
+    "max_decompressed_bytes": (4 << 20, int, "cap on one decompressed record"),
+    "max_report_bytes": (8 << 20, int, "cap on one report"),
+    "max_records": (1000, int, "records handled per run"),
+    "max_reports_in_output_dir": (100, int,
+                                  "stop when this many kernel reports wait"),
+    "require_pstore_mount": (True, bool,
+                             "clear only the real pstore/efivarfs mounts"),
+}
 
 
 class ConfigError(Exception):
     pass
 
 
-@dataclass
 class Config:
-    # Where reports go; apport and whoopsie look in /var/crash.
-    output_dir: str = "/var/crash"
-    # Harvest state (fingerprints of reported records).
-    state_dir: str = "/var/lib/oops-harvest"
-    # Lock for the run; never in a world-writable directory.
-    lock_dir: str = "/run/oops-harvest"
-    # Source specs as on the command line; empty = auto-discovery.
-    sources: List[str] = field(default_factory=list)
-    # Erase backend records once their report is durable.
-    clear_backends: bool = True
-    # Dump reasons that produce reports; others are only listed.
-    report_reasons: List[str] = field(
-        default_factory=lambda: ["Oops", "Panic", "Emergency"])
-    # A group (e.g. whoopsie) that may read reports: mode 0640 instead of 0600.
-    report_group: Optional[str] = None
-    # Put reports in a root-only 0700 subdirectory of output_dir.
-    private: bool = False
-    # Caps against hostile or broken input.
-    max_record_bytes: int = 1 << 20
-    max_decompressed_bytes: int = 4 << 20
-    max_report_bytes: int = 8 << 20
-    max_records: int = 1000
-    max_reports_in_output_dir: int = 100
-    # Require /sys/fs/pstore to be a real pstore mount before clearing it.
-    require_pstore_mount: bool = True
+    """Attribute access to the settings; every key has its default."""
+
+    def __init__(self, **values):
+        for key, (default, _, _) in KEYS.items():
+            value = values.pop(key, default)
+            setattr(self, key, list(value) if isinstance(value, list) else value)
+        if values:
+            raise ConfigError("unknown config keys: %s" % ", ".join(values))
 
 
 def _check(name, value, kind):
-    if kind is Optional[str]:
+    if kind == "str?":
         ok = value is None or isinstance(value, str)
-    elif kind is List[str]:
+    elif kind is list:
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-    elif kind is bool:
-        ok = isinstance(value, bool)
     elif kind is int:
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
     else:
         ok = isinstance(value, kind)
     if not ok:
-        raise ConfigError("config key %r: %r is not %s" % (
-            name, value, getattr(kind, "__name__", str(kind))))
+        want = {"str?": "a string or null", list: "a list of strings",
+                int: "a whole number >= 0", bool: "true or false",
+                str: "a string"}[kind]
+        raise ConfigError("config key %r: %r is not %s" % (name, value, want))
 
 
 def load(path=None):
     """Defaults, overridden by the file if it exists (or if named)."""
     explicit = path is not None
     path = path or DEFAULT_PATH
-    config = Config()
     try:
         with open(path, "rb") as f:
             text = f.read(1 << 20)
     except FileNotFoundError:
         if explicit:
             raise ConfigError("config file %s does not exist" % path) from None
-        return config
+        return Config()
     except OSError as exc:
         raise ConfigError("cannot read config file %s: %s"
                           % (path, exc.strerror)) from None
@@ -82,11 +84,9 @@ def load(path=None):
         raise ConfigError("config file %s: %s" % (path, exc)) from None
     if not isinstance(data, dict):
         raise ConfigError("config file %s must be a mapping of keys" % path)
-    known = {f.name: f.type for f in fields(Config)}
     for key, value in data.items():
-        if key not in known:
+        if key not in KEYS:
             raise ConfigError("config file %s: unknown key %r (known: %s)"
-                              % (path, key, ", ".join(sorted(known))))
-        _check(key, value, known[key])
-        setattr(config, key, value)
-    return config
+                              % (path, key, ", ".join(sorted(KEYS))))
+        _check(key, value, KEYS[key][1])
+    return Config(**data)

@@ -8,12 +8,6 @@ dumps of one boot (an oops, then the panic) have different counters and so
 never merge.
 """
 
-import hashlib
-from dataclasses import dataclass, field
-from typing import List, Optional
-
-from parsers.records import Record
-
 SAME_DUMP_WINDOW_NS = 60 * 10**9      # parts of one dump are written together
 
 # efi-pstore names records dmesg-efi-N up to 6.1, dmesg-efi_pstore-N later.
@@ -24,10 +18,10 @@ def family(backend):
     return _BACKEND_FAMILY.get(backend, backend)
 
 
-@dataclass
 class Event:
-    records: List[Record]                 # oldest chunk first (highest part)
-    problems: List[str] = field(default_factory=list)
+    def __init__(self, records, problems=None):
+        self.records = records            # oldest chunk first (highest part)
+        self.problems = problems or []
 
     @property
     def newest(self):
@@ -59,6 +53,7 @@ class Event:
         key = "|".join("%s,%s,%s,%s,%s,%s" % (family(r.backend), r.type, r.id,
                                               r.reason, r.count, r.time_ns)
                        for r in self.records)
+        import hashlib
         return "E" + hashlib.sha1(key.encode()).hexdigest()[:10]
 
     def log(self):
@@ -116,7 +111,7 @@ def _make_event(parts):
     return event
 
 
-def find(events, ident) -> Optional[object]:
+def find(events, ident):
     for event in events:
         if event.id == ident:
             return event

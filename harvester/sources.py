@@ -10,9 +10,6 @@ import mmap
 import os
 import re
 import stat
-from dataclasses import dataclass, field
-from typing import Dict, Optional
-
 from parsers.exceptions import ParseError
 
 KINDS = ("pstore", "ramoops", "mtdoops", "efivars")
@@ -39,14 +36,20 @@ class SourceError(Exception):
     """A source cannot be used at all (bad spec, missing, unsafe)."""
 
 
-@dataclass
 class Source:
-    kind: str
-    path: str
-    options: Dict[str, object] = field(default_factory=dict)
+    __slots__ = ("kind", "path", "options")
+
+    def __init__(self, kind, path, options=None):
+        self.kind = kind
+        self.path = path
+        self.options = options or {}
+
+    def __repr__(self):
+        return "Source(%r)" % str(self)
 
     def __str__(self):
-        opts = "".join(",%s=%s" % kv for kv in self.options.items())
+        opts = "".join(",%s=%s" % kv for kv in self.options.items()
+                       if kv[0] != "archive")
         return "%s:%s%s" % (self.kind, self.path, opts)
 
 
@@ -180,11 +183,13 @@ def read_dir(path, wanted=None, cap=MAX_RECORD_BYTES, max_files=MAX_FILES):
 
 # --- sources to parse results -----------------------------------------
 
-@dataclass
 class Loaded:
-    source: Source
-    result: Optional[object] = None          # parsers.ParseResult
-    problems: list = field(default_factory=list)
+    """One source's ParseResult (None if unreadable) and its problems."""
+
+    def __init__(self, source):
+        self.source = source
+        self.result = None
+        self.problems = []
 
 
 def _ramoops(source):
@@ -227,19 +232,21 @@ def load(source):
     loaded = Loaded(source)
     try:
         if source.kind == "pstore":
-            from parsers import pstorefs
             wanted = None
             if source.options.get("archive"):
                 # systemd-pstore adds dmesg.txt and the like next to records.
-                wanted = pstorefs.is_record_name
+                from parsers.pstorefs import is_record_name as wanted
             files, loaded.problems = read_dir(source.path, wanted=wanted)
-            loaded.result = pstorefs.parse(files, source=source.path)
+            if files:                 # an empty pstore: no parser imported
+                from parsers import pstorefs
+                loaded.result = pstorefs.parse(files, source=source.path)
         elif source.kind == "efivars":
             from parsers import efi
             files, loaded.problems = read_dir(source.path,
                                               wanted=efi.is_crash_variable)
-            loaded.result = efi.parse({n: d for n, (d, _) in files.items()},
-                                      source=source.path)
+            if files:
+                loaded.result = efi.parse({n: d for n, (d, _) in
+                                           files.items()}, source=source.path)
         elif source.kind == "ramoops":
             loaded.result = _ramoops(source)
         elif source.kind == "mtdoops":

@@ -8,7 +8,6 @@ of writing the crash twice.  Lives in a root-only directory (R14).
 """
 
 import fcntl
-import hashlib
 import json
 import os
 
@@ -21,6 +20,7 @@ LOCK_FILE = "lock"
 def fingerprint(record):
     """Stable identity of one stored record: where it says it is from plus
     a hash of its payload (a reused zone with new content is new)."""
+    import hashlib
     digest = hashlib.sha256(record.payload).hexdigest()[:32]
     backend = "efi" if record.backend.startswith("efi") else record.backend
     return "%s:%s:%s:%s:%s" % (backend, record.type, record.id,

@@ -12,7 +12,6 @@ chmod/chown-ed by path, opened with O_TRUNC, or followed through a link.
 
 import errno
 import os
-import secrets
 import stat
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -132,7 +131,7 @@ def publish(dir_fd, names, data, mode=0o600, gid=None):
     Returns the name used.  Raises OSError (ENOSPC, EEXIST when every name
     is taken...) with nothing left behind but possibly nothing at all.
     """
-    tmp = "%s%s.tmp" % (TEMP_PREFIX, secrets.token_hex(8))
+    tmp = "%s%s.tmp" % (TEMP_PREFIX, os.urandom(8).hex())
     fd = os.open(tmp, _CREATE, 0o600, dir_fd=dir_fd)
     try:
         try:
@@ -161,7 +160,7 @@ def publish(dir_fd, names, data, mode=0o600, gid=None):
 
 def replace_private(dir_fd, name, data):
     """Atomically replace a file in a directory only we can write (state)."""
-    tmp = ".%s.%s.tmp" % (name, secrets.token_hex(4))
+    tmp = ".%s.%s.tmp" % (name, os.urandom(4).hex())
     fd = os.open(tmp, _CREATE, 0o600, dir_fd=dir_fd)
     try:
         _write_all(fd, data)

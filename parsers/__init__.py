@@ -7,4 +7,3 @@ Modules are imported on demand so the boot path loads only what it uses.
 """
 
 from .exceptions import ParseError  # noqa: F401
-from .records import EccStatus, Origin, ParseResult, Record  # noqa: F401
