@@ -214,42 +214,42 @@ def detect_layout(buf, ecc=None):
     ftraces = [(o, s) for o, s, f in extra if f]
     if ftraces:
         layout.new_order = version >= 0x060200
-        first_ftrace = ftraces[0][0]
-        before = [p for p in plain if p[0] < first_ftrace]
-        after = [p for p in plain if p[0] > first_ftrace]
-        # Zones of the dmesg stride just before ftrace may have been taken
-        # for dmesg zones when console/pmsg have the same size.
-        needed = 2 if layout.new_order else 1
-        while len(before) < needed and layout.zones and \
-                layout.zones[-1].offset + layout.zones[-1].size == \
-                (before[0][0] if before else first_ftrace):
-            z = layout.zones.pop()
-            before.insert(0, (z.offset, z.size))
-        if layout.new_order:
-            names = ["console", "pmsg"][-len(before):] if before else []
-            if len(before) == 1:
-                names = ["console"]
-            assigned = list(zip(names, before)) + [("pmsg", p) for p in after]
-        else:
-            assigned = [("console", p) for p in before[-1:]] + \
-                       [("pmsg", p) for p in after[:1]]
-            if len(before) > 1 or len(after) > 1:
-                layout.notes.append("unexpected extra zones around ftrace")
+        assigned = _name_tail(layout, plain, ftraces[0][0])
         for cpu, (off, size) in enumerate(ftraces):
             layout.zones.append(Zone("ftrace", cpu, off, size,
                                      PERSISTENT_RAM_SIG ^ version))
     else:
-        names = ["console", "pmsg"]
-        assigned = list(zip(names, plain))
-        if len(plain) > 2:
-            layout.notes.append("unexpected extra zones after dmesg")
+        assigned = list(zip(("console", "pmsg"), plain))
         layout.notes.append("no ftrace zone: console/pmsg order assumed")
+    if len(assigned) < len(plain):
+        layout.notes.append("%d unexpected zone(s) after the dmesg zones"
+                            % (len(plain) - len(assigned)))
     for kind, (off, size) in assigned:
         layout.zones.append(Zone(kind, 0, off, size))
     layout.zones.sort(key=lambda z: z.offset)
     _trim_last_zone(layout.zones)
     layout.ecc_size = _detect_ecc(buf, layout.zones) if ecc is None else ecc
     return layout
+
+
+def _name_tail(layout, plain, first_ftrace):
+    """Name the plain-signature zones around the first ftrace zone: before
+    it console (6.1) or console and pmsg (6.2+), after it pmsg (6.1).
+    Console/pmsg zones as large as a dmesg zone were counted as dmesg zones
+    by their spacing; the ftrace zone's position says how many to take back."""
+    wanted = ("console", "pmsg") if layout.new_order else ("console",)
+    before = [p for p in plain if p[0] < first_ftrace][-len(wanted):]
+    after = [p for p in plain if p[0] > first_ftrace]
+    while len(before) < len(wanted) and layout.zones:
+        last = layout.zones[-1]
+        if last.offset + last.size != (before[0][0] if before else first_ftrace):
+            break
+        layout.zones.pop()
+        before.insert(0, (last.offset, last.size))
+    named = list(zip(wanted, before))
+    if not layout.new_order and after:
+        named.append(("pmsg", after[0]))
+    return named
 
 
 def _trim_last_zone(zones):
