@@ -37,10 +37,15 @@ sources (--source KIND:PATH[,key=value]..., repeatable):
                     Without sizes the layout is detected from the zones'
                     signatures.  Given sizes follow the module's defaults
                     (console, ftrace and pmsg 4K each unless given).
-  mtdoops:FILE      an mtdoops partition (/dev/mtdN) or an image of one;
-                    key record_size (detected when omitted)
+  ramoops:devicetree  the region the device tree reserves for ramoops,
+                    read through /dev/mem with the node's sizes
+  mtdoops:FILE      an mtdoops partition (/dev/mtdN, or its name as in
+                    /proc/mtd) or an image of one; key record_size
+                    (detected when omitted)
   Without --source: the config file's sources, else this machine's
-  /sys/fs/pstore and EFI variables.
+  /sys/fs/pstore, EFI variables and systemd-pstore's archive.  Only the
+  real pstore and efivarfs mounts are ever cleared; images and copies are
+  read only, and the state directory remembers what was reported.
 
 examples:
   oops-harvest --list
@@ -48,6 +53,12 @@ examples:
   oops-harvest --show dmesg-ramoops-0 --source ramoops:region.bin,mem_size=1M,record_size=16K
   oops-harvest --collect --dry-run
   oops-harvest --collect --source pstore:/tmp/copy --output-dir /tmp/crash
+
+files: /etc/oops-harvest/config.yaml (every key optional; see README),
+/var/crash/linux-image-<release>.<event>.crash (mode 0600 root, or 0640
+with report_group), /var/lib/oops-harvest (state, lock, archived dumps).
+exit status: 0 done or nothing to do, 1 some records could not be read or
+harvested (they stay in place; see the journal), 2 usage or config error.
 
 --show prints the decoded payload exactly as the kernel presents it in
 /sys/fs/pstore (without its ECC line); to a terminal, control characters
