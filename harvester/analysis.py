@@ -21,12 +21,15 @@ _MARKERS = re.compile(
     r"divide error: |invalid opcode: )")
 _PANIC = re.compile(r"^Kernel panic - not syncing: ?(.*)")
 _END = re.compile(r"^---\[ end (?:trace|Kernel panic)")
+# uname -r as kernels build it; anything else is not trusted as a release
+# (it becomes the report's Package and file name).
+_RELEASE = r"\d{1,3}\.\d{1,3}[0-9A-Za-z.+~_-]{0,64}"
 _CPU_LINE = re.compile(
     r"^CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: (?P<comm>.{0,16}?) "
     r"(?:Not tainted|Tainted: (?P<taint>[A-Z ]{1,40}?)) +"
-    r"(?P<release>\d[^\s]{0,80}) (?P<build>#.{0,120})$")
-_BANNER = re.compile(r"^Linux version (?P<release>\d\S{0,80}) .{0,200}?"
-                     r"(?P<build>#\d.{0,120})$")
+    r"(?P<release>%s) (?P<build>#.{0,120})$" % _RELEASE)
+_BANNER = re.compile(r"^Linux version (?P<release>%s) .{0,200}?"
+                     r"(?P<build>#\d.{0,120})$" % _RELEASE)
 _IP = re.compile(r"^(?:RIP: [0-9a-f]{4}:|pc : |PC is at |NIP \[[0-9a-f]+\] |"
                  r"EIP: (?:[0-9a-f]{4}:)?\[<[0-9a-f]+>\] )"
                  r"(?P<func>[A-Za-z0-9_.$]+)\+0x[0-9a-f]+/0x[0-9a-f]+"

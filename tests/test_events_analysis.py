@@ -89,3 +89,11 @@ def test_arm64_and_warning_forms():
 def test_no_marker_still_gives_a_title():
     result = analysis.analyse(b"just text\n", "Shutdown")
     assert result.title and result.signature.startswith("kernel:shutdown")
+
+
+def test_untrusted_release_strings_are_not_taken():
+    line = ("<4>[ 1.0] CPU: 0 PID: 1 Comm: x Not tainted 6.1.0-$(reboot)/../x #1\n"
+            "<1>[ 1.0] BUG: oops\n")
+    assert analysis.analyse(line, "Oops").release is None
+    assert analysis.analyse(line.replace("$(reboot)/../x", "6.1.0-56-amd64"),
+                            "Oops").release == "6.1.0-56-amd64"
