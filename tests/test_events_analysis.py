@@ -95,5 +95,5 @@ def test_untrusted_release_strings_are_not_taken():
     line = ("<4>[ 1.0] CPU: 0 PID: 1 Comm: x Not tainted 6.1.0-$(reboot)/../x #1\n"
             "<1>[ 1.0] BUG: oops\n")
     assert analysis.analyse(line, "Oops").release is None
-    assert analysis.analyse(line.replace("$(reboot)/../x", "6.1.0-56-amd64"),
+    assert analysis.analyse(line.replace("6.1.0-$(reboot)/../x", "6.1.0-56-amd64"),
                             "Oops").release == "6.1.0-56-amd64"
