@@ -33,7 +33,8 @@ sources (--source KIND:PATH[,key=value]..., repeatable):
   ramoops:FILE      a raw dump of the ramoops region (or /dev/mem with
                     offset=); keys mem_size, record_size, console_size,
                     ftrace_size, pmsg_size, ecc, ftrace_cpus, offset and
-                    kernel=6.1 (zone order); sizes take 4096, 0x1000, 4K, 1M.
+                    kernel=6.1 (the era's rules: zone order, dmesg stride,
+                    pmsg zone); sizes take 4096, 0x1000, 4K, 1M.
                     Without sizes the layout is detected from the zones'
                     signatures.  Given sizes follow the module's defaults
                     (console, ftrace and pmsg 4K each unless given).

@@ -202,23 +202,24 @@ def _ramoops(source):
     layout = None
     if opts:
         mem_size = opts.pop("mem_size", len(buf))
-        new_order = None
+        version = None
         if kernel:
             match = re.match(r"(\d+)\.(\d+)", str(kernel))
             if not match:
                 raise SourceError("kernel=%r: give a version like 6.1" % kernel)
-            new_order = (int(match.group(1)), int(match.group(2))) >= (6, 2)
+            version = (int(match.group(1)), int(match.group(2)))
         layout = _explicit_layout(ramoops, buf, mem_size, opts, ftrace_cpus,
-                                  new_order)
+                                  version)
     return ramoops.parse(buf, layout, source=source.path)
 
 
-def _explicit_layout(ramoops, buf, mem_size, opts, ftrace_cpus, new_order):
-    """The kernel's layout from the given sizes; the zone order (6.1 or
-    6.2+) is taken from kernel= or else from where the ftrace signature is."""
-    orders = [new_order] if new_order is not None else [False, True]
+def _explicit_layout(ramoops, buf, mem_size, opts, ftrace_cpus, version):
+    """The kernel's layout from the given sizes and kernel= version; without
+    one, the 6.1 or 6.2+ zone order that puts the ftrace signature where an
+    ftrace zone is."""
+    versions = [version] if version else [(6, 1), (6, 2)]
     layouts = [ramoops.compute_layout(mem_size, ftrace_cpus=ftrace_cpus,
-                                      new_order=o, **opts) for o in orders]
+                                      kernel=v, **opts) for v in versions]
     for layout in layouts:
         ftrace = [z for z in layout.zones if z.type == "ftrace"]
         if ftrace and ramoops._ftrace_version(int.from_bytes(

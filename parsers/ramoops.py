@@ -92,13 +92,18 @@ def compute_layout(mem_size, record_size=MODULE_DEFAULT_SIZE,
                    console_size=MODULE_DEFAULT_SIZE,
                    ftrace_size=MODULE_DEFAULT_SIZE,
                    pmsg_size=MODULE_DEFAULT_SIZE, ecc=0, ftrace_cpus=1,
-                   new_order=False):
+                   kernel=(6, 1)):
     """The zones ramoops_probe() carves out of ``mem_size`` bytes.
 
     Defaults are the module parameters' (4 KiB each), so with only mem_size
     and record_size given the layout matches ``modprobe ramoops`` exactly.
-    ``new_order`` selects the Linux 6.2+ order (pmsg before ftrace).
+    ``kernel`` (major, minor) selects the era's rules: 6.2+ puts pmsg before
+    ftrace; before 4.19 dmesg zones are exactly record_size apart (later:
+    the dmesg area divided evenly); before 4.0 there is no pmsg zone.
     """
+    new_order = kernel >= (6, 2)
+    if kernel < (4, 0):
+        pmsg_size = 0
     sizes = [_rounddown_pow2(s) for s in (record_size, console_size,
                                           ftrace_size, pmsg_size)]
     record_size, console_size, ftrace_size, pmsg_size = sizes
@@ -116,7 +121,7 @@ def compute_layout(mem_size, record_size=MODULE_DEFAULT_SIZE,
         if count == 0:
             raise LayoutError("record_size 0x%x is larger than the dmesg "
                               "area 0x%x" % (record_size, dump_mem))
-        zone_size = (dump_mem // count) & ~1
+        zone_size = (dump_mem // count) & ~1 if kernel >= (4, 19) else record_size
         for i in range(count):
             zones.append(Zone("dmesg", i, pos, zone_size))
             pos += zone_size

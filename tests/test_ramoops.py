@@ -25,7 +25,7 @@ def test_module_defaults_give_4040_stride():
 
 def test_new_order_puts_pmsg_before_ftrace():
     layout = ramoops.compute_layout(0x100000, 0x4000, 0x8000, 0x4000, 0x8000,
-                                    ftrace_cpus=4, new_order=True)
+                                    ftrace_cpus=4, kernel=(6, 2))
     kinds = [(z.type, z.offset) for z in layout.zones if z.type != "dmesg"]
     assert kinds == [("console", 0xEC000), ("pmsg", 0xF4000),
                      ("ftrace", 0xFC000), ("ftrace", 0xFD000),
@@ -39,6 +39,17 @@ def test_sizes_round_down_to_powers_of_two():
     assert dmesg[0].size == (0x10000 - 0x1000 - 0x1000 - 0x1000) // \
         ((0x10000 - 0x3000) // 0x2000) & ~1
     assert [z.size for z in layout.zones if z.type == "console"] == [0x1000]
+
+
+def test_older_kernels_rules():
+    # Before 4.19 dmesg zones are record_size apart, the remainder unused.
+    old = ramoops.compute_layout(0x100000, record_size=0x4000, kernel=(4, 14))
+    dmesg = [z for z in old.zones if z.type == "dmesg"]
+    assert (len(dmesg), dmesg[1].offset) == (63, 0x4000)
+    assert [z.offset for z in old.zones if z.type == "console"] == [0xFC000]
+    # Before 4.0 there is no pmsg zone.
+    v3 = ramoops.compute_layout(0x100000, record_size=0x4000, kernel=(3, 18))
+    assert "pmsg" not in {z.type for z in v3.zones}
 
 
 def test_impossible_layout_is_a_layout_error():
@@ -65,6 +76,8 @@ def test_detected_layout_equals_kernel_layout(params):
     built.console.write(b"console text\n" * 10)
     kw = {k: v for k, v in params.items()
           if k not in ("mem_size", "version_code")}
+    if kw.pop("new_order", False):
+        kw["kernel"] = (6, 2)
     kw.setdefault("ftrace_cpus", 1)
     expected = ramoops.compute_layout(params["mem_size"], **kw)
     found = ramoops.detect_layout(bytes(built.image))

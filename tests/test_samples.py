@@ -42,7 +42,7 @@ def ramoops_layout(params, version):
         params["mem_size"], params.get("record_size", 4096),
         params.get("console_size", 4096), params.get("ftrace_size", 4096),
         params.get("pmsg_size", 4096), params.get("ecc", 0),
-        new_order=(major, minor) >= (6, 2))
+        kernel=(major, minor))
 
 
 def compare_with_kernel(result, expected, skip_types=("ftrace",)):
