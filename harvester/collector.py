@@ -83,10 +83,15 @@ class Collector:
     def run(self, args):
         try:
             state = State(self.state_dir)
-            state.lock()
-        except (storage.UnsafeDirectory, OSError, AlreadyRunning) as exc:
+        except (storage.UnsafeDirectory, OSError) as exc:
             sys.stderr.write("oops-harvest: state directory: %s\n" % exc)
             return EXIT_USAGE
+        try:
+            state.lock()
+        except AlreadyRunning as exc:
+            state.close()
+            sys.stderr.write("oops-harvest: %s; nothing done\n" % exc)
+            return EXIT_PARTIAL
         try:
             state.load()
             if not args.source and not self.config.sources and not self.dry_run:

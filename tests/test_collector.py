@@ -325,3 +325,16 @@ def test_enospc_leaves_records_and_stops(env, monkeypatch):
     assert reports(env) == [] and len(os.listdir(env["pstore"])) == N_EFI
     assert len(calls) == 1                 # no retry storm
     assert collect(env) == 0 and len(reports(env)) == 2
+
+
+def test_a_second_instance_waits_its_turn(env):
+    import fcntl
+    os.makedirs(env["state"], mode=0o700)
+    fd = os.open(env["state"] / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        assert collect(env) == 1
+        assert reports(env) == [] and len(os.listdir(env["pstore"])) == N_EFI
+    finally:
+        os.close(fd)
+    assert collect(env) == 0 and len(reports(env)) == 2
