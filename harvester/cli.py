@@ -43,6 +43,11 @@ sources (--source KIND:PATH[,key=value]..., repeatable):
   mtdoops:FILE      an mtdoops partition (/dev/mtdN, or its name as in
                     /proc/mtd) or an image of one; key record_size
                     (detected when omitted)
+  pstoreblk:FILE    a pstore/blk device or mtdpstore partition (or image);
+                    keys kmsg_size (64K by default), pmsg_size,
+                    console_size, ftrace_size, ftrace_cpus, in bytes
+                    (the module parameters are in KiB: kmsg_size=64K);
+                    zones detected from their signatures when omitted
   Without --source: the config file's sources, else this machine's
   /sys/fs/pstore, EFI variables and systemd-pstore's archive.  Only the
   real pstore and efivarfs mounts are ever cleared; images and copies are

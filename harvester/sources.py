@@ -12,7 +12,7 @@ import re
 import stat
 from parsers.exceptions import ParseError
 
-KINDS = ("pstore", "ramoops", "mtdoops", "efivars")
+KINDS = ("pstore", "ramoops", "mtdoops", "efivars", "pstoreblk")
 PSTORE_DIR = "/sys/fs/pstore"
 EFIVARS_DIR = "/sys/firmware/efi/efivars"
 MAX_RECORD_BYTES = 1 << 20          # one pstore file / EFI variable
@@ -29,7 +29,9 @@ _O_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _RAMOOPS_KEYS = ("mem_size", "record_size", "console_size", "ftrace_size",
                  "pmsg_size", "ecc", "offset", "ftrace_cpus", "kernel")
 _KEYS = {"pstore": (), "efivars": (), "mtdoops": ("record_size",),
-         "ramoops": _RAMOOPS_KEYS}
+         "ramoops": _RAMOOPS_KEYS,
+         "pstoreblk": ("kmsg_size", "pmsg_size", "console_size",
+                       "ftrace_size", "ftrace_cpus")}
 
 
 class SourceError(Exception):
@@ -250,6 +252,13 @@ def load(source):
                                            files.items()}, source=source.path)
         elif source.kind == "ramoops":
             loaded.result = _ramoops(source)
+        elif source.kind == "pstoreblk":
+            from parsers import pstorezone
+            buf = read_image(source.path, cap=128 << 20)
+            zones = None
+            if source.options:
+                zones = pstorezone.compute_layout(len(buf), **source.options)
+            loaded.result = pstorezone.parse(buf, zones, source=source.path)
         elif source.kind == "mtdoops":
             from parsers import mtdoops
             path = source.path

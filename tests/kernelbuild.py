@@ -185,3 +185,57 @@ def efi_dump(reason, count, log, seconds, bufsize=1024, compress=True):
         texts[part] = text
         part += 1
     return files, texts
+
+
+class PstoreZoneImage:
+    """pstore/blk or mtdpstore area as fs/pstore/zone.c writes it: zones
+    pmsg, console, ftrace x CPUs, kmsg; psz_buffer is (sig^type, datalen,
+    start); kmsg data starts with the 40-byte psz_kmsg_header."""
+
+    TYPES = {"dmesg": 0, "console": 2, "ftrace": 3, "pmsg": 7}
+
+    def __init__(self, total, kmsg_size=0x10000, pmsg_size=0, console_size=0,
+                 ftrace_size=0, ftrace_cpus=1, fill=0xFF):
+        self.image = bytearray([fill]) * total
+        self.zones = {}
+        at = 0
+        for kind, size in (("pmsg", pmsg_size), ("console", console_size)):
+            if size:
+                self.zones[kind] = [(at, size)]
+                at += size
+        if ftrace_size:
+            each = ftrace_size // ftrace_cpus
+            self.zones["ftrace"] = [(at + i * each, each)
+                                    for i in range(ftrace_size // each)]
+            at += ftrace_size
+        count = (total - at) // kmsg_size
+        self.zones["dmesg"] = [(at + i * kmsg_size, kmsg_size)
+                               for i in range(count)]
+        self.circular = {}
+
+    def _header(self, kind, off, datalen, start):
+        self.image[off:off + 12] = struct.pack(
+            "<Iii", SIG ^ self.TYPES[kind], datalen, start)
+
+    def kmsg(self, index, reason, counter, text, seconds=1700000000, nsec=5,
+             compress=False):
+        """psz_kmsg_write: header, then the record bytes, datalen = 40+n."""
+        off, size = self.zones["dmesg"][index]
+        stored = deflate_raw(text) if compress else text
+        stored = stored[:size - 12 - 40]
+        meta = struct.pack("<I4xqqB3xII4x", 0x4DFC3AE5, seconds, nsec,
+                           1 if compress else 0, counter, reason)
+        self.image[off + 12:off + 12 + 40 + len(stored)] = meta + stored
+        self._header("dmesg", off, 40 + len(stored), 0)
+
+    def append(self, kind, data, cpu=0):
+        """psz_zone_write on a circular front-end zone."""
+        off, size = self.zones[kind][cpu]
+        cap = size - 12
+        datalen, start = self.circular.get((kind, cpu), (0, 0))
+        for byte in data[-cap:]:
+            self.image[off + 12 + start] = byte
+            start = (start + 1) % cap
+            datalen = min(datalen + 1, cap)
+        self.circular[(kind, cpu)] = (datalen, start)
+        self._header(kind, off, datalen, start)

@@ -5,9 +5,10 @@ import random
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from parsers import compression, efi, mtdoops, pstorefs, ramoops
+from parsers import compression, efi, mtdoops, pstorefs, pstorezone, ramoops
 from parsers.exceptions import ParseError
-from tests.kernelbuild import Ramoops, efi_dump, mtdoops_image, mtdoops_write
+from tests.kernelbuild import (PstoreZoneImage, Ramoops, efi_dump,
+                               mtdoops_image, mtdoops_write)
 
 FAST = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -116,3 +117,21 @@ def test_decompression_bomb_is_capped():
         assert "cap" in str(exc) or "truncated" in str(exc)
     else:
         raise AssertionError("a 50 MB bomb inflated past a 1 MB cap")
+
+
+def _zone_seed():
+    img = PstoreZoneImage(0x20000, kmsg_size=0x4000, console_size=0x1000,
+                          pmsg_size=0x1000)
+    img.kmsg(0, 2, 1, b"Oops#1 Part1\n" + b"<4>[ 1.0] z\n" * 40)
+    img.kmsg(1, 1, 1, b"Panic#2 Part1\n" + b"<0>[ 2.0] z\n" * 40, compress=True)
+    img.append("console", b"console\n" * 600)
+    return bytes(img.image)
+
+
+ZONE_SEED = _zone_seed()
+
+
+@FAST
+@given(st.data())
+def test_pstorezone_mutations(data):
+    total(pstorezone.parse, mutate(ZONE_SEED, data))
