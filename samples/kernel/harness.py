@@ -82,24 +82,29 @@ for _k in ("6.1", "6.12"):
              [["pmsg", "oops", "panic"]],
              f"As basic with ecc=1 (the kernel uses 16 parity bytes per 255-byte RS "
              f"block). {_order}.")
-scenario("ramoops-6.1-ecc32", "6.1", "ramoops", ramoops(ecc=32),
+scenario("ramoops-6.1-ecc32", "6.1", "ramoops", ramoops(ecc=32, mem_size=0x40000),
          [["pmsg", "oops", "panic"]],
-         "As basic with ecc=32 (32 parity bytes per block).")
+         "As basic with ecc=32 (32 parity bytes per block) and a 256 KiB region "
+         "(256K - 12K = 244 KiB for dmesg -> 15 zones of 16657 bytes, rounded to 16656).")
 scenario("ramoops-6.1-sizes", "6.1", "ramoops",
-         ramoops(record_size=8192, console_size=16384, pmsg_size=8192, ftrace_size=8192),
+         ramoops(mem_size=0x40000, record_size=8192, console_size=16384, pmsg_size=8192,
+                 ftrace_size=8192),
          [["pmsg", "ftrace", "oops", "oops", "panic"]],
          "Non-default zone sizes. Debian 6.1 has CONFIG_PSTORE_FTRACE, _CONSOLE and _PMSG "
          "unset, so the console/ftrace/pmsg zones are reserved (headers written) but stay "
          "empty; record_ftrace/pmsg actions are attempted and skipped by the guest.")
 scenario("ramoops-6.1-wrap", "6.1", "ramoops",
          ramoops(mem_size=0x10000, record_size=8192),
-         [["oops", "oops", "oops", "panic"], ["oops", "oops", "oops", "oops", "oops", "oops", "panic"]],
+         [["oops", "oops", "oops", "oops", "oops", "oops", "panic"], ["oops", "oops", "panic"]],
          "mem_size 64 KiB -> 52 KiB for dmesg / 8 KiB records = 6 dmesg zones of "
-         "53248/6=8874 bytes (not a power of two). Boot 1 writes 4 dumps (zones 0-3), "
-         "boot 2 restarts at zone 0 and writes 7 dumps, wrapping: its 7th dump (the "
-         "panic) lands in zone 0 again, overwriting its own first Oops. raw/ramoops.bin "
-         "is the region after boot 2; console-crash-1/2.log are the two crash boots.")
-scenario("ramoops-6.1-shutdown", "6.1", "ramoops", ramoops(max_reason=4),
+         "53248/6=8874 bytes (not a power of two). Boot 1 writes 7 dumps into 6 zones, so "
+         "its 7th dump (Panic#7) wraps into zone 0 over its own Oops#1. Boot 2 restarts "
+         "at zone 0 and writes Oops#1, Oops#2, Panic#3 into zones 0-2; zones 3-5 keep boot "
+         "1's Oops#4-#6. So zone order is not dump order and the Reason#N counters "
+         "repeat across boots: order by the ====sec.usec header. raw/ramoops.bin is the "
+         "region after boot 2; raw/ramoops-after-boot-N.bin after each crash boot; "
+         "console-crash-1/2.log are the two crash boots.")
+scenario("ramoops-6.1-shutdown", "6.1", "ramoops", ramoops(max_reason=4, mem_size=0x40000),
          [["poweroff"]],
          "max_reason=4 (KMSG_DUMP_SHUTDOWN): a clean 'poweroff -f' writes a Shutdown dump.")
 scenario("mtdoops-6.1-few", "6.1", "mtdoops",
@@ -133,6 +138,8 @@ scenario("efi-6.12-two-dumps", "6.12", "efi", {},
          [["oops", "panic"]],
          "As efi-6.1-two-dumps on 6.12 (pstore files are named dmesg-efi_pstore-<id>).")
 
+# manifest / default run order: all 6.1 scenarios, then 6.12
+SCENARIOS.sort(key=lambda s: tuple(int(x) for x in s["kernel"].split(".")))
 ORDER = [s["name"] for s in SCENARIOS]
 
 END_ACTIONS = ("panic", "poweroff", "reboot")
@@ -441,6 +448,13 @@ def run_scenario(sc, kernel, outdir, workroot):
         qemu(kernel, f"{BASE_CMDLINE} {extra} oh.mode=crash oh.actions={','.join(acts)}",
              serial, disks=disks, ramfile=ramfile, efivars=efivars)
         logs.append(serial)
+        if backend == "ramoops" and len(boots) > 1:
+            with open(ramfile, "rb") as f:
+                f.seek(p["mem_address"])
+                region = f.read(p["mem_size"])
+            open(os.path.join(work, "raw", f"ramoops-after-boot-{i}.bin"), "wb").write(region)
+        if backend == "mtdoops" and len(boots) > 1:
+            shutil.copy(disks[0], os.path.join(work, "raw", f"mtd-after-boot-{i}.bin"))
 
     version = kernel_version(logs[0])
 
