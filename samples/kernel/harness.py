@@ -130,6 +130,25 @@ scenario("efi-6.1-two-dumps", "6.1", "efi", {},
          "split into ~1 KiB compressed parts (one UEFI variable each). raw/efivars holds "
          "the efivarfs files (4 attribute bytes + data) as read in the export boot "
          "before efi_pstore was loaded. 6.1 names the pstore files dmesg-efi-<id>.")
+scenario("ramoops-6.12-sizes", "6.12", "ramoops",
+         ramoops(mem_size=0x40000, record_size=8192, console_size=16384, pmsg_size=8192,
+                 ftrace_size=4096),
+         [["pmsg", "ftrace", "oops", "oops", "panic"]],
+         "Non-default zone sizes on 6.12, with pmsg (8 KiB) and ftrace (4 KiB) of different "
+         "sizes so the v6.2+ zone order dmesg, console, pmsg, ftrace is visible. Debian "
+         "6.12 also has CONFIG_PSTORE_CONSOLE/_PMSG/_FTRACE unset: those zones stay empty.")
+scenario("ramoops-6.12-wrap", "6.12", "ramoops",
+         ramoops(mem_size=0x10000, record_size=8192),
+         [["oops", "oops", "oops", "oops", "oops", "oops", "panic"], ["oops", "oops", "panic"]],
+         "As ramoops-6.1-wrap on 6.12 (6 dmesg zones of 8874 bytes; boot 1 writes 7 dumps "
+         "and wraps into zone 0, boot 2 rewrites zones 0-2).")
+scenario("ramoops-6.12-shutdown", "6.12", "ramoops", ramoops(max_reason=4, mem_size=0x40000),
+         [["poweroff"]],
+         "As ramoops-6.1-shutdown on 6.12.")
+scenario("mtdoops-6.12-wrap", "6.12", "mtdoops",
+         {"record_size": 4096, "erase_size": 4096, "size": 16384},
+         [["oops", "oops", "oops", "oops"], ["oops", "oops", "oops"]],
+         "As mtdoops-6.1-wrap on 6.12.")
 scenario("mtdoops-6.12-few", "6.12", "mtdoops",
          {"record_size": 4096, "erase_size": 65536, "size": 262144},
          [["oops", "oops", "oops"]],
