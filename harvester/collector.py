@@ -37,7 +37,8 @@ class Collector:
         self.dry_run = dry_run
         self.log = log
         self.out = out
-        self.failed = False
+        self.failed = False        # something was left in place: exit 1
+        self.stop = False          # the output is full or read-only
         self.clearable = {}
 
     # --- deciding what becomes a report -----------------------------------
@@ -110,16 +111,18 @@ class Collector:
                     return EXIT_PARTIAL
             else:
                 out_fd = None
-            for entry in reports:
-                if not self.harvest(inv, state, out_fd, *entry) and self.stop:
-                    break
-            for ev, failure, attached, _ in archive:
-                self.archive(inv, state, ev, failure, attached)
+            try:
+                for entry in reports:
+                    if not self.harvest(inv, state, out_fd, *entry) and self.stop:
+                        break
+                for ev, failure, attached, _ in archive:
+                    self.archive(inv, state, ev, failure, attached)
+            finally:
+                if out_fd is not None:
+                    os.close(out_fd)
         finally:
             state.close()
         return EXIT_PARTIAL if self.failed else EXIT_OK
-
-    stop = False
 
     def open_output(self):
         fd = storage.open_dir(self.out_dir, create_mode=0o1777)
