@@ -338,3 +338,29 @@ def test_a_second_instance_waits_its_turn(env):
     finally:
         os.close(fd)
     assert collect(env) == 0 and len(reports(env)) == 2
+
+
+def test_efivars_copy_is_harvested_and_cleared(env, tmp_path):
+    efivars = tmp_path / "efivars"
+    shutil.copytree(os.path.join(EFI_SAMPLE, "raw", "efivars"), efivars)
+    (efivars / "Boot0000-8be4df61-93ca-11d2-aa0d-00e098032b8c").write_bytes(
+        b"\x07\0\0\0boot entry")
+    rc = cli.main(["--collect", "--config", str(env["config"]),
+                   "--source", "efivars:%s" % efivars,
+                   "--output-dir", str(env["out"]),
+                   "--state-dir", str(env["state"])])
+    assert rc == 0 and len(reports(env)) == 2
+    # Only the crash variables went; other variables are not ours.
+    assert os.listdir(efivars) == ["Boot0000-8be4df61-93ca-11d2-aa0d-00e098032b8c"]
+
+
+def test_same_efi_record_in_pstore_and_efivars_is_reported_once(env, tmp_path):
+    efivars = tmp_path / "efivars"
+    shutil.copytree(os.path.join(EFI_SAMPLE, "raw", "efivars"), efivars)
+    rc = cli.main(["--collect", "--config", str(env["config"]),
+                   "--source", "pstore:%s" % env["pstore"],
+                   "--source", "efivars:%s" % efivars,
+                   "--output-dir", str(env["out"]),
+                   "--state-dir", str(env["state"])])
+    assert rc == 0 and len(reports(env)) == 2
+    assert os.listdir(env["pstore"]) == []
