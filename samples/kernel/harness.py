@@ -447,8 +447,9 @@ def run_scenario(sc, kernel, outdir, workroot):
         with open(mtd, "wb") as f:
             f.write(b"\xff" * p["size"])
         disks = [mtd]
+        # dyndbg=+p: mtdoops prints its "ready <page>, <count>" line with pr_debug
         extra = (f"oh.backend=mtdoops oh.b2m=/dev/vda,{p['erase_size']} "
-                 f"oh.args=mtddev=0:record_size={p['record_size']}")
+                 f"oh.args=mtddev=0:record_size={p['record_size']}:dyndbg=+p")
     elif backend == "efi":
         _, vars_tmpl = ovmf_files()
         efivars = os.path.join(work, "OVMF_VARS.fd")
