@@ -70,6 +70,12 @@ class Collector:
                 newest[src] = ev
         for ev in dumps:
             src = str(inv.source_of(ev.newest))
+            if inv.may_lack_a_part(ev):
+                self.failed = True
+                self.log("unreadable", "dump %s is held back: one of its "
+                         "parts could not be read; it stays in place for a "
+                         "later run" % ev.id, "warning", BACKEND=ev.backend)
+                continue
             raw = inv.corrupt.get(src, []) if newest[src] is ev else []
             reason = ev.reason or _reason_from_text(ev)
             entry = (ev, reason, extra.get(id(ev), []), raw)
@@ -93,6 +99,11 @@ class Collector:
             state.close()
             sys.stderr.write("oops-harvest: %s; nothing done\n" % exc)
             return EXIT_PARTIAL
+        except OSError as exc:       # e.g. a symlink planted as the lock
+            state.close()
+            sys.stderr.write("oops-harvest: state directory %s: cannot take "
+                             "the lock: %s\n" % (self.state_dir, exc.strerror))
+            return EXIT_USAGE
         try:
             state.load()
             if not args.source and not self.config.sources and not self.dry_run:

@@ -1,7 +1,7 @@
 """All records from all sources: stable ids, duplicates removed, grouped
 into events."""
 
-from .events import group
+from .events import SAME_DUMP_WINDOW_NS, group
 from .sources import discover, load, parse_spec
 
 
@@ -11,6 +11,8 @@ class Inventory:
         self.problems = [p for item in loaded for p in item.problems]
         entries = []                         # (source, record)
         self.corrupt = {}                    # str(source) -> [(label, raw)]
+        self.unreadable = {str(item.source): item.unreadable for item in loaded
+                           if item.unreadable}
         for item in loaded:
             if item.result is None:
                 continue
@@ -39,6 +41,37 @@ class Inventory:
 
     def source_of(self, record):
         return self.sources[id(record)]
+
+    def may_lack_a_part(self, event):
+        """Could an entry of the event's source that failed to read be one
+        of its parts?  Only efi-pstore splits dumps into parts; its names
+        say which dump a part belongs to.  Such an event waits for a run
+        that can read every part, so it is never reported in halves."""
+        names = self.unreadable.get(str(self.source_of(event.newest)), ())
+        if event.backend != "efi" or not names:
+            return False
+        for name in names:
+            key = _efi_dump_key(name)
+            if key and key[0] == event.count and event.time_ns is not None \
+                    and abs(key[1] * 10**9 - event.time_ns) <= SAME_DUMP_WINDOW_NS:
+                return True
+        return False
+
+
+def _efi_dump_key(name):
+    """``(count, seconds)`` from an efi variable or pstore file name."""
+    from parsers import efi, pstorefs
+    from parsers.exceptions import ParseError
+    try:
+        if efi.is_crash_variable(name):
+            _, _, count, seconds, _ = efi.parse_name(name)
+            return count, seconds
+        _, backend, rid, _ = pstorefs.parse_name(name)
+    except ParseError:
+        return None
+    if not backend.startswith("efi"):
+        return None
+    return rid % 1000, rid // 100000
 
 
 def _dedupe(entries):

@@ -150,15 +150,15 @@ def read_image(path, offset=0, length=None, cap=MAX_IMAGE_BYTES):
 
 
 def read_dir(path, wanted=None, cap=MAX_RECORD_BYTES, max_files=MAX_FILES):
-    """``({name: (bytes, mtime_ns)}, [problems])`` for the regular files of
-    a directory, each opened relative to the directory fd."""
+    """``({name: (bytes, mtime_ns)}, [problems], [unreadable names])`` for
+    the regular files of a directory, each opened relative to its fd."""
     try:
         dfd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW |
                       os.O_CLOEXEC)
     except OSError as exc:
         raise SourceError("cannot open directory %s: %s"
                           % (path, exc.strerror)) from None
-    files, problems = {}, []
+    files, problems, unreadable = {}, [], []
     try:
         names = sorted(n for n in os.listdir(dfd)
                        if wanted is None or wanted(n))
@@ -171,16 +171,18 @@ def read_dir(path, wanted=None, cap=MAX_RECORD_BYTES, max_files=MAX_FILES):
                 fd, st = open_input(name, dir_fd=dfd)
             except SourceError as exc:
                 problems.append("%s/%s" % (path, exc))
+                unreadable.append(name)
                 continue
             try:
                 files[name] = (read_capped(fd, cap), st.st_mtime_ns)
-            except SourceError as exc:
+            except (SourceError, OSError) as exc:
                 problems.append("%s/%s: %s" % (path, name, exc))
+                unreadable.append(name)
             finally:
                 os.close(fd)
     finally:
         os.close(dfd)
-    return files, problems
+    return files, problems, unreadable
 
 
 # --- sources to parse results -----------------------------------------
@@ -192,6 +194,7 @@ class Loaded:
         self.source = source
         self.result = None
         self.problems = []
+        self.unreadable = []       # entry names that could not be read
 
 
 def _ramoops(source):
@@ -239,14 +242,15 @@ def load(source):
             if source.options.get("archive"):
                 # systemd-pstore adds dmesg.txt and the like next to records.
                 from parsers.pstorefs import is_record_name as wanted
-            files, loaded.problems = read_dir(source.path, wanted=wanted)
+            files, loaded.problems, loaded.unreadable = read_dir(
+                source.path, wanted=wanted)
             if files:                 # an empty pstore: no parser imported
                 from parsers import pstorefs
                 loaded.result = pstorefs.parse(files, source=source.path)
         elif source.kind == "efivars":
             from parsers import efi
-            files, loaded.problems = read_dir(source.path,
-                                              wanted=efi.is_crash_variable)
+            files, loaded.problems, loaded.unreadable = read_dir(
+                source.path, wanted=efi.is_crash_variable)
             if files:
                 loaded.result = efi.parse({n: d for n, (d, _) in
                                            files.items()}, source=source.path)

@@ -32,10 +32,11 @@ def test_unsafe_entries_in_a_source_directory_are_skipped(tmp_path):
     os.mkfifo(pstore / "dmesg-ramoops-1")
     (pstore / "dmesg-ramoops-2").write_bytes(b"Oops#1 Part1\nreal\n")
     start = time.monotonic()
-    files, problems = sources.read_dir(str(pstore))
+    files, problems, unreadable = sources.read_dir(str(pstore))
     assert time.monotonic() - start < 5          # the FIFO did not block
     assert list(files) == ["dmesg-ramoops-2"]
     assert len(problems) == 2
+    assert unreadable == ["dmesg-ramoops-0", "dmesg-ramoops-1"]
     assert all(b"secret" not in data for data, _ in files.values())
 
 
@@ -44,7 +45,7 @@ def test_size_cap(tmp_path):
     big.mkdir()
     with open(big / "console-ramoops-0", "wb") as f:
         f.truncate(2 << 30)                       # sparse 2 GiB
-    files, problems = sources.read_dir(str(big), cap=1 << 20)
+    files, problems, _ = sources.read_dir(str(big), cap=1 << 20)
     assert files == {} and "cap" in problems[0]
 
 

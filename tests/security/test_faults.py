@@ -231,10 +231,6 @@ def test_fault_points_cover_every_kind(tmp_path_factory):
     assert Baseline.get(tmp_path_factory, "efivars")[1]["ioctl"] >= 26
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a record file that fails to "
-                   "open (EIO) is skipped and the rest of its dump is "
-                   "reported and cleared; the next run reports the leftover "
-                   "part as a second crash")
 @pytest.mark.parametrize("backend", ["pstore", "efivars"])
 def test_eio_on_one_record_file_splits_no_dump(tmp_path_factory, backend):
     _, _, _, inputs = Baseline.get(tmp_path_factory, backend)
