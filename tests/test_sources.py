@@ -52,8 +52,8 @@ def test_size_cap(tmp_path):
 def test_systemd_pstore_archive(tmp_path, monkeypatch):
     archive = tmp_path / "archive"
     (archive / "179544417").mkdir(parents=True)
-    shutil.copy(os.path.join(SAMPLES, "efi-6.1-two-dumps", "pstore",
-                             "dmesg-efi-179544417001001"),
+    folder = os.path.join(SAMPLES, "efi-6.1-two-dumps", "pstore")
+    shutil.copy(os.path.join(folder, sorted(os.listdir(folder))[0]),
                 archive / "179544417")
     (archive / "179544417" / "dmesg.txt").write_text("joined by systemd\n")
     monkeypatch.setattr(sources, "SYSTEMD_ARCHIVE", str(archive))
