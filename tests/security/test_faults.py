@@ -150,16 +150,10 @@ class Baseline:
 
 
 def points(tmp_path_factory, backend, mode):
-    """Every fault point; an EIO opening one record file of a clearable
-    source is left to test_eio_on_one_record_file_splits_no_dump."""
-    _, counts, _, inputs = Baseline.get(tmp_path_factory, backend)
-    out = []
-    for step in STEPS:
-        for nth in range(1, counts[step] + 1):
-            if mode == "eio" and (step, nth) in inputs:
-                continue
-            out.append((step, nth))
-    return out
+    """Every fault point of the probe run."""
+    _, counts, _, _ = Baseline.get(tmp_path_factory, backend)
+    return [(step, nth) for step in STEPS
+            for nth in range(1, counts[step] + 1)]
 
 
 def exhaust(tmp_path_factory, backend, mode, selected=None):
