@@ -1,0 +1,271 @@
+"""Caps and load (R8, R16; T15, T16 and the issue's load tests): huge and
+many inputs, a crowded output directory, a 1 GiB raw image, bombs.  Each
+run is a fresh interpreter whose peak RSS comes from wait4()."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.security import figures
+from tests.security.helpers import (IS_ROOT, NOBODY, ROOT, RAMOOPS_IMAGE, Env,
+                                    complete_reports, our_reports)
+
+root_only = pytest.mark.skipif(not IS_ROOT, reason="needs root")
+RSS_LIMIT_MIB = 200          # the unit's MemoryMax is 256M
+TINY = b"Oops#1 Part1\n<1>[ 1.0] BUG: kernel NULL pointer dereference\n"
+
+
+def run_measured(argv, timeout=300):
+    """``(exit status, seconds, peak RSS MiB)`` of --collect in a fresh
+    python (so its RSS is its own)."""
+    code = "import sys; from harvester import cli; sys.exit(cli.main(%r))" % argv
+    start = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = start + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+            os.wait4(proc.pid, 0)
+            raise AssertionError("no result within %ss" % timeout)
+        time.sleep(0.02)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, time.monotonic() - start, usage.ru_maxrss / 1024.0
+
+
+def fill_pstore(folder, count):
+    os.makedirs(folder, exist_ok=True)
+    for i in range(count):
+        with open(os.path.join(folder, "dmesg-ramoops-%d" % i), "wb") as f:
+            f.write(TINY.replace(b"NULL", b"NULL %d" % i))
+
+
+def fill_foreign(folder, count, kernel_like=0, owner=None):
+    for i in range(count):
+        name = "linux-image-9.9.%d.E%010d.crash" % (i, i) if i < kernel_like \
+            else "_usr_bin_app%d.%d.crash" % (i, 1000 + i)
+        path = os.path.join(folder, name)
+        with open(path, "wb") as f:
+            f.write(b"ProblemType: Crash\n")
+        if owner is not None:
+            os.chown(path, owner, owner)
+
+
+# --- T15 size caps ------------------------------------------------------------
+
+def test_t15_sparse_2gib_record_is_refused_by_size(public_path):
+    env = Env(os.path.join(public_path, "env"), "pstore")
+    huge = os.path.join(env.src, "console-ramoops-0")
+    with open(huge, "wb") as f:
+        f.truncate(2 << 30)
+    rc, seconds, rss = run_measured(env.argv(), timeout=120)
+    assert rc == 1                              # the huge file is a problem
+    assert seconds < 30 and rss < RSS_LIMIT_MIB, (seconds, rss)
+    assert len(our_reports(env.out)) == 2
+    assert os.path.exists(huge)                 # not ours to clear
+    figures.record("load", case="T15 sparse 2 GiB record", seconds=round(seconds, 2),
+                   peak_rss_mib=round(rss, 1))
+
+
+def test_t15_zlib_bomb_in_a_compressed_ramoops_zone(public_path):
+    from tests.kernelbuild import Ramoops
+    built = Ramoops(0x80000, record_size=0x40000)
+    bomb = b"<4>[ 1.0] " + b"\0" * (50 << 20)
+    built.dump("Panic", 1, bomb, compress=True)
+    env = Env(os.path.join(public_path, "env"), "ramoops")
+    with open(env.src, "wb") as f:
+        f.write(bytes(built.image))
+    rc, seconds, rss = run_measured(env.argv(), timeout=120)
+    assert rc in (0, 1)
+    assert seconds < 30 and rss < RSS_LIMIT_MIB, (seconds, rss)
+    for name in our_reports(env.out):
+        assert os.path.getsize(os.path.join(env.out, name)) <= 8 << 20
+    figures.record("load", case="T15 50 MB zlib bomb", seconds=round(seconds, 2),
+                   peak_rss_mib=round(rss, 1))
+
+
+def test_t15_ten_thousand_tiny_records(public_path):
+    env = Env(os.path.join(public_path, "env"), "pstore")
+    shutil.rmtree(env.src)
+    fill_pstore(env.src, 10000)
+    rc, seconds, rss = run_measured(env.argv(), timeout=300)
+    names = our_reports(env.out)
+    assert rc == 1                              # capped: said so, exit 1
+    assert 0 < len(names) <= 100                # max_reports_in_output_dir
+    assert len(env.source_files()) >= 10000 - 1000   # max_records per run
+    assert seconds < 120 and rss < RSS_LIMIT_MIB, (seconds, rss)
+    figures.record("load", case="T15 10,000 tiny records", seconds=round(seconds, 2),
+                   peak_rss_mib=round(rss, 1), reports=len(names))
+
+
+# --- T16 a crowded output directory -------------------------------------------
+
+def test_t16_ten_thousand_foreign_files(public_path):
+    env = Env(os.path.join(public_path, "env"), "pstore")
+    fill_foreign(env.out, 10000)
+    rc, seconds, rss = run_measured(env.argv(), timeout=300)
+    assert rc == 0
+    assert len([n for n in our_reports(env.out)
+                if n.startswith("linux-image-6.")]) == 2
+    assert len(os.listdir(env.out)) == 10002
+    assert seconds < 30 and rss < RSS_LIMIT_MIB, (seconds, rss)
+    figures.record("load", case="T16 10,000 foreign files", seconds=round(seconds, 2),
+                   peak_rss_mib=round(rss, 1))
+
+
+def test_t16_our_reports_reaching_the_cap_stop_the_run(tmp_path):
+    env = Env(tmp_path / "env", "pstore")
+    env.write_config("max_reports_in_output_dir: 5\n")
+    fill_foreign(env.out, 5, kernel_like=5)
+    n_files = len(env.source_files())
+    assert env.collect() == 1
+    assert len(os.listdir(env.out)) == 5
+    assert len(env.source_files()) == n_files
+
+
+@root_only
+@pytest.mark.xfail(strict=True, reason="BUG: max_reports_in_output_dir counts "
+                   "every linux-image-*.crash name, so any user can plant 100 "
+                   "empty files and stop all kernel crash reporting")
+def test_t16_files_planted_by_a_user_do_not_count_against_the_cap(tmp_path):
+    env = Env(tmp_path / "env", "pstore")
+    fill_foreign(env.out, 100, kernel_like=100, owner=NOBODY)
+    assert env.collect() == 0
+    assert len([n for n in our_reports(env.out)
+                if n.startswith("linux-image-6.")]) == 2
+
+
+# --- load: the issue's numbers --------------------------------------------------
+
+def test_load_10000_records_and_10000_foreign_files(public_path):
+    env = Env(os.path.join(public_path, "env"), "pstore")
+    shutil.rmtree(env.src)
+    fill_pstore(env.src, 10000)
+    fill_foreign(env.out, 10000)
+    env.write_config("max_records: 500\nmax_reports_in_output_dir: 50\n")
+    rc, seconds, rss = run_measured(env.argv(), timeout=300)
+    ours = [n for n in our_reports(env.out) if n.startswith("linux-image-")]
+    assert rc == 1
+    assert 0 < len(ours) <= 50
+    assert len(env.source_files()) >= 10000 - 500
+    assert seconds < 120 and rss < RSS_LIMIT_MIB, (seconds, rss)
+    figures.record("load", case="10,000 records + 10,000 foreign files",
+                   seconds=round(seconds, 2), peak_rss_mib=round(rss, 1),
+                   reports=len(ours))
+
+
+def test_load_1gib_raw_image(public_path):
+    env = Env(os.path.join(public_path, "env"), "ramoops")
+    with open(RAMOOPS_IMAGE, "rb") as f:
+        sample = f.read()
+    with open(env.src, "wb") as f:
+        f.write(sample)
+        f.truncate(1 << 30)                      # sparse: 1 GiB in all
+    rc, seconds, rss = run_measured(env.argv(), timeout=300)
+    assert rc in (0, 1)
+    assert seconds < 120, seconds
+    figures.record("load", case="1 GiB raw ramoops image (auto layout)",
+                   seconds=round(seconds, 2), peak_rss_mib=round(rss, 1),
+                   reports=len(our_reports(env.out)))
+    # With the sizes given, the sample's crashes are found in the 1 GiB.
+    env2 = Env(os.path.join(public_path, "env2"), "ramoops")
+    os.unlink(env2.src)
+    env2.spec = "ramoops:%s,mem_size=1M,record_size=16K" % env.src
+    rc, seconds, rss = run_measured(env2.argv(), timeout=300)
+    assert rc == 0 and len(our_reports(env2.out)) == 2
+    assert seconds < 60 and rss < RSS_LIMIT_MIB, (seconds, rss)
+    figures.record("load", case="1 GiB raw image, sizes given",
+                   seconds=round(seconds, 2), peak_rss_mib=round(rss, 1))
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a raw image is mmapped and its "
+                   "layout detection touches every page: peak RSS grows with "
+                   "the image (1 GiB image, ~1 GiB RSS; the unit's MemoryMax "
+                   "is 256M)")
+def test_load_1gib_raw_image_peak_rss(public_path):
+    env = Env(os.path.join(public_path, "env"), "ramoops")
+    with open(RAMOOPS_IMAGE, "rb") as f:
+        sample = f.read()
+    with open(env.src, "wb") as f:
+        f.write(sample)
+        f.truncate(1 << 30)
+    rc, seconds, rss = run_measured(env.argv(), timeout=300)
+    assert rss < RSS_LIMIT_MIB, rss
+
+
+def test_load_image_over_the_cap_is_refused(public_path):
+    env = Env(os.path.join(public_path, "env"), "ramoops")
+    with open(env.src, "r+b") as f:
+        f.truncate((1 << 30) + 4096)
+    rc, seconds, rss = run_measured(env.argv(), timeout=120)
+    assert rc == 1 and our_reports(env.out) == []
+    assert seconds < 10 and rss < RSS_LIMIT_MIB
+
+
+# --- configured caps ---------------------------------------------------------
+
+def test_cap_max_records(tmp_path):
+    env = Env(tmp_path / "env", "pstore")
+    shutil.rmtree(env.src)
+    fill_pstore(env.src, 20)
+    env.write_config("max_records: 5\n")
+    assert env.collect() == 1
+    assert len(our_reports(env.out)) == 5
+    assert len(env.source_files()) == 15
+
+
+def test_cap_max_report_bytes(tmp_path):
+    env = Env(tmp_path / "env", "pstore")
+    shutil.rmtree(env.src)
+    os.makedirs(env.src)
+    big = TINY + b"".join(b"<4>[ 2.0] filler line %08d %s\n" % (i, b"x" * 60)
+                          for i in range(40000))
+    with open(os.path.join(env.src, "dmesg-ramoops-0"), "wb") as f:
+        f.write(big[:(1 << 20) - 100])
+    env.write_config("max_report_bytes: 200000\n")
+    assert env.collect() == 0
+    (name,) = our_reports(env.out)
+    assert os.path.getsize(os.path.join(env.out, name)) <= 200000
+    fields = complete_reports(env)[name]
+    assert "KernelLogTruncated" in fields
+
+
+def test_cap_max_reports_in_output_dir(tmp_path):
+    env = Env(tmp_path / "env", "pstore")
+    env.write_config("max_reports_in_output_dir: 1\n")
+    assert env.collect() == 1
+    assert len(our_reports(env.out)) == 1
+    assert env.collect() == 1                   # still full: no more
+    assert len(our_reports(env.out)) == 1
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: config max_record_bytes is "
+                   "never used; sources.read_dir always caps at the "
+                   "MAX_RECORD_BYTES constant (1 MiB)")
+def test_cap_max_record_bytes(tmp_path):
+    env = Env(tmp_path / "env", "pstore")
+    env.write_config("max_record_bytes: 1000\n")   # every sample file is ~1.8K
+    n_files = len(env.source_files())
+    assert env.collect() == 1
+    assert our_reports(env.out) == [] and len(env.source_files()) == n_files
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: config max_decompressed_bytes is "
+                   "never used; parsers get compression.DEFAULT_LIMIT (4 MiB)")
+def test_cap_max_decompressed_bytes(tmp_path):
+    env = Env(tmp_path / "env", "efivars")         # compressed variables
+    env.write_config("max_decompressed_bytes: 512\n")
+    n_files = len(env.source_files())
+    env.collect()
+    assert len(env.source_files()) == n_files
+    for fields in complete_reports(env).values():
+        for key, value in fields.items():
+            if key.startswith("PstoreRecord") and key[12:].isdigit():
+                assert len(value) <= 512 + 64
