@@ -179,10 +179,23 @@ def test_load_1gib_raw_image(public_path):
     os.unlink(env2.src)
     env2.spec = "ramoops:%s,mem_size=1M,record_size=16K" % env.src
     rc, seconds, rss = run_measured(env2.argv(), timeout=300)
-    assert rc == 0 and len(our_reports(env2.out)) == 2
+    # rc 1: see test_explicit_sizes_accept_the_kernels_ftrace_zone
+    assert rc in (0, 1) and len(our_reports(env2.out)) == 2
     assert seconds < 60 and rss < RSS_LIMIT_MIB, (seconds, rss)
     figures.record("load", case="1 GiB raw image, sizes given",
                    seconds=round(seconds, 2), peak_rss_mib=round(rss, 1))
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: with sizes given, "
+                   "compute_layout's ftrace zone expects the plain DBGC "
+                   "signature, so the real kernel's (DBGC ^ LINUX_VERSION_CODE) "
+                   "is a BadMagicError and every run exits 1")
+@pytest.mark.parametrize("kernel", ["", ",kernel=6.1"])
+def test_explicit_sizes_accept_the_kernels_ftrace_zone(tmp_path, kernel):
+    env = Env(tmp_path / "env", "ramoops")
+    env.spec += ",mem_size=1M,record_size=16K" + kernel
+    assert env.collect() == 0
+    assert len(our_reports(env.out)) == 2
 
 
 @pytest.mark.xfail(strict=True, reason="BUG: a raw image is mmapped and its "
