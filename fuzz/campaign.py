@@ -32,6 +32,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import resource
 import signal
 import sys
@@ -130,7 +131,7 @@ def load_seeds():
     seeds["kmsg"] = [d[:80] for v in pstore.values() for d in list(v.values())[:3]]
     logs = [d for v in pstore.values() for d in v.values()][:40]
     seeds["writer"] = logs
-    seeds["analysis"] = logs
+    seeds["build"] = logs + [b"base64"]
     return seeds
 
 
@@ -245,7 +246,13 @@ def check_build(rng, data):
     package, out = report.build(ev, result, [("dmesg-ramoops-0", "part 1", data)],
                                 result.failure or "oops",
                                 max_bytes=rng.choice([1 << 16, 8 << 20]))
-    fields, _ = apport_format.load(out)
+    try:
+        fields, _ = apport_format.load(out)
+    except apport_format.Malformed:
+        if re.search(rb"^(?!PstoreRecord[0-9])[A-Za-z]+: *base64 *$", out, re.M) and \
+                b"base64" in data:
+            raise KnownBug("a one-line value 'base64' read as a binary block")
+        raise
     bad = [k for k in fields if not allowed_key(k)]
     if bad:
         raise AssertionError("unexpected keys %r" % bad)
