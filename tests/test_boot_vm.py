@@ -8,7 +8,8 @@ Builds the .deb (packaging/build-deb.sh), a Debian 12 root file system with
 systemd and Debian's kernel (packaging/boottest/build-rootfs.sh, cached in
 $OOPS_HARVEST_BOOT_CACHE or /work/cache/boottest), installs the package into
 a copy, and boots it in QEMU (TCG) with ramoops configured: one boot panics,
-the next must have the report in /var/crash written by the installed unit.
+the next must have the report in /var/crash written by the installed unit
+(scenarios: our unit first, systemd-pstore first, efi-pstore under OVMF).
 packaging/boottest/run.py does the work; packaging/README.md describes the
 scenarios and their checks.  Skips without root, QEMU or the build tools.
 """
@@ -61,8 +62,11 @@ def deb():
     return os.path.join(out, debs[0])
 
 
-@pytest.mark.parametrize("scenario", ["ours-first", "pstore-first"])
+@pytest.mark.parametrize("scenario", ["ours-first", "pstore-first", "efi"])
 def test_installed_unit_harvests_a_real_crash(deb, scenario):
+    if scenario == "efi" and not any(os.path.exists("/usr/share/OVMF/" + f)
+                                     for f in ("OVMF_CODE_4M.fd", "OVMF_CODE.fd")):
+        pytest.skip("needs OVMF (apt-get install ovmf)")
     proc = subprocess.run(
         [sys.executable, RUN, "--scenario", scenario, "--deb", deb,
          "--cache", CACHE],

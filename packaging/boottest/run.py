@@ -21,8 +21,13 @@ pstore-first
     boot 1 panics; boot 2 masks our unit, so systemd-pstore moves the records
     into /var/lib/systemd/pstore; boot 3 must harvest that archive (one
     report); boot 4 must not report it again.
+efi
+    UEFI firmware (OVMF) and efi-pstore instead of ramoops: boot 1 panics and
+    the kernel writes the dump into UEFI variables; boot 2 must report it and
+    remove the variables (efivarfs is immutable by default: CAP_LINUX_IMMUTABLE
+    and ReadWritePaths= of the unit at work).
 
-    sudo packaging/boottest/run.py [--scenario ours-first|pstore-first|all]
+    sudo packaging/boottest/run.py [--scenario ours-first|pstore-first|efi|all]
         [--deb FILE] [--cache DIR] [--keep]
 
 Needs root, qemu-system-x86_64, mmdebstrap and e2fsprogs; ~5-10 minutes on
@@ -130,6 +135,11 @@ try:
 except OSError as exc:
     res["state_dir"] = str(exc)
 res["pstore"] = sorted(os.listdir("/sys/fs/pstore"))
+try:
+    res["efi_dumps"] = sorted(n for n in os.listdir("/sys/firmware/efi/efivars")
+                              if n.startswith("dump-"))
+except OSError:
+    res["efi_dumps"] = None
 res["pstore_mounted"] = " /sys/fs/pstore " in open("/proc/self/mountinfo").read()
 archive = []
 for root, dirs, files in os.walk("/var/lib/systemd/pstore"):
@@ -147,7 +157,9 @@ res["critical_chain"] = run("systemd-analyze", "critical-chain", "--no-pager",
 res["journal"] = run("journalctl", "-b", "-u", "oops-harvest.service", "-o",
                      "short-monotonic", "--no-pager").splitlines()[-40:]
 res["dmesg_restrict"] = open("/proc/sys/kernel/dmesg_restrict").read().strip()
-res["lsmod_ramoops"] = "ramoops" in open("/proc/modules").read()
+modules = open("/proc/modules").read()
+res["lsmod_ramoops"] = "ramoops " in modules
+res["lsmod_efi_pstore"] = "efi_pstore " in modules
 res["failed_units"] = run("systemctl", "--failed", "--no-legend", "--plain").strip().splitlines()
 res["kernel"] = os.uname().release
 path = "/root/oh-results-%s.json" % tag
@@ -203,7 +215,7 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
-def make_disk(rootfs, deb, work):
+def make_disk(rootfs, deb, work, ramoops=True):
     """Copy the cached root, install the package with dpkg, add the test
     units, and make an ext4 image of it."""
     root = os.path.join(work, "root")
@@ -221,7 +233,8 @@ def make_disk(rootfs, deb, work):
         raise RuntimeError("the package did not enable oops-harvest.service")
     # ramoops as a distro maintainer enables it: the module is loaded early
     # by systemd-modules-load, its parameters come from the command line.
-    write(os.path.join(root, "etc/modules-load.d/ramoops.conf"), "ramoops\n")
+    if ramoops:
+        write(os.path.join(root, "etc/modules-load.d/ramoops.conf"), "ramoops\n")
     write(os.path.join(root, "etc/systemd/system/oh-crash.service"), CRASH_UNIT)
     write(os.path.join(root, "etc/systemd/system/oh-check.service"), CHECK_UNIT)
     write(os.path.join(root, "usr/local/sbin/oh-crash"), CRASH_SCRIPT, 0o755)
@@ -250,7 +263,16 @@ def make_disk(rootfs, deb, work):
     return disk, release
 
 
-def qemu(work, disk, cmdline, serial):
+def ovmf():
+    for code, vars_ in (("OVMF_CODE_4M.fd", "OVMF_VARS_4M.fd"),
+                        ("OVMF_CODE.fd", "OVMF_VARS.fd")):
+        code, vars_ = ("/usr/share/OVMF/" + code, "/usr/share/OVMF/" + vars_)
+        if os.path.exists(code) and os.path.exists(vars_):
+            return code, vars_
+    return None
+
+
+def qemu(work, disk, cmdline, serial, efi=False):
     ramfile = os.path.join(work, "guest-ram")
     if not os.path.exists(ramfile):
         with open(ramfile, "wb") as f:
@@ -267,6 +289,13 @@ def qemu(work, disk, cmdline, serial):
            "-initrd", os.path.join(work, "initrd.img"),
            "-drive", "file=%s,format=raw,if=virtio" % disk,
            "-append", cmdline]
+    if efi:
+        code, vars_tmpl = ovmf()
+        vars_ = os.path.join(work, "OVMF_VARS.fd")     # the NVRAM, kept
+        if not os.path.exists(vars_):
+            shutil.copy(vars_tmpl, vars_)
+        cmd += ["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + code,
+                "-drive", "if=pflash,format=raw,unit=1,file=" + vars_]
     t0 = time.time()
     try:
         subprocess.run(cmd, check=True, timeout=BOOT_TIMEOUT,
@@ -277,17 +306,18 @@ def qemu(work, disk, cmdline, serial):
     return time.time() - t0
 
 
-def boot(work, disk, tag, extra):
+def boot(work, disk, tag, extra, efi=False):
     r = RAMOOPS
     cmdline = ("root=/dev/vda rw console=ttyS0,115200 panic=1 quiet "
-               "systemd.show_status=1 memmap=%#x$%#x ramoops.mem_address=%#x "
-               "ramoops.mem_size=%#x ramoops.record_size=%#x "
-               "ramoops.console_size=%#x oh.tag=%s %s"
-               % (r["mem_size"], r["mem_address"], r["mem_address"],
-                  r["mem_size"], r["record_size"], r["console_size"], tag, extra))
+               "systemd.show_status=1 oh.tag=%s %s" % (tag, extra))
+    if not efi:
+        cmdline += (" memmap=%#x$%#x ramoops.mem_address=%#x ramoops.mem_size=%#x"
+                    " ramoops.record_size=%#x ramoops.console_size=%#x"
+                    % (r["mem_size"], r["mem_address"], r["mem_address"],
+                       r["mem_size"], r["record_size"], r["console_size"]))
     serial = os.path.join(work, "console-%s.log" % tag)
     log("boot %s: %s" % (tag, extra))
-    took = qemu(work, disk, cmdline, serial)
+    took = qemu(work, disk, cmdline, serial, efi=efi)
     log("boot %s finished in %.0fs" % (tag, took))
     return serial, took
 
@@ -394,8 +424,30 @@ def scenario_pstore_first(rootfs, deb, work):
     return check, {"archived": arch, "harvest": res, "again": again}
 
 
+def scenario_efi(rootfs, deb, work):
+    check = Checks()
+    if ovmf() is None:
+        raise RuntimeError("OVMF not found (apt-get install ovmf)")
+    disk, release = make_disk(rootfs, deb, work, ramoops=False)
+    boot(work, disk, "crash", "oh.crash", efi=True)
+    boot(work, disk, "harvest", "oh.check", efi=True)
+    res = results(disk, "harvest")
+    check(res["lsmod_efi_pstore"] and not res["lsmod_ramoops"],
+          "harvest: efi_pstore loaded by modprobe@efi_pstore, no ramoops")
+    u = res["oops-harvest.service"]
+    check(unit_ran(res) and u.get("Result") == "success" and u.get("ExecMainStatus") == "0",
+          "harvest: oops-harvest.service ran and succeeded (%s)" % u)
+    check_report_written(check, res, "harvest")
+    check(res["efi_dumps"] == [], "harvest: no dump-* UEFI variable left (%s)"
+          % res["efi_dumps"])
+    check(res["systemd_pstore_archive"] == [], "harvest: nothing for systemd-pstore")
+    check(not res["failed_units"], "harvest: no failed units (%s)" % res["failed_units"])
+    return check, {"harvest": res}
+
+
 SCENARIOS = {"ours-first": scenario_ours_first,
-             "pstore-first": scenario_pstore_first}
+             "pstore-first": scenario_pstore_first,
+             "efi": scenario_efi}
 
 
 def main(argv=None):
@@ -435,7 +487,7 @@ def main(argv=None):
         print(json.dumps({k: v for k, v in summary.items() if k != "results"}))
         failed += bool(check.failed)
         if not args.keep and not check.failed:
-            for f in ("disk.img", "guest-ram"):
+            for f in ("disk.img", "guest-ram", "OVMF_VARS.fd"):
                 try:
                     os.unlink(os.path.join(work, f))
                 except OSError:
