@@ -21,8 +21,16 @@ TINY = b"Oops#1 Part1\n<1>[ 1.0] BUG: kernel NULL pointer dereference\n"
 
 def run_measured(argv, timeout=300):
     """``(exit status, seconds, peak RSS MiB)`` of --collect in a fresh
-    python (so its RSS is its own)."""
-    code = "import sys; from harvester import cli; sys.exit(cli.main(%r))" % argv
+    python.  The peak is the child's own VmHWM (ru_maxrss would carry the
+    forking pytest's RSS across exec)."""
+    import tempfile
+    fd, hwm_path = tempfile.mkstemp()
+    os.close(fd)
+    code = ("import sys, re\nfrom harvester import cli\n"
+            "try:\n    rc = cli.main(%r)\nfinally:\n"
+            "    hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())\n"
+            "    open(%r, 'w').write(hwm.group(1))\n"
+            "sys.exit(rc)\n" % (argv, hwm_path))
     start = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -37,7 +45,11 @@ def run_measured(argv, timeout=300):
             raise AssertionError("no result within %ss" % timeout)
         time.sleep(0.02)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, time.monotonic() - start, usage.ru_maxrss / 1024.0
+    seconds = time.monotonic() - start
+    with open(hwm_path) as f:
+        hwm_kib = int(f.read() or 0)
+    os.unlink(hwm_path)
+    return proc.returncode, seconds, hwm_kib / 1024.0
 
 
 def fill_pstore(folder, count):
