@@ -117,8 +117,9 @@ if [ "$OH_mode" = crash ]; then
 		say "action $a"
 		case "$a" in
 		oops*)
-			# the insmod process is killed by the Oops; the kernel goes on
-			insmod "/lib/modules/oops/$a.ko"
+			# the loading process is killed by the Oops; the kernel goes on.
+			# initmod uses init_module(2), not finit_module(2): see initmod.c
+			initmod "/lib/modules/oops/$a.ko"
 			sleep 1
 			;;
 		panic)
