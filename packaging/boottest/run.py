@@ -23,9 +23,9 @@ pstore-first
     report); boot 4 must not report it again.
 efi
     UEFI firmware (OVMF) and efi-pstore instead of ramoops: boot 1 panics and
-    the kernel writes the dump into UEFI variables; boot 2 must report it and
-    remove the variables (efivarfs is immutable by default: CAP_LINUX_IMMUTABLE
-    and ReadWritePaths= of the unit at work).
+    the kernel writes the dump into UEFI variables; boot 2 must report it
+    (efi_pstore loaded by modprobe@efi_pstore.service) and clear it, so that
+    on boot 3 no dump-* variable is left in NVRAM and the unit is skipped.
 
     sudo packaging/boottest/run.py [--scenario ours-first|pstore-first|efi|all]
         [--deb FILE] [--cache DIR] [--keep]
@@ -438,11 +438,22 @@ def scenario_efi(rootfs, deb, work):
     check(unit_ran(res) and u.get("Result") == "success" and u.get("ExecMainStatus") == "0",
           "harvest: oops-harvest.service ran and succeeded (%s)" % u)
     check_report_written(check, res, "harvest")
-    check(res["efi_dumps"] == [], "harvest: no dump-* UEFI variable left (%s)"
-          % res["efi_dumps"])
+    # Unlinking the pstore file makes the kernel delete the UEFI variable,
+    # but from 6.1 on efi-pstore bypasses efivarfs, whose listing keeps stale
+    # dump-* names until it is mounted again: the NVRAM is checked on the
+    # next boot.
+    log("note: efivarfs still lists %d dump-* names this boot (stale)"
+        % len(res["efi_dumps"] or []))
     check(res["systemd_pstore_archive"] == [], "harvest: nothing for systemd-pstore")
     check(not res["failed_units"], "harvest: no failed units (%s)" % res["failed_units"])
-    return check, {"harvest": res}
+    boot(work, disk, "again", "oh.check", efi=True)
+    again = results(disk, "again")
+    check(again["efi_dumps"] == [], "again: no dump-* UEFI variable left in NVRAM (%s)"
+          % again["efi_dumps"])
+    check(not unit_ran(again), "again: unit skipped by its conditions (%s)"
+          % again["oops-harvest.service"].get("ConditionResult"))
+    check(len(reports(again)) == 1, "again: still exactly one report")
+    return check, {"harvest": res, "again": again}
 
 
 SCENARIOS = {"ours-first": scenario_ours_first,
