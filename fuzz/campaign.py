@@ -22,8 +22,7 @@ printed as JSON and written to --stats.
     python3 fuzz/campaign.py --total 1000000 --workers 2 --stats fuzz/last-run.json
     python3 fuzz/campaign.py --seconds 60 --targets ramoops,efi     # a short run
 
-No extra package is needed; with atheris installed, ``--atheris TARGET``
-runs one target under libFuzzer instead (coverage-guided, same checks).
+No extra package is needed (plain Python; not coverage-guided).
 """
 
 import argparse
