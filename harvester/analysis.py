@@ -11,8 +11,12 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-_PREFIX = re.compile(r"^(?:<\d{1,3}>)?(?:\[ *\d{1,10}\.\d{1,9}\] ?)?"
-                     r"(?:\[ *[TC]\d{1,10}\] ?)?")
+# "<4>[   12.345678] [T123] ", tolerating bit rot in it (a flipped "[" is
+# ESC, a flipped digit NUL, invalid bytes U+FFFD) so that a marker behind
+# a damaged prefix is still found.
+_PREFIX = re.compile("^(?:<[^>]{0,3}>)?"
+                     "(?:[\\[\x1b\ufffd]?[ 0-9.\x00-\x1f\ufffd]{3,24}[\\]\ufffd]? ?)?"
+                     "(?:\\[ *[TC]\\d{1,10}\\] ?)?")
 _MARKERS = re.compile(
     r"^(?:BUG: |Oops: |Oops\b|kernel BUG at |WARNING: |"
     r"general protection fault|Unable to handle kernel |"

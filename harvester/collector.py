@@ -105,7 +105,14 @@ class Collector:
                              "the lock: %s\n" % (self.state_dir, exc.strerror))
             return EXIT_USAGE
         try:
-            state.load()
+            try:
+                state.load()
+            except OSError as exc:
+                # Without the state we cannot tell what was reported before.
+                self.log("unreadable", "cannot read the state in %s: %s; "
+                         "nothing done" % (self.state_dir, exc.strerror),
+                         "error")
+                return EXIT_PARTIAL
             if not args.source and not self.config.sources and not self.dry_run:
                 mount_pstore()
             inv = gather(args, self.config)
@@ -218,8 +225,10 @@ class Collector:
 
     def _too_many_reports(self, out_fd):
         cap = self.config.max_reports_in_output_dir
+        # Only files we wrote count: anyone can plant names in /var/crash.
         ours = sum(1 for n in os.listdir(out_fd)
-                   if n.startswith("linux-image-") and n.endswith(REPORT_SUFFIX))
+                   if n.startswith("linux-image-") and n.endswith(REPORT_SUFFIX)
+                   and storage.is_our_file(out_fd, n))
         if ours >= cap:
             self.failed = self.stop = True
             self.log("write-failed", "%d kernel reports already in %s "

@@ -86,4 +86,6 @@ def _dedupe(entries):
 def gather(args, config):
     specs = args.source or config.sources
     sources = [parse_spec(s) for s in specs] if specs else discover()
-    return Inventory([load(s) for s in sources], config.max_records)
+    return Inventory([load(s, config.max_record_bytes,
+                           config.max_decompressed_bytes) for s in sources],
+                     config.max_records)

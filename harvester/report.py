@@ -49,7 +49,9 @@ def binary_value(key, data):
 
 def text_value(key, value):
     value = clean(value).encode("utf-8")
-    if b"\n" in value:
+    # apport reads a first line that strips to "base64" as a binary value;
+    # the continuation form keeps crash text that says so a text value.
+    if b"\n" in value or value.strip() == b"base64":
         return key.encode() + b":\n " + value.replace(b"\n", b"\n ") + b"\n"
     return key.encode() + b": " + value + b"\n"
 

@@ -197,7 +197,7 @@ class Loaded:
         self.unreadable = []       # entry names that could not be read
 
 
-def _ramoops(source):
+def _ramoops(source, caps):
     from parsers import ramoops
     opts = dict(source.options)
     offset = opts.pop("offset", 0)
@@ -215,7 +215,7 @@ def _ramoops(source):
             version = (int(match.group(1)), int(match.group(2)))
         layout = _explicit_layout(ramoops, buf, mem_size, opts, ftrace_cpus,
                                   version)
-    return ramoops.parse(buf, layout, source=source.path)
+    return ramoops.parse(buf, layout, source=source.path, **caps)
 
 
 def _explicit_layout(ramoops, buf, mem_size, opts, ftrace_cpus, version):
@@ -233,9 +233,12 @@ def _explicit_layout(ramoops, buf, mem_size, opts, ftrace_cpus, version):
     return layouts[0]
 
 
-def load(source):
-    """Parse one source; a problem with it is reported, never raised."""
+def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None):
+    """Parse one source; a problem with it is reported, never raised.
+    ``record_cap`` bounds each file read, ``decompressed_cap`` each
+    decompressed payload (the parsers' default when None)."""
     loaded = Loaded(source)
+    caps = {} if decompressed_cap is None else {"limit": decompressed_cap}
     try:
         if source.kind == "pstore":
             wanted = None
@@ -243,26 +246,29 @@ def load(source):
                 # systemd-pstore adds dmesg.txt and the like next to records.
                 from parsers.pstorefs import is_record_name as wanted
             files, loaded.problems, loaded.unreadable = read_dir(
-                source.path, wanted=wanted)
+                source.path, wanted=wanted, cap=record_cap)
             if files:                 # an empty pstore: no parser imported
                 from parsers import pstorefs
-                loaded.result = pstorefs.parse(files, source=source.path)
+                loaded.result = pstorefs.parse(files, source=source.path,
+                                               **caps)
         elif source.kind == "efivars":
             from parsers import efi
             files, loaded.problems, loaded.unreadable = read_dir(
-                source.path, wanted=efi.is_crash_variable)
+                source.path, wanted=efi.is_crash_variable, cap=record_cap)
             if files:
                 loaded.result = efi.parse({n: d for n, (d, _) in
-                                           files.items()}, source=source.path)
+                                           files.items()}, source=source.path,
+                                          **caps)
         elif source.kind == "ramoops":
-            loaded.result = _ramoops(source)
+            loaded.result = _ramoops(source, caps)
         elif source.kind == "pstoreblk":
             from parsers import pstorezone
             buf = read_image(source.path, cap=128 << 20)
             zones = None
             if source.options:
                 zones = pstorezone.compute_layout(len(buf), **source.options)
-            loaded.result = pstorezone.parse(buf, zones, source=source.path)
+            loaded.result = pstorezone.parse(buf, zones, source=source.path,
+                                             **caps)
         elif source.kind == "mtdoops":
             from parsers import mtdoops
             path = source.path
@@ -273,6 +279,12 @@ def load(source):
                                           source=source.path)
     except (SourceError, ParseError, OSError) as exc:
         loaded.problems.append("%s: %s" % (source, exc))
+    if loaded.result is not None:
+        # A part kept back (over the decompression cap) counts as unread.
+        from parsers.exceptions import LimitExceeded
+        loaded.unreadable += [e.name for e in loaded.result.errors
+                              if isinstance(e, LimitExceeded)
+                              and getattr(e, "name", None)]
     return loaded
 
 

@@ -17,7 +17,7 @@ bytes cannot inflate to more than ``limit`` bytes.
 
 import zlib
 
-from .exceptions import DecompressError, MissingCodecError
+from .exceptions import DecompressError, LimitExceeded, MissingCodecError
 from .kmsg import _PART_LINE
 
 DEFAULT_LIMIT = 4 << 20          # far above any real record (kmsg_bytes is 10 KiB)
@@ -34,7 +34,7 @@ def _inflate(data, wbits, limit):
     except zlib.error as exc:
         raise DecompressError("corrupt deflate stream: %s" % exc) from None
     if len(out) > limit:
-        raise DecompressError("inflates beyond the %d-byte cap" % limit)
+        raise LimitExceeded("inflates beyond the %d-byte cap" % limit)
     if not inflater.eof:
         err = DecompressError("deflate stream is truncated (%d bytes inflated "
                               "before the end of the data)" % len(out))
@@ -55,7 +55,7 @@ def _zstd(data, limit):
     except zstandard.ZstdError as exc:
         raise DecompressError("corrupt zstd frame: %s" % exc) from None
     if len(out) > limit:
-        raise DecompressError("inflates beyond the %d-byte cap" % limit)
+        raise LimitExceeded("inflates beyond the %d-byte cap" % limit)
     return out
 
 
@@ -82,7 +82,7 @@ def _lzo(data, limit):
     except (lzallright.LZOError, lzallright.InputNotConsumed) as exc:
         raise DecompressError("not an LZO1X stream: %s" % exc) from None
     if len(out) > limit:
-        raise DecompressError("inflates beyond the %d-byte cap" % limit)
+        raise LimitExceeded("inflates beyond the %d-byte cap" % limit)
     return out
 
 
@@ -90,8 +90,8 @@ def decompress(data, limit=DEFAULT_LIMIT):
     """Return ``(codec, text)`` for a compressed pstore payload.
 
     Raises DecompressError (with ``partial`` output when a deflate stream is
-    merely truncated), or MissingCodecError when only an uninstalled codec
-    could still apply.
+    merely truncated), LimitExceeded past ``limit``, or MissingCodecError
+    when only an uninstalled codec could still apply.
     """
     data = bytes(data)
     if data.startswith(_ZSTD_MAGIC):
@@ -100,6 +100,8 @@ def decompress(data, limit=DEFAULT_LIMIT):
     for codec, wbits in (("deflate", -15), ("zlib", 15)):
         try:
             return codec, _inflate(data, wbits, limit)
+        except LimitExceeded:
+            raise
         except DecompressError as exc:
             first_error = first_error or exc
     missing = None

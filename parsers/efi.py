@@ -11,7 +11,8 @@ import re
 from construct import Int32ul, Struct
 
 from . import compression
-from .exceptions import BadHeaderError, DecompressError, ParseError, TruncatedError
+from .exceptions import (BadHeaderError, DecompressError, LimitExceeded,
+                         ParseError, TruncatedError)
 from .kmsg import parse_part_header
 from .records import PSTORE_TYPE_NAMES, Origin, ParseResult, Record
 
@@ -78,6 +79,8 @@ def parse_variable(name, data, efivarfs=None, limit=compression.DEFAULT_LIMIT,
     if compressed:
         try:
             record.payload = compression.decompress(record.payload, limit)[1]
+        except LimitExceeded:
+            raise                 # kept in place: a larger cap decodes it
         except DecompressError as exc:
             record.still_compressed = True
             record.problems.append("cannot decompress: %s" % exc)
@@ -108,5 +111,6 @@ def parse(variables, limit=compression.DEFAULT_LIMIT, backend="efi",
                 source=source))
         except ParseError as exc:
             exc.source = exc.source or "%s/%s" % (source or ".", name)
+            exc.name = name
             result.errors.append(exc)
     return result

@@ -47,6 +47,11 @@ class DecompressError(ParseError):
     """A compressed payload is corrupt, or inflates beyond the cap."""
 
 
+class LimitExceeded(DecompressError):
+    """The payload inflates beyond the configured cap.  Unlike a corrupt
+    stream, raising the cap would decode it: callers keep such records."""
+
+
 class MissingCodecError(DecompressError):
     """The payload needs a codec whose optional extra is not installed."""
 

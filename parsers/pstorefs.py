@@ -12,7 +12,8 @@ Deliberately free of construct: this is the boot path.
 import re
 
 from . import compression
-from .exceptions import BadHeaderError, DecompressError, ParseError
+from .exceptions import (BadHeaderError, DecompressError, LimitExceeded,
+                         ParseError)
 from .kmsg import parse_part_header
 from .records import PSTORE_TYPE_NAMES, EccStatus, Origin, ParseResult, Record
 
@@ -70,6 +71,8 @@ def parse_file(name, data, mtime_ns=None, limit=compression.DEFAULT_LIMIT,
             record.payload = compression.decompress(payload, limit)[1]
             record.problems.append("the kernel left this record compressed; "
                                    "decoded it here")
+        except LimitExceeded:
+            raise                 # kept in place: a larger cap decodes it
         except DecompressError as exc:
             record.still_compressed = True
             record.problems.append("cannot decompress: %s" % exc)
@@ -99,5 +102,6 @@ def parse(files, limit=compression.DEFAULT_LIMIT, source=None):
                                              source))
         except ParseError as exc:
             exc.source = exc.source or "%s/%s" % (source or ".", name)
+            exc.name = name
             result.errors.append(exc)
     return result

@@ -14,7 +14,8 @@ from construct import Flag, Int32sl, Int32ul, Int64sl, Padding, Struct
 
 from . import compression
 from .exceptions import (BadHeaderError, BadMagicError, DecompressError,
-                         LayoutError, ParseError, TruncatedError)
+                         LayoutError, LimitExceeded, ParseError,
+                         TruncatedError)
 from .kmsg import KMSG_DUMP_REASONS_V58, parse_part_header
 from .ramoops import merge_ftrace, render_ftrace
 from .records import PSTORE_TYPE_IDS, Origin, ParseResult, Record
@@ -166,6 +167,8 @@ def _kmsg_record(zone, hdr, data, limit):
     if meta.compressed:
         try:
             record.payload = compression.decompress(payload, limit)[1]
+        except LimitExceeded:
+            raise                 # kept in place: a larger cap decodes it
         except DecompressError as exc:
             record.still_compressed = True
             record.problems.append("cannot decompress: %s" % exc)

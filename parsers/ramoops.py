@@ -15,7 +15,8 @@ from construct import Int32sl, Int32ul, Int64ul, Struct
 
 from . import compression, ecc as rs
 from .exceptions import (BadHeaderError, BadMagicError, DecompressError,
-                         EccError, LayoutError, ParseError, TruncatedError)
+                         EccError, LayoutError, LimitExceeded, ParseError,
+                         TruncatedError)
 from .kmsg import parse_part_header
 from .records import EccStatus, Origin, ParseResult, Record
 
@@ -56,7 +57,7 @@ class Zone:
     index: int         # record id: dmesg zone number, ftrace CPU, else 0
     offset: int
     size: int
-    sig: int = PERSISTENT_RAM_SIG
+    sig: Optional[int] = PERSISTENT_RAM_SIG   # None: any ftrace signature
 
 
 @dataclass
@@ -137,7 +138,9 @@ def compute_layout(mem_size, record_size=MODULE_DEFAULT_SIZE,
         if ftrace_size and ftrace_cpus:
             zone_size = (ftrace_size // ftrace_cpus) & ~1
             for cpu in range(ftrace_cpus):
-                zones.append(Zone("ftrace", cpu, pos, zone_size))
+                # sig None: any version's ftrace signature (it embeds
+                # LINUX_VERSION_CODE, which sizes do not tell).
+                zones.append(Zone("ftrace", cpu, pos, zone_size, None))
                 pos += zone_size
 
     single("console", console_size)
@@ -170,16 +173,42 @@ def _ftrace_version(sig):
     return code if 0x020600 <= code < 0x0A0000 else None
 
 
+_WINDOW = 16 << 20
+
+
 def _signature_hits(buf, start, end, sig_bytes=SIG_BYTES, most=None):
     """Even offsets holding the signature.  The rest of a header may be
-    damaged (ECC repairs it later), so only the signature is required."""
+    damaged (ECC repairs it later), so only the signature is required.
+
+    Searched window by window; a mapped image's pages are released after
+    each window, so scanning a 1 GiB image does not make it resident."""
     hits = []
-    pos = buf.find(sig_bytes, start, end)
-    while pos >= 0 and (most is None or len(hits) < most):
-        if pos % 2 == 0:
-            hits.append(pos)
-        pos = buf.find(sig_bytes, pos + 1, end)
+    window = start
+    while window < end and (most is None or len(hits) < most):
+        stop = min(end, window + _WINDOW)
+        pos = buf.find(sig_bytes, window, min(end, stop + len(sig_bytes) - 1))
+        while 0 <= pos < stop and (most is None or len(hits) < most):
+            if pos % 2 == 0:
+                hits.append(pos)
+            pos = buf.find(sig_bytes, pos + 1,
+                           min(end, stop + len(sig_bytes) - 1))
+        _release(buf, window, stop)
+        window = stop
     return hits
+
+
+def _release(buf, start, stop):
+    """Drop a scanned range of an mmap from our resident set (the data
+    stays in the page cache; touching it again just maps it back)."""
+    madvise = getattr(buf, "madvise", None)
+    if madvise is None:
+        return
+    import mmap
+    start -= start % mmap.PAGESIZE
+    try:
+        madvise(mmap.MADV_DONTNEED, start, stop - start)
+    except (OSError, ValueError):
+        pass
 
 
 def _has_sig(buf, off):
@@ -369,7 +398,8 @@ def read_zone(buf, zone, ecc_size=0):
         raise
     status = None
     header = buf[zone.offset:zone.offset + HEADER_SIZE]
-    if not ecc_size and header == zone.sig.to_bytes(4, "little") + bytes(8):
+    if not ecc_size and zone.sig is not None and \
+            header == zone.sig.to_bytes(4, "little") + bytes(8):
         return b"", None                  # the common case: an empty zone
     data_start = zone.offset + HEADER_SIZE
     if ecc_size:
@@ -381,9 +411,12 @@ def read_zone(buf, zone, ecc_size=0):
         except EccError:
             status.unrecoverable += 1
     hdr = _parse_header(header)
+    if zone.sig is None and _ftrace_version(hdr.sig):
+        zone.sig = hdr.sig
     if hdr.sig != zone.sig:
         raise BadMagicError("%s zone signature 0x%08x, expected 0x%08x"
-                            % (zone.type, hdr.sig, zone.sig),
+                            % (zone.type, hdr.sig, zone.sig or
+                               PERSISTENT_RAM_SIG ^ 0x060100),
                             offset=zone.offset)
     if hdr.size == 0 and hdr.start == 0:
         return b"", status
@@ -462,6 +495,8 @@ def _inflate_into(record, data, hlen, limit):
     try:
         record.payload = compression.decompress(record.payload, limit)[1]
         return
+    except LimitExceeded:
+        raise                     # kept in place: a larger cap decodes it
     except DecompressError as exc:
         error = exc
     # The kernel's sscanf eats white space after "-C\n", even a deflate

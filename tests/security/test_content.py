@@ -157,10 +157,6 @@ def test_t18_bit_rot_in_real_records(tmp_path):
     figures.record("content", attack="T18 bit rot", variants=variants)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a bit flip in a line's "
-                   "'<0>[ 12.3] ' prefix (ESC for a flipped '[') hides the "
-                   "panic/oops marker on it: analysis anchors markers after "
-                   "an exact prefix")
 @pytest.mark.parametrize("prefix", [b"<0>\x1b 13.000000] ", b"<0>[ 13.00\x000] ",
                                     b"<0>[ 13.000000\xff ", b"<\x00>[ 13.0] "])
 def test_t18_panic_line_with_a_rotten_prefix_is_still_found(tmp_path, prefix):
@@ -212,10 +208,6 @@ def test_t19_report_keys_are_our_constants(tmp_path):
                    variants=len(INJECTIONS))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a single-line value that is "
-                   "'base64' (PanicMessage, CrashFunction...) is written as "
-                   "'Key: base64', which apport reads as an empty binary "
-                   "attachment")
 @pytest.mark.parametrize("line", [
     b"<0>[ 13.0] Kernel panic - not syncing: base64\n",
     b"<0>[ 13.0] Kernel panic - not syncing:   base64  \n"])

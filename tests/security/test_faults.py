@@ -232,10 +232,6 @@ def test_eio_on_one_record_file_splits_no_dump(tmp_path_factory, backend):
     exhaust(tmp_path_factory, backend, "eio", sorted(inputs)[:3])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an I/O error reading "
-                   "<state>/state.json (State.load's os.open/os.read) escapes "
-                   "Collector.run as an uncaught OSError: a traceback at boot "
-                   "instead of a logged exit status")
 def test_eio_on_the_state_file_is_a_clean_exit(tmp_path, monkeypatch):
     env = Env(tmp_path / "env", "ramoops")
     assert env.collect() == 0

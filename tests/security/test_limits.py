@@ -143,9 +143,6 @@ def test_t16_our_reports_reaching_the_cap_stop_the_run(tmp_path):
 
 
 @root_only
-@pytest.mark.xfail(strict=True, reason="BUG: max_reports_in_output_dir counts "
-                   "every linux-image-*.crash name, so any user can plant 100 "
-                   "empty files and stop all kernel crash reporting")
 def test_t16_files_planted_by_a_user_do_not_count_against_the_cap(tmp_path):
     env = Env(tmp_path / "env", "pstore")
     fill_foreign(env.out, 100, kernel_like=100, owner=NOBODY)
@@ -198,10 +195,6 @@ def test_load_1gib_raw_image(public_path):
                    seconds=round(seconds, 2), peak_rss_mib=round(rss, 1))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: with sizes given, "
-                   "compute_layout's ftrace zone expects the plain DBGC "
-                   "signature, so the real kernel's (DBGC ^ LINUX_VERSION_CODE) "
-                   "is a BadMagicError and every run exits 1")
 @pytest.mark.parametrize("kernel", ["", ",kernel=6.1"])
 def test_explicit_sizes_accept_the_kernels_ftrace_zone(tmp_path, kernel):
     env = Env(tmp_path / "env", "ramoops")
@@ -210,10 +203,6 @@ def test_explicit_sizes_accept_the_kernels_ftrace_zone(tmp_path, kernel):
     assert len(our_reports(env.out)) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a raw image is mmapped and its "
-                   "layout detection touches every page: peak RSS grows with "
-                   "the image (1 GiB image, ~1 GiB RSS; the unit's MemoryMax "
-                   "is 256M)")
 def test_load_1gib_raw_image_peak_rss(public_path):
     env = Env(os.path.join(public_path, "env"), "ramoops")
     with open(RAMOOPS_IMAGE, "rb") as f:
@@ -271,9 +260,6 @@ def test_cap_max_reports_in_output_dir(tmp_path):
     assert len(our_reports(env.out)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: config max_record_bytes is "
-                   "never used; sources.read_dir always caps at the "
-                   "MAX_RECORD_BYTES constant (1 MiB)")
 def test_cap_max_record_bytes(tmp_path):
     env = Env(tmp_path / "env", "pstore")
     env.write_config("max_record_bytes: 1000\n")   # every sample file is ~1.8K
@@ -282,8 +268,6 @@ def test_cap_max_record_bytes(tmp_path):
     assert our_reports(env.out) == [] and len(env.source_files()) == n_files
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: config max_decompressed_bytes is "
-                   "never used; parsers get compression.DEFAULT_LIMIT (4 MiB)")
 def test_cap_max_decompressed_bytes(tmp_path):
     env = Env(tmp_path / "env", "efivars")         # compressed variables
     env.write_config("max_decompressed_bytes: 512\n")
