@@ -151,7 +151,10 @@ def build(event, analysis, attachments, failure, extra=None,
     if analysis.function:
         fields["CrashFunction"] = analysis.function
     ecc = [r.ecc for r in event.records if r.ecc is not None]
-    if ecc:
+    if any(not e.checked for e in ecc):
+        fields["PstoreECC"] = ("not checked: the Reed-Solomon library "
+                               "(python3 reedsolo) is not installed")
+    elif ecc:
         fields["PstoreECC"] = "%d corrected bytes, %d unrecoverable blocks" % (
             sum(e.corrected for e in ecc), sum(e.unrecoverable for e in ecc))
     problems = [p for r in event.records for p in r.problems] + event.problems

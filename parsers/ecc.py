@@ -20,6 +20,17 @@ BLOCK_SIZE = 128
 POLY = 0x11D
 
 
+@functools.lru_cache(maxsize=1)
+def available():
+    """reedsolo is a dependency, but distributions may lack it (Debian 12
+    does): ECC zones are then read unchecked rather than not at all."""
+    try:
+        import reedsolo  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 @functools.lru_cache(maxsize=8)
 def _codec(nroots):
     import reedsolo

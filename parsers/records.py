@@ -28,6 +28,7 @@ class EccStatus:
     """What Reed-Solomon checking found, as the kernel counts it."""
     corrected: int = 0
     unrecoverable: int = 0
+    checked: bool = True      # False: reedsolo missing, data taken as is
 
     def notice(self):
         """The line the kernel appends to the record text (v5.18+ form)."""

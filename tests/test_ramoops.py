@@ -183,3 +183,14 @@ def test_image_without_signature():
     with pytest.raises(ParseError):
         ramoops.parse(bytes(4096))
     assert int.from_bytes(b"DBGC", "little") == SIG
+
+
+def test_ecc_zones_are_read_unchecked_without_reedsolo(monkeypatch):
+    built = Ramoops(0x20000, record_size=0x4000, ecc=16)
+    _, text = built.dump("Panic", 1, LOG)
+    layout = ramoops.compute_layout(0x20000, record_size=0x4000, ecc=16)
+    expected = by_type(ramoops.parse(bytes(built.image), layout), "dmesg")[0]
+    from parsers import ecc
+    monkeypatch.setattr(ecc, "available", lambda: False)
+    rec = by_type(ramoops.parse(bytes(built.image), layout), "dmesg")[0]
+    assert rec.payload == expected.payload and rec.ecc.checked is False
