@@ -73,18 +73,26 @@ def check_dir(fd, path, private=False):
 
 
 def open_private_subdir(parent_fd, name):
-    """A 0700 subdirectory we own; one planted by someone else is refused."""
+    """A 0700 subdirectory we own; one planted by someone else is refused.
+
+    In a setgid parent (Ubuntu's /var/crash is 3777 root:whoopsie) mkdir
+    gives the new directory the setgid bit too: harmless on a 0700
+    directory, so it is tolerated, and dropped when we create it."""
     try:
         os.mkdir(name, 0o700, dir_fd=parent_fd)
+        created = True
     except FileExistsError:
-        pass
+        created = False
     try:
         fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
     except OSError as exc:
         raise UnsafeDirectory("cannot open private directory %s: %s"
                               % (name, exc.strerror)) from None
     st = os.fstat(fd)
-    if st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) != 0o700:
+    mode = stat.S_IMODE(st.st_mode) & ~stat.S_ISGID
+    if created and st.st_uid == os.geteuid() and mode == 0o700:
+        os.fchmod(fd, 0o700)
+    if st.st_uid != os.geteuid() or mode != 0o700:
         os.close(fd)
         raise UnsafeDirectory("private directory %s is not ours or not "
                               "0700; refusing it" % name)

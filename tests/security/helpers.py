@@ -41,7 +41,7 @@ class Env:
     """A source of one backend kind that the collector may clear (pstore,
     efivars copies) or only read (raw images), and output/state dirs."""
 
-    def __init__(self, tmp, backend="pstore", out_mode=0o1777):
+    def __init__(self, tmp, backend="pstore", out_mode=None):
         self.tmp = str(tmp)
         self.backend = backend
         os.makedirs(self.tmp, exist_ok=True)
@@ -51,7 +51,15 @@ class Env:
         self.out = os.path.join(self.tmp, "crash")
         self.state = os.path.join(self.tmp, "state")
         os.mkdir(self.out)
+        # The VM run (vm_planted.py) makes it Ubuntu's 3777 root:whoopsie.
+        if out_mode is None:
+            out_mode = int(os.environ.get("OOPS_HARVEST_TEST_OUT_MODE", "1777"), 8)
         os.chmod(self.out, out_mode)
+        group = os.environ.get("OOPS_HARVEST_TEST_OUT_GROUP")
+        if group:
+            import grp
+            os.chown(self.out, -1, grp.getgrnam(group).gr_gid)
+            os.chmod(self.out, out_mode)      # chown clears the setgid bit
         if backend == "pstore":
             self.src = os.path.join(self.tmp, "pstore")
             shutil.copytree(os.path.join(EFI_SAMPLE, "pstore"), self.src)

@@ -592,3 +592,15 @@ def test_t26_private_subdirectory_is_created_0700(tmp_path):
     assert st.st_uid == os.geteuid()
     assert len(os.listdir(inner)) == 2
     assert [n for n in os.listdir(env.out)] == ["oops-harvest"]
+
+
+def test_t26_private_subdirectory_in_a_setgid_directory(tmp_path):
+    """Ubuntu's /var/crash is 3777 root:whoopsie: mkdir there inherits the
+    setgid bit (the VM run of R18 found the subdirectory refused)."""
+    env = Env(tmp_path / "env", "pstore", out_mode=0o3777)
+    env.write_config("private: true\n")
+    inner = os.path.join(env.out, "oops-harvest")
+    assert env.collect() == 0
+    st = os.lstat(inner)
+    assert stat.S_IMODE(st.st_mode) == 0o700 and len(os.listdir(inner)) == 2
+    assert env.collect() == 0 and len(os.listdir(inner)) == 2
