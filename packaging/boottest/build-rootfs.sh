@@ -4,15 +4,19 @@
 # initramfs, and the package's runtime dependencies.  Made with mmdebstrap
 # from Debian's archive (the mirror of this machine's apt sources).
 #
-#   packaging/boottest/build-rootfs.sh [CACHE_DIR]     (root; ~3-6 minutes)
+#   packaging/boottest/build-rootfs.sh [CACHE_DIR [EXTRA_PACKAGES]]
+#                                                   (root; ~3-6 minutes)
 #
+# EXTRA_PACKAGES (comma-separated) are added for other guests built on the
+# same base (tests/security/vm_planted.py adds python3-pytest).
 # Result: the directory CACHE_DIR/rootfs-<key> (reused while the package
 # list is the same); the boot test copies it before installing anything.  CACHE_DIR defaults to $OOPS_HARVEST_BOOT_CACHE or /work/cache/boottest.
 set -eu
 CACHE=${1:-${OOPS_HARVEST_BOOT_CACHE:-/work/cache/boottest}}
 SUITE=bookworm
 MIRROR=${OOPS_HARVEST_MIRROR:-http://deb.debian.org/debian}
-PACKAGES="systemd,systemd-sysv,udev,dbus,kmod,linux-image-amd64,initramfs-tools,zstd,python3,python3-construct,python3-yaml,python3-systemd"
+EXTRA=${2:-}
+PACKAGES="systemd,systemd-sysv,udev,dbus,kmod,linux-image-amd64,initramfs-tools,zstd,python3,python3-construct,python3-yaml,python3-systemd${EXTRA:+,$EXTRA}"
 KEY=$(printf '%s %s %s' "$SUITE" "$MIRROR" "$PACKAGES" | sha256sum | cut -c1-12)
 OUT="$CACHE/rootfs-$KEY"
 if [ -e "$OUT/.complete" ]; then
