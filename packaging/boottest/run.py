@@ -245,6 +245,13 @@ def make_disk(rootfs, deb, work, ramoops=True):
         link = os.path.join(wants, unit)
         if not os.path.islink(link):
             os.symlink("/etc/systemd/system/" + unit, link)
+    return finish_disk(root, work)
+
+
+def finish_disk(root, work):
+    """Mask the gettys, take the kernel and initramfs out for -kernel and
+    -initrd, and turn the tree ``root`` into WORK/disk.img (root removed).
+    Returns (disk, kernel release)."""
     # No waiting for a network or a login on the console.
     for unit in ("serial-getty@ttyS0.service", "getty@tty1.service"):
         os.symlink("/dev/null", os.path.join(root, "etc/systemd/system", unit))
@@ -258,7 +265,8 @@ def make_disk(rootfs, deb, work, ramoops=True):
     if os.path.exists(disk):
         os.unlink(disk)
     log("making the ext4 image")
-    sh(["mkfs.ext4", "-q", "-F", "-L", "root", "-d", root, disk, "3G"])
+    sh(["mkfs.ext4", "-q", "-F", "-L", "root", "-d", root, disk, "3G"],
+       stdout=subprocess.DEVNULL)
     shutil.rmtree(root)
     return disk, release
 

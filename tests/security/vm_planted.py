@@ -200,18 +200,7 @@ def main(argv=None):
         os.makedirs(wants, exist_ok=True)
         os.symlink("/etc/systemd/system/oh-planted.service",
                    os.path.join(wants, "oh-planted.service"))
-        for unit in ("serial-getty@ttyS0.service", "getty@tty1.service"):
-            os.symlink("/dev/null", os.path.join(root, "etc/systemd/system", unit))
-        boot = os.path.join(root, "boot")
-        kernel = sorted(f for f in os.listdir(boot) if f.startswith("vmlinuz-"))[-1]
-        release = kernel[len("vmlinuz-"):]
-        shutil.copy(os.path.join(boot, kernel), os.path.join(work, "vmlinuz"))
-        shutil.copy(os.path.join(boot, "initrd.img-" + release),
-                    os.path.join(work, "initrd.img"))
-        disk = os.path.join(work, "disk.img")
-        bt.sh(["mkfs.ext4", "-q", "-F", "-L", "root", "-d", root, disk, "3G"],
-              stdout=subprocess.DEVNULL)
-        shutil.rmtree(root)
+        disk, release = bt.finish_disk(root, work)
         serial = os.path.join(work, "console.log")
         bt.log("booting %s; the tests run three times (see %s)" % (release, serial))
         took = bt.qemu(work, disk, "root=/dev/vda rw console=ttyS0,115200 "
