@@ -235,6 +235,13 @@ def make_disk(rootfs, deb, work, ramoops=True):
     # by systemd-modules-load, its parameters come from the command line.
     if ramoops:
         write(os.path.join(root, "etc/modules-load.d/ramoops.conf"), "ramoops\n")
+    # systemd-pstore waits for efi_pstore only: with ramoops loaded from
+    # modules-load.d it can run before the records exist and find nothing
+    # (seen here: its condition "no" with dmesg-ramoops-0 present), which
+    # would make the pstore-first scenario test nothing.
+    write(os.path.join(root, "etc/systemd/system/systemd-pstore.service.d/"
+                             "oh-boottest.conf"),
+          "[Unit]\nAfter=systemd-modules-load.service\n")
     write(os.path.join(root, "etc/systemd/system/oh-crash.service"), CRASH_UNIT)
     write(os.path.join(root, "etc/systemd/system/oh-check.service"), CHECK_UNIT)
     write(os.path.join(root, "usr/local/sbin/oh-crash"), CRASH_SCRIPT, 0o755)
