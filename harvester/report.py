@@ -26,6 +26,7 @@ _MACHINE = {deb: machine for machine, deb in _DEB_ARCH.items()}
 _RELEASE_ARCHES = ("amd64", "arm64", "armmp", "armhf", "i386", "686-pae",
                    "686", "powerpc64le", "s390x", "riscv64", "rpi", "loong64")
 MAX_RAW_ATTACHMENTS = 64
+OOPS_TEXT_MAX = 64 * 1024
 
 
 def _gzip_header(key):
@@ -141,7 +142,13 @@ def build(event, analysis, attachments, failure, extra=None,
     if distro:
         fields["DistroRelease"] = distro
     if analysis.block:
-        fields["OopsText"] = analysis.block
+        # From the marker on: the whole rest of the log when no end of
+        # trace follows, so bounded here (its start is what matters).
+        block = clean(analysis.block).encode("utf-8")
+        if len(block) > OOPS_TEXT_MAX:
+            block = block[:OOPS_TEXT_MAX].decode("utf-8", "ignore") + \
+                "\n[OopsText cut at %d bytes; KernelLog has the rest]" % OOPS_TEXT_MAX
+        fields["OopsText"] = block if isinstance(block, str) else block.decode()
     if analysis.panic_message:
         fields["PanicMessage"] = analysis.panic_message
     if analysis.taint:
@@ -161,20 +168,39 @@ def build(event, analysis, attachments, failure, extra=None,
     if problems:
         fields["PstoreProblems"] = "\n".join(problems[:50])
     fields.update(extra or {})
-    log = event.log()
-    budget = max_bytes - 64 * 1024
-    if len(log) > budget // 2:
-        fields["KernelLogTruncated"] = "kept the last %d of %d bytes" % (
-            budget // 2, len(log))
-        log = log[-(budget // 2):]
-    fields["KernelLog"] = clean(log)
+    # The cap holds for the bytes written: escaping can make the log up to
+    # four times its raw size, and gzip+base64 a raw record 4/3 of its own.
+    room = max_bytes - len(serialise(fields, {})) - 512   # the notes below
+    log_text, cut = _tail_within(clean(event.log()), max(room // 2, 0))
+    if cut:
+        fields["KernelLogTruncated"] = "kept the last %d of %d characters " \
+            "(max_report_bytes)" % (len(log_text), cut)
+    fields["KernelLog"] = log_text
+    room -= len(text_value("KernelLog", log_text))
     binary = {}
-    used = len(log)
     for index, (_, _, raw) in enumerate(attachments[:MAX_RAW_ATTACHMENTS], 1):
-        if used + len(raw) > budget:
+        key = "PstoreRecord%d" % index
+        value = binary_value(key, bytes(raw))
+        if len(value) > room:
             fields["PstoreRecordsOmitted"] = "raw records from #%d on exceed the " \
                 "report size cap" % index
             break
-        binary["PstoreRecord%d" % index] = bytes(raw)
-        used += len(raw)
-    return package, serialise(fields, binary)
+        binary[key] = value
+        room -= len(value)
+    head = serialise(fields, {})
+    return package, head + b"".join(binary[k] for k in sorted(binary))
+
+
+def _tail_within(text, limit):
+    """(the end of ``text`` whose KernelLog value fits in ``limit`` bytes,
+    the original length if it had to be cut, else 0)."""
+    if len(text_value("KernelLog", text)) <= limit:
+        return text, 0
+    keep = limit // 2
+    while keep > 0:
+        tail = text[-keep:]
+        size = len(text_value("KernelLog", tail))
+        if size <= limit:
+            return tail, len(text)
+        keep = keep * limit // size - 1
+    return "", len(text)

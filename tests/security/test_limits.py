@@ -3,6 +3,7 @@ many inputs, a crowded output directory, a 1 GiB raw image, bombs.  Each
 run is a fresh interpreter whose peak RSS comes from wait4()."""
 
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -249,6 +250,39 @@ def test_cap_max_report_bytes(tmp_path):
     assert os.path.getsize(os.path.join(env.out, name)) <= 200000
     fields = complete_reports(env)[name]
     assert "KernelLogTruncated" in fields
+
+
+def test_cap_max_report_bytes_counts_escapes_and_encoding(tmp_path):
+    """Escaped control bytes grow fourfold and an incompressible raw record
+    by a third: the cap is on the bytes written (found in review: a 1 MB
+    log of ESC bytes under a 2 MiB cap made an 8 MB report)."""
+    env = Env(tmp_path / "env", "pstore")
+    shutil.rmtree(env.src)
+    os.makedirs(env.src)
+    with open(os.path.join(env.src, "dmesg-ramoops-0"), "wb") as f:
+        f.write(TINY + b"\x1b" * 300000)
+    with open(os.path.join(env.src, "dmesg-ramoops-1"), "wb") as f:
+        f.write(TINY + random.Random(5).randbytes(300000))
+    env.write_config("max_report_bytes: 400000\n")
+    assert env.collect() == 0
+    names = our_reports(env.out)
+    assert names
+    for name in names:
+        assert os.path.getsize(os.path.join(env.out, name)) <= 400000
+    fields = complete_reports(env)
+    assert any("KernelLogTruncated" in f for f in fields.values())
+
+
+def test_cap_max_report_bytes_is_filled_not_wasted(tmp_path):
+    env = Env(tmp_path / "env", "pstore")
+    shutil.rmtree(env.src)
+    os.makedirs(env.src)
+    with open(os.path.join(env.src, "dmesg-ramoops-0"), "wb") as f:
+        f.write(TINY + b"\x1b" * 300000)
+    env.write_config("max_report_bytes: 400000\n")
+    assert env.collect() == 0
+    (name,) = our_reports(env.out)
+    assert os.path.getsize(os.path.join(env.out, name)) > 150000
 
 
 def test_cap_max_reports_in_output_dir(tmp_path):
