@@ -31,6 +31,18 @@ def test_event_ids_are_stable_and_missing_parts_noted():
     assert a[0].problems == ["parts missing: 2"]
 
 
+
+def test_console_records_of_different_boots_have_different_ids():
+    """Every boot's console record is console-ramoops-0 with no counter or
+    time (found in review: two crashes shared one id, so the second was
+    shown and reported as the first)."""
+    def console(text):
+        return events.group([Record("ramoops", "console", 0, text)])[0].id
+    first = console(b"<1>[ 1.0] BUG: first crash\n")
+    assert first == console(b"<1>[ 1.0] BUG: first crash\n")
+    assert first != console(b"<1>[ 7.0] BUG: another crash\n")
+
+
 OOPS = """<1>[   12.345678] BUG: kernel NULL pointer dereference, address: 0000000000000008
 <1>[   12.345700] #PF: supervisor read access in kernel mode
 <4>[   12.345800] Oops: 0000 [#1] PREEMPT SMP NOPTI
