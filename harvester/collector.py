@@ -65,9 +65,14 @@ class Collector:
             src = str(inv.source_of(ev.newest))
             if src in newest:
                 extra.setdefault(id(newest[src]), []).extend(ev.records)
-            elif ev.type == "console" and analyse(ev.log()).headline:
-                reports.append((ev, "console", [], inv.corrupt.get(src, [])))
-                newest[src] = ev
+            elif ev.type == "console":
+                # No dump to report, but the console saw the crash: the one
+                # that ended the boot is its last panic, else its last oops.
+                found = analyse(ev.log())
+                if found.headline:
+                    failure = "Panic" if found.panic_message else "Oops"
+                    reports.append((ev, failure, [], inv.corrupt.get(src, [])))
+                    newest[src] = ev
         for ev in dumps:
             src = str(inv.source_of(ev.newest))
             if inv.may_lack_a_part(ev):
@@ -171,7 +176,7 @@ class Collector:
             return True
         from . import report
         from .analysis import analyse
-        analysis = analyse(ev.log(), ev.reason)
+        analysis = analyse(ev.log(), ev.reason or failure)
         attachments = [(inv.ids[id(r)], _describe(r), r.payload)
                        for r in records]
         attachments += [(label, "undecodable, raw", data) for label, data in raw]

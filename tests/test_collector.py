@@ -289,10 +289,33 @@ def test_console_rescues_a_crash_whose_dmesg_zone_is_corrupt(env, tmp_path):
     assert rc == 1                         # the corrupt zone is a problem...
     (name,) = reports(env)                 # ...but the crash is reported
     fields, _ = apport_format.load((env["out"] / name).read_bytes())
-    assert fields["Failure"] == "console"
+    assert fields["Failure"] == "panic"
+    assert fields["Title"].startswith("BUG: unable to handle page fault")
     assert "Kernel panic - not syncing: boom" in fields["OopsText"]
     assert fields["PstoreRecord2"] == bytes(built.image[:built.dmesg[0].size])
     assert "undecodable@0x0" in fields["PstoreRecords"]
+
+
+def test_console_rescue_reports_the_panic_that_ended_the_boot(env, tmp_path):
+    """An oops that ended, then a panic: the report is about the panic
+    (found in review: it took the earlier oops and said Failure: console)."""
+    from tests.kernelbuild import Ramoops
+    built = Ramoops(0x20000, record_size=0x4000)
+    built.console.write(b"[    4.9] BUG: unable to handle page fault\n"
+                        b"[    4.9] RIP: 0010:bad_func+0x1/0x10 [bad]\n"
+                        b"[    4.9] ---[ end trace 0000000000000000 ]---\n"
+                        b"[    9.0] sysrq: Trigger a crash\n"
+                        b"[    9.0] Kernel panic - not syncing: sysrq triggered crash\n")
+    image = tmp_path / "region.bin"
+    image.write_bytes(bytes(built.image))
+    assert cli.main(["--collect", "--source", "ramoops:%s" % image,
+                     "--output-dir", str(env["out"]), "--state-dir",
+                     str(env["state"])]) == 0
+    (name,) = reports(env)
+    fields, _ = apport_format.load((env["out"] / name).read_bytes())
+    assert fields["Failure"] == "panic"
+    assert fields["Title"] == "Kernel panic - not syncing: sysrq triggered crash"
+    assert fields["OopsText"].startswith("Kernel panic")
 
 
 def test_shutdown_dumps_are_archived_not_reported(env):
