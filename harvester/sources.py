@@ -205,7 +205,12 @@ def _ramoops(source, caps):
     ftrace_cpus = opts.pop("ftrace_cpus", 1)
     buf = read_image(source.path, offset, opts.get("mem_size"))
     layout = None
-    if opts:
+    if set(opts) == {"ecc"}:
+        # No sizes: detect the zones, with the ECC size as given (the
+        # module's ecc=1 means 16 bytes).
+        ecc = opts["ecc"]
+        layout = ramoops.detect_layout(buf, ecc=16 if ecc == 1 else ecc)
+    elif opts:
         mem_size = opts.pop("mem_size", len(buf))
         version = None
         if kernel:
@@ -264,8 +269,8 @@ def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None):
         elif source.kind == "pstoreblk":
             from parsers import pstorezone
             buf = read_image(source.path, cap=128 << 20)
-            zones = None
-            if source.options:
+            zones = None               # detected from the zone signatures
+            if set(source.options) - {"ftrace_cpus"}:
                 zones = pstorezone.compute_layout(len(buf), **source.options)
             loaded.result = pstorezone.parse(buf, zones, source=source.path,
                                              **caps)

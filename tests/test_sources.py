@@ -111,3 +111,28 @@ def test_ramoops_kernel_order_from_signature():
     layout = loaded.result.info["layout"]
     assert layout.new_order is True
     assert not loaded.problems
+
+
+@pytest.mark.parametrize("ecc", ["1", "16"])
+def test_ecc_alone_keeps_layout_detection(ecc):
+    """ecc= without sizes: zones detected, ECC as given (found in review:
+    it switched to the module-default layout and found nothing)."""
+    image = os.path.join(SAMPLES, "ramoops-6.1-ecc16", "raw", "ramoops.bin")
+    plain = sources.load(parse_spec("ramoops:%s" % image)).result
+    given = sources.load(parse_spec("ramoops:%s,ecc=%s" % (image, ecc))).result
+    assert given.info["layout"].ecc_size == 16
+    assert [r.payload for r in given.records] == [r.payload for r in plain.records]
+    assert len(given.records) == 2 and not given.errors
+
+
+def test_pstoreblk_ftrace_cpus_alone_keeps_detection(tmp_path):
+    from tests.kernelbuild import PstoreZoneImage
+    img = PstoreZoneImage(0x20000, kmsg_size=0x4000, pmsg_size=0x1000,
+                          console_size=0x1000)
+    img.kmsg(1, 2, 1, b"Oops#1 Part1\n<4>[ 1.0] blk\n")
+    path = tmp_path / "blk.img"
+    path.write_bytes(bytes(img.image))
+    plain = sources.load(parse_spec("pstoreblk:%s" % path)).result
+    given = sources.load(parse_spec("pstoreblk:%s,ftrace_cpus=2" % path)).result
+    assert [r.payload for r in given.records] == [r.payload for r in plain.records]
+    assert any(r.type == "dmesg" for r in given.records)
