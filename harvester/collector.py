@@ -17,7 +17,7 @@ from . import storage
 from .inventory import gather
 from .log import Logger
 from .sources import EFIVARS_DIR, PSTORE_DIR, mounted_fstype, mount_pstore
-from .state import AlreadyRunning, State
+from .state import AlreadyRunning, Snapshot, State
 from .text import one_line
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
@@ -93,6 +93,9 @@ class Collector:
     # --- the run ----------------------------------------------------------
 
     def run(self, args):
+        if self.dry_run:
+            # Creates, locks and writes nothing, so any user can try it.
+            return self._collect(args, Snapshot(self.state_dir))
         try:
             state = State(self.state_dir)
         except (storage.UnsafeDirectory, OSError) as exc:
@@ -118,33 +121,36 @@ class Collector:
                          "nothing done" % (self.state_dir, exc.strerror),
                          "error")
                 return EXIT_PARTIAL
-            if not args.source and not self.config.sources and not self.dry_run:
-                mount_pstore()
-            inv = gather(args, self.config)
-            for problem in inv.problems:
-                self.log("unreadable", problem, "warning")
-                self.failed = True
-            reports, archive = self.plan(inv)
-            if not self.dry_run and (reports or archive):
-                try:
-                    out_fd = self.open_output()
-                except storage.UnsafeDirectory as exc:
-                    self.log("write-failed", "output directory: %s" % exc,
-                             "error", REPORT=self.out_dir)
-                    return EXIT_PARTIAL
-            else:
-                out_fd = None
-            try:
-                for entry in reports:
-                    if not self.harvest(inv, state, out_fd, *entry) and self.stop:
-                        break
-                for ev, failure, attached, _ in archive:
-                    self.archive(inv, state, ev, failure, attached)
-            finally:
-                if out_fd is not None:
-                    os.close(out_fd)
+            return self._collect(args, state)
         finally:
             state.close()
+
+    def _collect(self, args, state):
+        if not args.source and not self.config.sources and not self.dry_run:
+            mount_pstore()
+        inv = gather(args, self.config)
+        for problem in inv.problems:
+            self.log("unreadable", problem, "warning")
+            self.failed = True
+        reports, archive = self.plan(inv)
+        if not self.dry_run and (reports or archive):
+            try:
+                out_fd = self.open_output()
+            except storage.UnsafeDirectory as exc:
+                self.log("write-failed", "output directory: %s" % exc,
+                         "error", REPORT=self.out_dir)
+                return EXIT_PARTIAL
+        else:
+            out_fd = None
+        try:
+            for entry in reports:
+                if not self.harvest(inv, state, out_fd, *entry) and self.stop:
+                    break
+            for ev, failure, attached, _ in archive:
+                self.archive(inv, state, ev, failure, attached)
+        finally:
+            if out_fd is not None:
+                os.close(out_fd)
         return EXIT_PARTIAL if self.failed else EXIT_OK
 
     def open_output(self):

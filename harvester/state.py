@@ -43,6 +43,17 @@ def read_harvested(path):
         os.close(fd)
 
 
+class Snapshot:
+    """The state as a dry run sees it: read if readable, never created,
+    locked or written (an unreadable one means nothing is known)."""
+
+    def __init__(self, path):
+        self.known = read_harvested(path)
+
+    def harvested(self, record):
+        return fingerprint(record) in self.known
+
+
 class AlreadyRunning(Exception):
     pass
 

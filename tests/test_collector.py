@@ -90,6 +90,15 @@ def test_dry_run_writes_and_clears_nothing(env, capsys):
     assert collect(env, "--dry-run") == 0
     assert reports(env) == [] and len(os.listdir(env["pstore"])) == N_EFI
     assert capsys.readouterr().out.count("would write") == 2
+    assert not os.path.exists(env["state"])     # no state dir, no lock
+    # After a real run, a dry run knows what was harvested.
+    assert cli.main(["--collect", "--source", "ramoops:%s" % RAMOOPS_SAMPLE,
+                     "--output-dir", str(env["out"]),
+                     "--state-dir", str(env["state"])]) == 0
+    assert cli.main(["--collect", "--dry-run", "--source",
+                     "ramoops:%s" % RAMOOPS_SAMPLE, "--output-dir",
+                     str(env["out"]), "--state-dir", str(env["state"])]) == 0
+    assert "would write" not in capsys.readouterr().out
 
 
 def planned_names(env):
