@@ -152,11 +152,15 @@ def cmd_list(inv, as_json, out, harvested=frozenset()):
         what = ev.reason or ev.type
         count = "#%d" % ev.count if ev.count else ""
         done = all(fingerprint(r) in harvested for r in ev.records)
-        out.write("%s  %s %s  %s  %s, %d part%s%s\n" % (
+        head = "%s  %s %s  %s  %s, %d part%s" % (
             ev.id, what, count, when, ev.backend, len(ev.records),
-            "" if len(ev.records) == 1 else "s",
-            "  [harvested]" if done else ""))
-        out.write("    %s\n" % one_line(event_title(ev), 74))
+            "" if len(ev.records) == 1 else "s")
+        title = one_line(event_title(ev), 74)
+        if done and len(head) <= 80 - 13:
+            head += "  [harvested]"
+        elif done:                                 # readable at 80 columns
+            title = "[harvested] " + one_line(event_title(ev), 62)
+        out.write("%s\n    %s\n" % (head, title))
         for rec in ev.records:
             flags = []
             if rec.compressed:
@@ -166,9 +170,14 @@ def cmd_list(inv, as_json, out, harvested=frozenset()):
                 flags.append("ecc %d fixed, %d bad" % (rec.ecc.corrected,
                                                        rec.ecc.unrecoverable))
             flags.extend(one_line(p, 60) for p in rec.problems[:2])
-            out.write("    %-32s %7d bytes%s\n" % (
-                one_line(inv.ids[id(rec)], 32), len(rec.payload),
-                ("  " + "; ".join(flags)) if flags else ""))
+            line = "    %-32s %7d bytes" % (one_line(inv.ids[id(rec)], 32),
+                                            len(rec.payload))
+            joined = "  " + "; ".join(flags)
+            if flags and len(line) + len(joined) <= 80:
+                line += joined
+            elif flags:                            # readable at 80 columns
+                line += "".join("\n      " + flag for flag in flags)
+            out.write(line + "\n")
     for problem in inv.problems:
         out.write("problem: %s\n" % one_line(problem, 200))
 

@@ -396,3 +396,18 @@ def test_same_efi_record_in_pstore_and_efivars_is_reported_once(env, tmp_path):
                    "--state-dir", str(env["state"])])
     assert rc == 0 and len(reports(env)) == 2
     assert os.listdir(env["pstore"]) == []
+
+
+def test_list_is_readable_at_80_columns(env, capsys):
+    """DESIGN's --list contract (found in review: ECC flags and
+    [harvested] made lines of 81-86 columns)."""
+    for sample in ("ramoops-6.1-ecc16", "ramoops-6.1-shutdown"):
+        spec = "ramoops:%s" % os.path.join(SAMPLES, sample, "raw", "ramoops.bin")
+        state = str(env["tmp"] / ("state-" + sample))
+        cli.main(["--collect", "--source", spec, "--output-dir",
+                  str(env["out"]), "--state-dir", state])
+        capsys.readouterr()
+        assert cli.main(["--list", "--source", spec, "--state-dir", state]) == 0
+        text = capsys.readouterr().out
+        assert "[harvested]" in text
+        assert max(len(line) for line in text.splitlines()) <= 80, text
