@@ -8,7 +8,7 @@
 #                                                   (root; ~3-6 minutes)
 #
 # EXTRA_PACKAGES (comma-separated) are added for other guests built on the
-# same base (tests/security/vm_planted.py adds python3-pytest).
+# same base (tests/security/vm_planted.py adds python3-pytest and strace).
 # Result: the directory CACHE_DIR/rootfs-<key> (reused while the package
 # list is the same); the boot test copies it before installing anything.  CACHE_DIR defaults to $OOPS_HARVEST_BOOT_CACHE or /work/cache/boottest.
 set -eu

@@ -6,8 +6,8 @@ run on the host with whatever sysctls it has; CI's Debian turns all four
 protections on, which could hide a bug that only they stop.  Turning them
 off on the host would weaken the host, so this boots Debian 12's own kernel
 and systemd in QEMU (the root file system of packaging/boottest, plus
-python3-pytest), copies this source tree in, and runs those tests as root
-three times:
+python3-pytest and strace), copies this source tree in, and runs those
+tests as root three times:
 
 off      fs.protected_symlinks/hardlinks/regular/fifos = 0/0/0/0
 on       1/1/1/1
@@ -22,9 +22,10 @@ attacker of the race fuzzer (T6) running as the user nobody.
 
 Needs root, qemu-system-x86_64, mmdebstrap, e2fsprogs (mkfs.ext4, debugfs);
 the first run builds the root file system (~5 minutes, Debian's mirror),
-each run then takes about 5 minutes under TCG (the three passes ~1 minute each).  Prints a JSON summary (per
-pass: the sysctls read back, tests passed/failed/skipped, attack variants,
-race runs) and exits 0 when every pass ran its tests with none failing.
+each run then takes about 5 minutes under TCG (the three passes ~1 minute
+each).  Prints a JSON summary (per pass: the sysctls read back, tests
+passed/failed/skipped, attack variants, race runs) and exits 0 when every
+pass ran its tests with none failing.
 tests/test_vm_planted.py wraps it for `pytest -m kernel`.
 """
 
@@ -180,10 +181,10 @@ def main(argv=None):
         sys.exit("vm_planted: missing %s (apt-get install qemu-system-x86 "
                  "mmdebstrap e2fsprogs)" % ", ".join(missing))
     os.makedirs(cache, exist_ok=True)
-    bt.log("root file system with python3-pytest (mmdebstrap, cached)")
-    rootfs = bt.sh([os.path.join(BOOTTEST, "build-rootfs.sh"), cache, "python3-pytest"],
-                   stdout=subprocess.PIPE, universal_newlines=True
-                   ).stdout.strip().splitlines()[-1]
+    bt.log("root file system with python3-pytest and strace (mmdebstrap, cached)")
+    rootfs = bt.sh([os.path.join(BOOTTEST, "build-rootfs.sh"), cache,
+                    "python3-pytest,strace"], stdout=subprocess.PIPE,
+                   universal_newlines=True).stdout.strip().splitlines()[-1]
     work = tempfile.mkdtemp(prefix="vm-planted-", dir=cache)
     try:
         root = os.path.join(work, "root")
