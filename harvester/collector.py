@@ -99,7 +99,12 @@ class Collector:
         try:
             state = State(self.state_dir)
         except (storage.UnsafeDirectory, OSError) as exc:
-            sys.stderr.write("oops-harvest: state directory: %s\n" % exc)
+            hint = ""
+            if os.geteuid() != 0:
+                hint = (" (as a user, try it on copies with --state-dir and "
+                        "--output-dir, or use --dry-run)")
+            sys.stderr.write("oops-harvest: state directory: %s%s\n"
+                             % (exc, hint))
             return EXIT_USAGE
         try:
             state.lock()
