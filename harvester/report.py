@@ -144,11 +144,11 @@ def build(event, analysis, attachments, failure, extra=None,
     if analysis.block:
         # From the marker on: the whole rest of the log when no end of
         # trace follows, so bounded here (its start is what matters).
-        block = clean(analysis.block).encode("utf-8")
-        if len(block) > OOPS_TEXT_MAX:
-            block = block[:OOPS_TEXT_MAX].decode("utf-8", "ignore") + \
-                "\n[OopsText cut at %d bytes; KernelLog has the rest]" % OOPS_TEXT_MAX
-        fields["OopsText"] = block if isinstance(block, str) else block.decode()
+        block = clean(analysis.block)
+        if len(block.encode("utf-8")) > OOPS_TEXT_MAX:
+            block = block.encode("utf-8")[:OOPS_TEXT_MAX].decode("utf-8", "ignore") \
+                + "\n[OopsText cut at %d bytes; KernelLog has the rest]" % OOPS_TEXT_MAX
+        fields["OopsText"] = block
     if analysis.panic_message:
         fields["PanicMessage"] = analysis.panic_message
     if analysis.taint:

@@ -257,6 +257,25 @@ def assert_once_each(env, expected_events):
     return reports
 
 
+def quiet_child(body):
+    """Fork; the child runs ``body()`` with stdout/stderr on /dev/null and
+    exits with its return value (97 when an exception escaped).  Returns
+    the child's pid."""
+    pid = os.fork()
+    if pid == 0:
+        code = 97
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            code = body()
+        except BaseException:
+            code = 97
+        finally:
+            os._exit(code)
+    return pid
+
+
 def as_user(uid, func):
     """Run ``func()`` in a child as ``uid``; its return value (an int) is the
     exit status.  Root only."""

@@ -29,7 +29,7 @@ import pytest
 
 from tests.security import figures
 from tests.security.helpers import (Env, assert_nothing_lost, assert_once_each,
-                                    complete_reports, records_of)
+                                    complete_reports, quiet_child, records_of)
 
 OS_STEPS = ("open", "write", "fsync", "link", "rename", "unlink", "fchmod",
             "fchown", "mkdir", "close")
@@ -87,36 +87,25 @@ def run_with_fault(env, step, nth, mode):
     """Collect in a forked child that fails or dies at the nth ``step``;
     returns the child's exit status (KILLED for a kill, 97 when an
     exception escaped the collector)."""
-    pid = os.fork()
-    if pid == 0:
-        code = 96
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            seen = [0]
+    def body():
+        seen = [0]
 
-            def hook(s, real, a, k):
-                if s == step:
-                    seen[0] += 1
-                    if seen[0] == nth:
-                        if mode == "eio":
-                            raise OSError(errno.EIO, "injected EIO")
-                        if mode == "kill":
-                            os._exit(KILLED)
-                        try:
-                            return real(*a, **k)
-                        finally:
-                            os._exit(KILLED)
-                return real(*a, **k)
-            _patch_all(hook)
-            try:
-                code = env.collect()
-            except BaseException:
-                code = 97
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
+        def hook(s, real, a, k):
+            if s == step:
+                seen[0] += 1
+                if seen[0] == nth:
+                    if mode == "eio":
+                        raise OSError(errno.EIO, "injected EIO")
+                    if mode == "kill":
+                        os._exit(KILLED)
+                    try:
+                        return real(*a, **k)
+                    finally:
+                        os._exit(KILLED)
+            return real(*a, **k)
+        _patch_all(hook)
+        return env.collect()
+    _, status = os.waitpid(quiet_child(body), 0)
     return os.WEXITSTATUS(status)
 
 

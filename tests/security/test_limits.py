@@ -171,13 +171,19 @@ def test_load_10000_records_and_10000_foreign_files(public_path):
                    reports=len(ours))
 
 
-def test_load_1gib_raw_image(public_path):
+def _sparse_1gib_env(public_path):
+    """The real ramoops sample at the start of a sparse 1 GiB image."""
     env = Env(os.path.join(public_path, "env"), "ramoops")
     with open(RAMOOPS_IMAGE, "rb") as f:
         sample = f.read()
     with open(env.src, "wb") as f:
         f.write(sample)
-        f.truncate(1 << 30)                      # sparse: 1 GiB in all
+        f.truncate(1 << 30)
+    return env
+
+
+def test_load_1gib_raw_image(public_path):
+    env = _sparse_1gib_env(public_path)
     rc, seconds, rss = run_measured(env.argv(), timeout=300)
     assert rc in (0, 1)
     assert seconds < 120, seconds
@@ -205,12 +211,7 @@ def test_explicit_sizes_accept_the_kernels_ftrace_zone(tmp_path, kernel):
 
 
 def test_load_1gib_raw_image_peak_rss(public_path):
-    env = Env(os.path.join(public_path, "env"), "ramoops")
-    with open(RAMOOPS_IMAGE, "rb") as f:
-        sample = f.read()
-    with open(env.src, "wb") as f:
-        f.write(sample)
-        f.truncate(1 << 30)
+    env = _sparse_1gib_env(public_path)
     rc, seconds, rss = run_measured(env.argv(), timeout=300)
     assert rss < RSS_LIMIT_MIB, rss
 

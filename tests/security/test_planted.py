@@ -17,7 +17,8 @@ from tests.security import figures
 from tests.security.helpers import (IS_ROOT, NOBODY, Env, all_candidates,
                                     as_user, check_our_report,
                                     complete_reports, make_sentinel,
-                                    our_reports, planned_names, snapshot)
+                                    our_reports, planned_names, quiet_child,
+                                    snapshot)
 
 root_only = pytest.mark.skipif(not IS_ROOT, reason="needs root")
 
@@ -128,16 +129,7 @@ def test_t3_hardlink_to_a_file_we_own_is_not_taken_for_ours(tmp_path):
 def run_bounded(env, budget=10.0):
     """Collect in a child; (exit status, seconds), killed past the budget."""
     start = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        code = 97
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            code = env.collect()
-        finally:
-            os._exit(code)
+    pid = quiet_child(env.collect)
     while time.monotonic() - start < budget:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
