@@ -222,7 +222,7 @@ def _main(argv):
             return collect(args, config)
         inv = gather(args, config)
     except (SourceError, config_mod.ConfigError) as exc:
-        sys.stderr.write("oops-harvest: %s\n" % clean(str(exc)))
+        sys.stderr.write("oops-harvest: %s\n" % one_line(str(exc), 500))
         return EXIT_USAGE
     if args.list:
         harvested = read_harvested(args.state_dir or config.state_dir)

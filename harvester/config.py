@@ -1,12 +1,15 @@
 """Configuration: /etc/oops-harvest/config.yaml, every key optional.
 
-Unknown keys and wrong types are errors naming the key.  PyYAML is only
-imported when a config file exists, keeping it off the empty boot path.
+Unknown keys and wrong types are errors naming the key; any failure to
+read or parse the file is one ConfigError line naming it (exit status 2).
+PyYAML is imported only for a file that holds more than comments, keeping
+it off the boot path of the shipped, all-commented config.
 """
 
 import os
 
 DEFAULT_PATH = "/etc/oops-harvest/config.yaml"
+MAX_BYTES = 1 << 20
 
 # key: (default, type, meaning).  Types: str, "str?" (or null), bool, int
 # (>= 0), list (of str).  README's configuration table mirrors this.
@@ -60,7 +63,13 @@ def _check(name, value, kind):
         want = {"str?": "a string or null", list: "a list of strings",
                 int: "a whole number >= 0", bool: "true or false",
                 str: "a string"}[kind]
-        raise ConfigError("config key %r: %r is not %s" % (name, value, want))
+        raise ConfigError("config key %r: %s is not %s"
+                          % (name, _short(value), want))
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def load(path=None):
@@ -69,24 +78,51 @@ def load(path=None):
     path = path or DEFAULT_PATH
     try:
         with open(path, "rb") as f:
-            text = f.read(1 << 20)
+            raw = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
         if explicit:
             raise ConfigError("config file %s does not exist" % path) from None
         return Config()
     except OSError as exc:
         raise ConfigError("cannot read config file %s: %s"
-                          % (path, exc.strerror)) from None
-    import yaml
+                          % (path, exc.strerror or exc)) from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError("config file %s is larger than %d bytes"
+                          % (path, MAX_BYTES))
     try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError("config file %s: %s" % (path, exc)) from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("config file %s is not UTF-8 text (byte %d)"
+                          % (path, exc.start)) from None
+    data = _parse(path, text)
     if not isinstance(data, dict):
         raise ConfigError("config file %s must be a mapping of keys" % path)
     for key, value in data.items():
         if key not in KEYS:
-            raise ConfigError("config file %s: unknown key %r (known: %s)"
-                              % (path, key, ", ".join(sorted(KEYS))))
+            raise ConfigError("config file %s: unknown key %s (known: %s)"
+                              % (path, _short(key), ", ".join(sorted(KEYS))))
         _check(key, value, KEYS[key][1])
     return Config(**data)
+
+
+def _parse(path, text):
+    """The YAML document, or {} for a file of comments and blank lines."""
+    if all(not line.strip() or line.lstrip().startswith("#")
+           for line in text.splitlines()):
+        return {}
+    import yaml
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(text, Loader=loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = ", line %d" % (mark.line + 1) if mark else ""
+        raise ConfigError("config file %s%s: %s" % (
+            path, where, exc.problem or exc.context)) from None
+    except RecursionError:                    # the pure-Python parser
+        raise ConfigError("config file %s: nested too deeply" % path) from None
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+        # ValueError: a value YAML types but cannot build (2020-13-45).
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise ConfigError("config file %s: %s" % (path, first)) from None
+    return {} if data is None else data
