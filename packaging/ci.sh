@@ -211,6 +211,45 @@ if [ -f "$ecc" ]; then
     [ "$rc" -le 2 ] || fail "ECC region without reedsolo: crash (exit $rc)"
 fi
 
+step "./demo from a clean copy in a Debian 12 chroot with only python3, python3-venv, git"
+# The README's first command as a new user runs it: the distribution's
+# externally managed python3, no root, PyPI for the dependencies.  The copy
+# holds git's tracked and untracked-but-not-ignored files (no .venv, no
+# demo-output).  The chroot trusts the host's local CAs (a site proxy's).
+demo_src="$work/demo-src/oops-harvest"
+mkdir -p "$demo_src"
+(cd "$top" && git ls-files -z --cached --others --exclude-standard |
+    xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
+    tar --null -T - -cf - | tar -xf - -C "$demo_src")
+ca_hooks=()
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+    ca_hooks=(--customize-hook='mkdir -p "$1/usr/local/share/ca-certificates"'
+              --customize-hook="copy-in /usr/local/share/ca-certificates /usr/local/share"
+              --customize-hook='chroot "$1" update-ca-certificates >/dev/null')
+fi
+mmdebstrap --variant=minbase --include=python3,python3-venv,git \
+    "${ca_hooks[@]}" \
+    --customize-hook='mkdir -p "$1/home/demo"' \
+    --customize-hook="copy-in $demo_src /home/demo" \
+    --customize-hook='chroot "$1" chown -R nobody:nogroup /home/demo' \
+    --customize-hook='chroot --userspec=nobody:nogroup "$1" env -i HOME=/home/demo PATH=/usr/bin:/bin LC_ALL=C.UTF-8 /home/demo/oops-harvest/demo' \
+    "$SUITE" "$work/demo-chroot" "$MIRROR" > "$work/demo.log" 2>&1 ||
+    { tail -40 "$work/demo.log"; fail "./demo in a clean Debian 12 chroot"; }
+sed -n '/^== Harvesting/,/^== First/p' "$work/demo.log"
+demo_root="$work/demo-chroot"
+chroot "$demo_root" python3 -c 'import harvester' 2>/dev/null &&
+    fail "./demo installed into the system Python"
+[ -z "$(ls -A "$demo_root"/usr/local/bin "$demo_root"/usr/local/lib/python3*/dist-packages 2>/dev/null)" ] ||
+    fail "./demo installed into /usr/local"
+n=0
+for f in "$demo_root"/home/demo/oops-harvest/demo-output/crash/*.crash; do
+    [ -f "$f" ] || continue
+    head -c 200 "$f" | grep -q '^ProblemType: KernelOops' || fail "$f: not a KernelOops report"
+    n=$((n + 1))
+done
+[ "$n" = 2 ] || fail "./demo wrote $n reports, expected 2"
+echo "./demo wrote $n reports as an unprivileged user; the system Python is untouched"
+
 step "rpmlint on the RPM spec"
 if [ "$have_rpmlint" = 1 ]; then
     rpmlint "$here/rpm/oops-harvest.spec" | tee "$work/rpmlint.out"
