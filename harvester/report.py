@@ -15,6 +15,7 @@ import struct
 import time
 import zlib
 
+from .package import kernel_package
 from .text import clean
 
 _KEY = re.compile(r"[A-Za-z0-9._-]+\Z")
@@ -122,16 +123,18 @@ def build(event, analysis, attachments, failure, extra=None,
                                    for label, what, _ in attachments),
     }
     if release:
-        package = "linux-image-" + release
+        package, version, source = kernel_package(release, analysis.build)
         fields["Uname"] = "Linux %s %s" % (release,
                                           _MACHINE.get(architecture(release),
                                                        os.uname().machine))
+        fields["PackageSource"] = "version: %s" % source
     else:
-        running = os.uname().release
-        package = "linux-image-" + running
+        package, version, source = kernel_package(os.uname().release)
         fields["PackageSource"] = ("running kernel: the dump does not name "
-                                   "the kernel that crashed")
-    fields["Package"] = package
+                                   "the kernel that crashed; version: %s"
+                                   % source)
+    # apport's "name version"; the file name takes the name only.
+    fields["Package"] = "%s %s" % (package, version)
     fields["Architecture"] = architecture(release)
     if event.time_ns:
         fields["Date"] = apport_date(event.time_ns)

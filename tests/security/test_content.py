@@ -187,7 +187,7 @@ def test_t19_report_keys_are_our_constants(tmp_path):
     assert set(fields) <= ALLOWED_KEYS | {"PstoreRecord1", "PstoreRecord2"}
     for key in ("ExecutablePath", "CrashDB", "_HooksRun", "InterpreterPath"):
         assert key not in fields
-    assert fields["Package"] == "linux-image-6.1.0-56-amd64"
+    assert fields["Package"] == "linux-image-6.1.0-56-amd64 6.1.192-1"
     assert fields["ProblemType"] == "KernelOops"
     with open(os.path.join(env.out, name), "rb") as f:
         data = f.read()
@@ -239,7 +239,7 @@ def test_t20_comm_never_reaches_the_file_name(tmp_path, comm):
         assert name.startswith("linux-image-6.1.0-56-amd64.E")
     else:                                  # no release read: the running one
         assert "PackageSource" in fields
-    assert fields["Package"] == name.split(".E")[0]
+    assert fields["Package"].split(" ", 1)[0] == name.split(".E")[0]
 
 
 @pytest.mark.parametrize("release", RELEASES)
@@ -256,7 +256,7 @@ def test_t20_release_strings_make_safe_names(tmp_path, release):
     assert not name.startswith(".") and not re.match(r"[0-9]{12}\Z", name)
     assert not name.startswith("vmcore")
     fields = complete_reports(env)[name]
-    assert re.match(r"linux-image-[A-Za-z0-9.+~_-]+\Z", fields["Package"])
+    assert re.match(r"linux-image-[A-Za-z0-9.+~_-]+ ", fields["Package"])
     figures.record("content", attack="T20 release %r" % release[:20],
                    variants=1)
 

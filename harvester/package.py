@@ -1,0 +1,134 @@
+"""The crashed kernel's package and version, for apport's ``Package``.
+
+apport writes ``Package: <name> <version>`` and its crash databases split
+it on the first space (``(not installed)`` when the package is not there).
+The version comes from the first source that has it:
+
+1. the package database, read as a file (no program is run, R13): dpkg's
+   ``/var/lib/dpkg/status``.  rpm's database is a SQLite file of binary
+   headers that needs librpm to read, so on RPM systems 2. is used;
+2. the dump itself: Debian's build string names the package version
+   (``#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2025-01-02)``), Ubuntu's the
+   upload (``#31-Ubuntu`` for 6.8.0-31.31), and an RPM kernel's release is
+   the kernel-core package's version-release plus the architecture;
+3. ``(not installed)``.
+"""
+
+import re
+
+DPKG_STATUS = "/var/lib/dpkg/status"
+OS_RELEASE = "/etc/os-release"
+MAX_STATUS_BYTES = 64 << 20
+NOT_INSTALLED = "(not installed)"
+
+# Debian policy's version alphabet and RPM's "_"; nothing else is trusted.
+_VERSION = re.compile(r"[0-9][A-Za-z0-9.+~:_-]{0,80}\Z")
+
+# Which packaging a kernel release belongs to, from the release itself
+# (first match); else from /etc/os-release's ID and ID_LIKE.
+_RELEASE_FAMILY = (
+    (re.compile(r"\.(?:fc|el|amzn|ol|mga)\d+"), "rpm"),
+    (re.compile(r"-(?:amd64|arm64|armmp(?:-lpae)?|686(?:-pae)?|powerpc64le|"
+                r"s390x|riscv64|loong64|cloud-amd64|cloud-arm64|rt-amd64|"
+                r"rt-arm64|rpi|generic(?:-64k|-lpae)?|lowlatency|aws|azure|"
+                r"gcp|gke|oracle|kvm|raspi)\Z"), "deb"),
+)
+_OS_FAMILY = {"debian": "deb", "ubuntu": "deb", "fedora": "rpm",
+              "rhel": "rpm", "centos": "rpm", "rocky": "rpm",
+              "almalinux": "rpm", "amzn": "rpm", "ol": "rpm"}
+
+# Version from the dump, per family: (build-string pattern, how to make it).
+_DEBIAN_BUILD = re.compile(r"\bDebian (\d[A-Za-z0-9.+~:-]*)")
+_UBUNTU_BUILD = re.compile(r"^#(\d+(?:~[0-9.]+)?)-Ubuntu\b")
+_UBUNTU_RELEASE = re.compile(r"^(\d+\.\d+\.\d+-\d+)-")
+_RPM_ARCH = re.compile(r"\.(?:x86_64|aarch64|ppc64le|s390x|i686|noarch)\Z")
+
+
+def family(release, os_release=None):
+    for pattern, fam in _RELEASE_FAMILY:
+        if release and pattern.search(release):
+            return fam
+    info = os_release_info(os_release or OS_RELEASE)
+    for ident in [info.get("ID", "")] + info.get("ID_LIKE", "").split():
+        if ident in _OS_FAMILY:
+            return _OS_FAMILY[ident]
+    return "deb"                    # what the report has always named
+
+
+def os_release_info(path):
+    try:
+        with open(path, "rb") as f:
+            text = f.read(8192).decode("utf-8", "replace")
+    except OSError:
+        return {}
+    return dict(re.findall(r'^([A-Z_]+)="?([^"\n]*)"?$', text, re.M))
+
+
+def package_names(release, fam):
+    """Candidate packages holding ``release``; the first is the usual one."""
+    if fam == "rpm":
+        return ["kernel-core", "kernel"]
+    return ["linux-image-" + release,
+            "linux-image-%s-unsigned" % release,      # Debian, unsigned
+            "linux-image-unsigned-" + release]        # Ubuntu, unsigned
+
+
+def dpkg_installed(names, status_path=None):
+    """``(name, version)`` of the first of ``names`` that dpkg's status file
+    lists as installed, else None."""
+    try:
+        with open(status_path or DPKG_STATUS, "rb") as f:
+            data = f.read(MAX_STATUS_BYTES)
+    except OSError:
+        return None
+    for name in names:
+        fields = _dpkg_stanza(data, name)
+        version = fields.get("Version", "")
+        status = fields.get("Status", "").split()
+        if status[-1:] == ["installed"] and _VERSION.match(version):
+            return name, version
+    return None
+
+
+def _dpkg_stanza(data, name):
+    """The simple fields of ``Package: name``'s stanza (one per name; a
+    kernel image is not Multi-Arch: same)."""
+    at = (b"\n" + data).find(b"\nPackage: %s\n" % name.encode())
+    if at < 0:
+        return {}
+    end = data.find(b"\n\n", at)
+    stanza = data[at:end if end >= 0 else len(data)].decode("utf-8", "replace")
+    return dict(line.split(": ", 1) for line in stanza.split("\n")
+                if ": " in line and not line.startswith(" "))
+
+
+def version_from_dump(release, build, fam):
+    if fam == "rpm":
+        if release and _RPM_ARCH.search(release):
+            version = _RPM_ARCH.sub("", release)
+            return version if _VERSION.match(version) else None
+        return None
+    match = _DEBIAN_BUILD.search(build or "")
+    if match and _VERSION.match(match.group(1)):
+        return match.group(1)
+    match = _UBUNTU_BUILD.match(build or "")
+    base = _UBUNTU_RELEASE.match(release or "")
+    if match and base:
+        return "%s.%s" % (base.group(1), match.group(1))
+    return None
+
+
+def kernel_package(release, build=None, status_path=None, os_release=None):
+    """``(name, version, source)`` for the kernel ``release`` (uname -r)."""
+    fam = family(release, os_release)
+    names = package_names(release, fam)
+    if fam == "deb":
+        found = dpkg_installed(names, status_path)
+        if found:
+            return found + ("package database %s" % (status_path or DPKG_STATUS),)
+    version = version_from_dump(release, build, fam)
+    if version:
+        return names[0], version, "the crashed kernel's build string" \
+            if fam == "deb" else "the crashed kernel's release"
+    return names[0], NOT_INSTALLED, "not in the package database"
+
