@@ -73,10 +73,20 @@ are shown escaped.  IDs are record names (dmesg-ramoops-0) or event ids
 """
 
 
+def _help_formatter(prog):
+    """argparse's own width lookup imports shutil (and bz2, lzma) at every
+    start, help or not; the terminal's width is one os call."""
+    try:
+        width = int(os.environ.get("COLUMNS") or os.get_terminal_size().columns)
+    except (ValueError, OSError):
+        width = 80
+    return argparse.RawDescriptionHelpFormatter(prog, width=max(width, 40) - 2)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="oops-harvest", description=DESCRIPTION, epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        formatter_class=_help_formatter)
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--list", action="store_true",
                         help="list records, grouped by crash event")

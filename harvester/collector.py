@@ -52,7 +52,6 @@ class Collector:
         console shows a crash gets a report from the console, carrying the
         undecodable zones raw; otherwise those zones ride along with the
         source's newest dump, so nothing is dropped silently."""
-        from .analysis import analyse
         reports, archive = [], []
         extra = {}
         dumps = [e for e in inv.events if e.type == "dmesg"]
@@ -68,6 +67,7 @@ class Collector:
             elif ev.type == "console":
                 # No dump to report, but the console saw the crash: the one
                 # that ended the boot is its last panic, else its last oops.
+                from .analysis import analyse      # not on the empty path
                 found = analyse(ev.log())
                 if found.headline:
                     failure = "Panic" if found.panic_message else "Oops"

@@ -22,15 +22,22 @@ _PRIORITY = {"info": 6, "warning": 4, "error": 3}
 
 class Logger:
     def __init__(self, use_journal=None):
+        # Imported at the first message: a run with nothing to say does
+        # not pay for loading the journal module.
         self.journal = None
-        if use_journal is not False and not sys.stderr.isatty():
-            try:
-                from systemd import journal
-                self.journal = journal
-            except ImportError:
-                pass
+        self._want_journal = use_journal is not False and not sys.stderr.isatty()
+
+    def _open_journal(self):
+        self._want_journal = False
+        try:
+            from systemd import journal
+            self.journal = journal
+        except ImportError:
+            pass
 
     def __call__(self, kind, message, level="info", **fields):
+        if self._want_journal:
+            self._open_journal()
         message = one_line(message, 300)
         clean = {k.upper(): one_line(str(v), 200) for k, v in fields.items()
                  if v is not None}

@@ -8,7 +8,6 @@ of writing the crash twice.  Lives in a root-only directory (R14).
 """
 
 import fcntl
-import json
 import os
 
 from . import storage
@@ -36,6 +35,7 @@ def read_harvested(path):
     except OSError:
         return set()
     try:
+        import json               # off the boot path while there is no state
         return set(json.loads(os.read(fd, 64 << 20)).get("harvested", {}))
     except (ValueError, AttributeError, OSError):
         return set()
@@ -86,6 +86,7 @@ class State:
             raw = os.read(fd, 64 << 20)
         finally:
             os.close(fd)
+        import json
         try:
             data = json.loads(raw)
             self.data["harvested"] = dict(data.get("harvested", {}))
@@ -95,6 +96,7 @@ class State:
             pass
 
     def save(self):
+        import json
         storage.replace_private(self.fd, STATE_FILE,
                                 json.dumps(self.data, sort_keys=True).encode())
 
