@@ -8,8 +8,8 @@ straight to it.  Everything here works line by line on bounded text.
 """
 
 import re
-from dataclasses import dataclass, field
-from typing import List, Optional
+
+from parsers.records import Plain         # not dataclasses: boot time
 
 # "<4>[   12.345678] [T123] ", tolerating bit rot in it (a flipped "[" is
 # ESC, a flipped digit NUL, invalid bytes U+FFFD) so that a marker behind
@@ -46,20 +46,21 @@ MAX_BLOCK_LINES = 400
 TOP_FRAMES = 5
 
 
-@dataclass
-class Analysis:
-    failure: Optional[str] = None        # oops, panic, bug, warning...
-    headline: Optional[str] = None       # the crash's first line
-    panic_message: Optional[str] = None
-    block: str = ""                      # the oops/panic block
-    release: Optional[str] = None        # crashed kernel, e.g. 6.1.0-56-amd64
-    build: Optional[str] = None          # "#1 SMP PREEMPT_DYNAMIC Debian ..."
-    taint: Optional[str] = None
-    comm: Optional[str] = None
-    function: Optional[str] = None       # faulting function, "func [module]"
-    frames: List[str] = field(default_factory=list)
-    title: str = "Kernel crash"
-    signature: str = ""
+class Analysis(Plain):
+    FIELDS = (
+        ("failure", None),          # oops, panic, bug, warning...
+        ("headline", None),         # the crash's first line
+        ("panic_message", None),
+        ("block", ""),              # the oops/panic block
+        ("release", None),          # crashed kernel, e.g. 6.1.0-56-amd64
+        ("build", None),            # "#1 SMP PREEMPT_DYNAMIC Debian ..."
+        ("taint", None),
+        ("comm", None),
+        ("function", None),         # faulting function, "func [module]"
+        ("frames", list),           # of str
+        ("title", "Kernel crash"),
+        ("signature", ""),
+    )
 
 
 def strip_prefix(line):

@@ -5,7 +5,6 @@ could not be read or harvested (they stay where they are), 2 usage or
 configuration error.
 """
 
-import argparse
 import os
 import sys
 
@@ -73,9 +72,41 @@ are shown escaped.  IDs are record names (dmesg-ramoops-0) or event ids
 """
 
 
+# The options, once: argparse is built from this table, and the fast path
+# below reads the same table.  kind: flag (store_true), value, append.
+ACTIONS = (
+    ("--list", "flag", None, "list records, grouped by crash event"),
+    ("--show", "value", "ID", "print one record's payload or one event's log"),
+    ("--collect", "flag", None,
+     "write reports, then clear what was harvested"),
+)
+OPTIONS = (
+    ("--json", "flag", None,
+     "with --list: a JSON array, one object per record"),
+    ("--source", "append", "SPEC", "read this source (repeatable)"),
+    ("--config", "value", "FILE",
+     "configuration file (default /etc/oops-harvest/config.yaml)"),
+    ("--dry-run", "flag", None,
+     "with --collect: report what would be written, write and clear nothing"),
+    ("--output-dir", "value", "DIR",
+     "with --collect: where reports go (default /var/crash)"),
+    ("--state-dir", "value", "DIR",
+     "where harvest state lives (default /var/lib/oops-harvest); --list "
+     "reads it to mark what was already harvested"),
+)
+_TABLE = {flag: (flag[2:].replace("-", "_"), kind)
+          for flag, kind, _, _ in ACTIONS + OPTIONS}
+_ACTION_FLAGS = {flag for flag, _, _, _ in ACTIONS}
+
+
+def _default(kind):
+    return {"flag": False, "value": None, "append": []}[kind]
+
+
 def _help_formatter(prog):
-    """argparse's own width lookup imports shutil (and bz2, lzma) at every
-    start, help or not; the terminal's width is one os call."""
+    """argparse's own width lookup imports shutil (and bz2, lzma); the
+    terminal's width is one os call."""
+    import argparse
     try:
         width = int(os.environ.get("COLUMNS") or os.get_terminal_size().columns)
     except (ValueError, OSError):
@@ -84,36 +115,56 @@ def _help_formatter(prog):
 
 
 def build_parser():
+    import argparse
     parser = argparse.ArgumentParser(
         prog="oops-harvest", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=_help_formatter)
-    action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--list", action="store_true",
-                        help="list records, grouped by crash event")
-    action.add_argument("--show", metavar="ID",
-                        help="print one record's payload or one event's log")
-    action.add_argument("--collect", action="store_true",
-                        help="write reports, then clear what was harvested")
-    action.add_argument("--version", action="version",
-                        version="oops-harvest %s" % __version__)
-    parser.add_argument("--json", action="store_true",
-                        help="with --list: a JSON array, one object per record")
-    parser.add_argument("--source", action="append", metavar="SPEC",
-                        default=[], help="read this source (repeatable)")
-    parser.add_argument("--config", metavar="FILE",
-                        help="configuration file (default "
-                             "/etc/oops-harvest/config.yaml)")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="with --collect: report what would be written, "
-                             "write and clear nothing")
-    parser.add_argument("--output-dir", metavar="DIR",
-                        help="with --collect: where reports go "
-                             "(default /var/crash)")
-    parser.add_argument("--state-dir", metavar="DIR",
-                        help="where harvest state lives (default "
-                             "/var/lib/oops-harvest); --list reads it to "
-                             "mark what was already harvested")
+    group = parser.add_mutually_exclusive_group(required=True)
+    for table, target in ((ACTIONS, group), (OPTIONS, parser)):
+        for flag, kind, metavar, text in table:
+            if kind == "flag":
+                target.add_argument(flag, action="store_true", help=text)
+            else:
+                target.add_argument(
+                    flag, metavar=metavar, help=text, default=_default(kind),
+                    action="append" if kind == "append" else "store")
+    group.add_argument("--version", action="version",
+                       version="oops-harvest %s" % __version__)
     return parser
+
+
+def parse_args(argv):
+    """The arguments as argparse would return them.  A plain command line
+    (full option names, exactly one action) is read here, because argparse
+    costs about 3 ms at every boot; anything else (help, --version,
+    abbreviations, mistakes) goes to argparse, which prints and exits."""
+    values = {dest: _default(kind) for dest, kind in _TABLE.values()}
+    words = list(sys.argv[1:] if argv is None else argv)
+    actions = set()
+    index = 0
+    while index < len(words):
+        name, eq, value = words[index].partition("=")
+        dest, kind = _TABLE.get(name, (None, None))
+        if dest is None or (kind == "flag" and eq):
+            return build_parser().parse_args(argv)
+        if kind != "flag" and not eq:
+            index += 1
+            if index == len(words) or words[index].startswith("-"):
+                return build_parser().parse_args(argv)
+            value = words[index]
+        if kind == "flag":
+            values[dest] = True
+        elif kind == "append":
+            values[dest] = values[dest] + [value]
+        else:
+            values[dest] = value
+        if name in _ACTION_FLAGS:
+            actions.add(name)
+        index += 1
+    if len(actions) != 1:
+        return build_parser().parse_args(argv)
+    from types import SimpleNamespace
+    return SimpleNamespace(**values)
 
 
 def iso_time(time_ns):
@@ -222,8 +273,7 @@ def main(argv=None):
 
 def _main(argv):
     os.umask(0o077)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     from . import config as config_mod
     try:
         config = config_mod.load(args.config)

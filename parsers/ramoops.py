@@ -8,8 +8,6 @@ from the zone signatures in the image (``detect_layout``).
 """
 
 import re
-from dataclasses import dataclass, field
-from typing import List, Optional
 
 from construct import Int32sl, Int32ul, Int64ul, Struct
 
@@ -18,7 +16,7 @@ from .exceptions import (BadHeaderError, BadMagicError, DecompressError,
                          EccError, LayoutError, LimitExceeded, ParseError,
                          TruncatedError)
 from .kmsg import parse_part_header
-from .records import EccStatus, Origin, ParseResult, Record
+from .records import REQUIRED, EccStatus, Origin, ParseResult, Plain, Record
 
 # struct persistent_ram_buffer (little-endian: every real deployment is LE).
 ZoneHeader = Struct(
@@ -51,23 +49,25 @@ _HDR_OLD = re.compile(rb"====" + _WS + rb"(-?\d{1,19})\." + _WS +
                       rb"(\d{1,19})" + _WS)
 
 
-@dataclass
-class Zone:
-    type: str          # dmesg, console, ftrace, pmsg
-    index: int         # record id: dmesg zone number, ftrace CPU, else 0
-    offset: int
-    size: int
-    sig: Optional[int] = PERSISTENT_RAM_SIG   # None: any ftrace signature
+class Zone(Plain):
+    FIELDS = (
+        ("type", REQUIRED),     # dmesg, console, ftrace, pmsg
+        ("index", REQUIRED),    # record id: dmesg zone number, ftrace CPU, else 0
+        ("offset", REQUIRED),
+        ("size", REQUIRED),
+        ("sig", PERSISTENT_RAM_SIG),    # None: any ftrace signature
+    )
 
 
-@dataclass
-class Layout:
-    zones: List[Zone]
-    ecc_size: int = 0
-    new_order: Optional[bool] = None     # pmsg before ftrace (Linux 6.2+)
-    version_code: Optional[int] = None   # LINUX_VERSION_CODE from ftrace sig
-    detected: bool = False
-    notes: List[str] = field(default_factory=list)
+class Layout(Plain):
+    FIELDS = (
+        ("zones", REQUIRED),        # of Zone
+        ("ecc_size", 0),
+        ("new_order", None),        # pmsg before ftrace (Linux 6.2+)
+        ("version_code", None),     # LINUX_VERSION_CODE from ftrace sig
+        ("detected", False),
+        ("notes", list),            # of str
+    )
 
     def describe(self):
         counts = {}

@@ -4,9 +4,6 @@ A record is one stored dump part as the backend holds it, decoded the way
 the kernel decodes it for ``/sys/fs/pstore``.
 """
 
-from dataclasses import dataclass, field
-from typing import List, Optional
-
 # enum pstore_type_id (include/linux/pstore.h); the numbers are on-media in
 # EFI variable names, the names are the /sys/fs/pstore file prefixes.
 PSTORE_TYPE_NAMES = {
@@ -22,13 +19,57 @@ PSTORE_TYPE_NAMES = {
 }
 PSTORE_TYPE_IDS = {name: num for num, name in PSTORE_TYPE_NAMES.items()}
 
+REQUIRED = object()
 
-@dataclass
-class EccStatus:
+
+class Plain:
+    """A data class: ``FIELDS`` lists the attributes in order with their
+    defaults (REQUIRED, a value, or a callable that makes a fresh one, such
+    as ``list``); instances get the __init__, == and repr that a dataclass
+    would have.  Not the dataclasses module: importing it (inspect, ast,
+    dis, typing) costs about 10 ms at every boot."""
+
+    FIELDS = ()
+    __hash__ = None                      # mutable, compared by value
+
+    def __init__(self, *args, **kwargs):
+        cls = type(self).__name__
+        if len(args) > len(self.FIELDS):
+            raise TypeError("%s takes at most %d arguments"
+                            % (cls, len(self.FIELDS)))
+        for (name, _), value in zip(self.FIELDS, args):
+            if name in kwargs:
+                raise TypeError("%s: %s given twice" % (cls, name))
+            kwargs[name] = value
+        for name, default in self.FIELDS:
+            if name in kwargs:
+                value = kwargs.pop(name)
+            elif default is REQUIRED:
+                raise TypeError("%s needs %s" % (cls, name))
+            else:
+                value = default() if callable(default) else default
+            setattr(self, name, value)
+        if kwargs:
+            raise TypeError("%s has no field %s" % (cls, ", ".join(kwargs)))
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name)
+                   for name, _ in self.FIELDS)
+
+    def __repr__(self):
+        return "%s(%s)" % (type(self).__name__, ", ".join(
+            "%s=%r" % (name, getattr(self, name)) for name, _ in self.FIELDS))
+
+
+class EccStatus(Plain):
     """What Reed-Solomon checking found, as the kernel counts it."""
-    corrected: int = 0
-    unrecoverable: int = 0
-    checked: bool = True      # False: reedsolo missing, data taken as is
+    FIELDS = (
+        ("corrected", 0),
+        ("unrecoverable", 0),
+        ("checked", True),      # False: reedsolo missing, data taken as is
+    )
 
     def notice(self):
         """The line the kernel appends to the record text (v5.18+ form)."""
@@ -38,31 +79,33 @@ class EccStatus:
         return "\nECC: No errors detected\n"
 
 
-@dataclass
-class Origin:
+class Origin(Plain):
     """Where a record lives, so it can be shown, cited and cleared."""
-    path: Optional[str] = None      # file or directory the source was read from
-    name: Optional[str] = None      # file name inside a directory source
-    offset: Optional[int] = None    # byte offset inside a raw image
-    length: Optional[int] = None    # bytes the record occupies there
+    FIELDS = (
+        ("path", None),     # file or directory the source was read from
+        ("name", None),     # file name inside a directory source
+        ("offset", None),   # byte offset inside a raw image
+        ("length", None),   # bytes the record occupies there
+    )
 
 
-@dataclass
-class Record:
-    backend: str                    # ramoops, mtdoops, efi, efi_pstore, erst...
-    type: str                       # dmesg, console, pmsg, ftrace, mce...
-    id: int                         # the backend's record id (zone, generic id, slot)
-    payload: bytes                  # as the kernel presents it, no ECC notice
-    reason: Optional[str] = None    # Oops, Panic, Emergency, Shutdown...
-    count: Optional[int] = None     # dump counter (Oops#N)
-    part: Optional[int] = None      # part number, 1 = newest chunk
-    time_ns: Optional[int] = None   # wall-clock time of the dump, ns since epoch
-    compressed: bool = False        # stored compressed on the medium
-    still_compressed: bool = False  # decompression failed; payload is raw
-    ecc: Optional[EccStatus] = None
-    origin: Origin = field(default_factory=Origin)
-    problems: List[str] = field(default_factory=list)
-    seq: Optional[int] = None       # mtdoops sequence number
+class Record(Plain):
+    FIELDS = (
+        ("backend", REQUIRED),      # ramoops, mtdoops, efi, efi_pstore, erst...
+        ("type", REQUIRED),         # dmesg, console, pmsg, ftrace, mce...
+        ("id", REQUIRED),           # the backend's record id (zone, generic id, slot)
+        ("payload", REQUIRED),      # bytes as the kernel presents them, no ECC notice
+        ("reason", None),           # Oops, Panic, Emergency, Shutdown...
+        ("count", None),            # dump counter (Oops#N)
+        ("part", None),             # part number, 1 = newest chunk
+        ("time_ns", None),          # wall-clock time of the dump, ns since epoch
+        ("compressed", False),      # stored compressed on the medium
+        ("still_compressed", False),  # decompression failed; payload is raw
+        ("ecc", None),              # EccStatus
+        ("origin", Origin),
+        ("problems", list),         # of str
+        ("seq", None),              # mtdoops sequence number
+    )
 
     @property
     def name(self):
@@ -71,10 +114,11 @@ class Record:
         return "%s-%s-%d%s" % (self.type, self.backend, self.id, suffix)
 
 
-@dataclass
-class ParseResult:
+class ParseResult(Plain):
     """What a parser found in one source: the good records and, for each
     part that could not be decoded, the ParseError saying why."""
-    records: List[Record] = field(default_factory=list)
-    errors: List[Exception] = field(default_factory=list)
-    info: dict = field(default_factory=dict)   # detected layout and similar facts
+    FIELDS = (
+        ("records", list),
+        ("errors", list),
+        ("info", dict),             # detected layout and similar facts
+    )
