@@ -76,11 +76,7 @@ def package_names(release, fam):
 def dpkg_installed(names, status_path=None):
     """``(name, version)`` of the first of ``names`` that dpkg's status file
     lists as installed, else None."""
-    try:
-        with open(status_path or DPKG_STATUS, "rb") as f:
-            data = f.read(MAX_STATUS_BYTES)
-    except OSError:
-        return None
+    data = _read_status(status_path or DPKG_STATUS)
     for name in names:
         fields = _dpkg_stanza(data, name)
         version = fields.get("Version", "")
@@ -88,6 +84,20 @@ def dpkg_installed(names, status_path=None):
         if status[-1:] == ["installed"] and _VERSION.match(version):
             return name, version
     return None
+
+
+_STATUS_CACHE = {}
+
+
+def _read_status(path):
+    """The status file, read once per run (every report asks)."""
+    if path not in _STATUS_CACHE:
+        try:
+            with open(path, "rb") as f:
+                _STATUS_CACHE[path] = f.read(MAX_STATUS_BYTES)
+        except OSError:
+            _STATUS_CACHE[path] = b""
+    return _STATUS_CACHE[path]
 
 
 def _dpkg_stanza(data, name):

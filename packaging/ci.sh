@@ -2,7 +2,7 @@
 # Packaging CI: build the Debian package, lint it, install it, and run the
 # installed program on copies of real-kernel samples.
 #
-#   sudo packaging/ci.sh          (Debian 12, root, apt; about 3-5 minutes)
+#   sudo packaging/ci.sh          (Debian 12, root, apt, PyPI; about 3 minutes)
 #
 # 1. installs its own build and test dependencies with apt
 # 2. builds the .deb with dpkg-buildpackage (packaging/build-deb.sh)
@@ -14,7 +14,10 @@
 #    so the declared Depends are all it gets) and runs the installed
 #    oops-harvest there: --list and --collect on a copy of a ramoops sample
 #    and on a copy of an efi-pstore /sys/fs/pstore, twice (nothing twice)
-# 6. rpmlint on the RPM spec, when rpmlint can be installed
+# 6. runs ./demo (the README's first command) as nobody from a clean copy
+#    in a second clean Debian 12 chroot holding only python3, python3-venv
+#    and git: it must write its two reports and leave the system Python alone
+# 7. rpmlint on the RPM spec, when rpmlint can be installed
 #
 # Exits non-zero on the first failure.  Set KEEP=1 to keep the work dir.
 set -euo pipefail
@@ -53,12 +56,12 @@ for p in $deps; do
         missing="$missing $p"
 done
 if [ -n "$missing" ]; then
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends $missing
+    apt-get -o DPkg::Lock::Timeout=600 update -q
+    apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing
 fi
 have_rpmlint=0
 if ! command -v rpmlint >/dev/null; then
-    apt-get install -y -q --no-install-recommends rpmlint rpm >/dev/null 2>&1 || true
+    apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends rpmlint rpm >/dev/null 2>&1 || true
 fi
 command -v rpmlint >/dev/null && have_rpmlint=1
 
@@ -78,7 +81,7 @@ grep -v 'root privileges' "$work/lintian.out" || echo "lintian: no tags"
 [ "$rc" = 0 ] || fail "lintian reported errors (exit $rc)"
 
 step "install on this machine"
-apt-get install -y -q --no-install-recommends "$deb" > "$work/install.log" 2>&1 ||
+apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "$deb" > "$work/install.log" 2>&1 ||
     { cat "$work/install.log"; fail "apt-get install $deb"; }
 unit=/lib/systemd/system/oops-harvest.service
 test -f "$unit" || fail "$unit not installed"
@@ -172,6 +175,9 @@ reports=$(ls "$chroot/srv/crash" | grep -c '\.crash$' || true)
 for f in "$chroot"/srv/crash/*.crash; do
     [ "$(stat -c '%a %u' "$f")" = "600 0" ] || fail "$f: mode/owner $(stat -c '%a %u' "$f")"
     head -c 200 "$f" | grep -q '^ProblemType: KernelOops' || fail "$f: not a KernelOops report"
+    # apport's "name version" (no kernel package in the chroot: the build string's)
+    grep -qx 'Package: linux-image-6.1.0-56-amd64 6.1.192-2' "$f" ||
+        fail "$f: $(grep -a '^Package:' "$f")"
 done
 [ "$(stat -c '%a' "$chroot/srv/state")" = 700 ] || fail "state dir not 0700"
 cmp -s "$sample" "$chroot/srv/s/ramoops.bin" || fail "the raw image was modified"
