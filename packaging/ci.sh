@@ -245,7 +245,7 @@ sed -n '/^== Harvesting/,/^== First/p' "$work/demo.log"
 demo_root="$work/demo-chroot"
 chroot "$demo_root" python3 -c 'import harvester' 2>/dev/null &&
     fail "./demo installed into the system Python"
-leaked=$(find "$demo_root/usr/local/bin" "$demo_root/usr/local/lib" -mindepth 1 -print -quit)
+leaked=$(find "$demo_root/usr/local/bin" "$demo_root/usr/local/lib" ! -type d -print -quit)
 [ -z "$leaked" ] || fail "./demo installed into /usr/local: $leaked"
 n=0
 for f in "$demo_root"/home/demo/oops-harvest/demo-output/crash/*.crash; do
