@@ -328,6 +328,20 @@ def test_t25_unit_hardening_directives():
                        "CAP_SETUID", "CAP_NET_ADMIN", "CAP_SYS_PTRACE"}, caps
 
 
+@pytest.mark.skipif(not os.path.exists(UNIT), reason="no unit file")
+def test_unit_can_read_the_package_database():
+    """The report's Package version comes from /var/lib/dpkg/status:
+    ProtectSystem=strict leaves it readable, so nothing may hide it."""
+    s = unit_settings()
+    hidden = " ".join(s.get("InaccessiblePaths", []) +
+                      s.get("InaccessibleDirectories", []) +
+                      s.get("TemporaryFileSystem", [])).split()
+    for path in hidden:
+        path = path.lstrip("-+").split(":")[0].rstrip("/")
+        assert not "/var/lib/dpkg/status".startswith(path + "/"), path
+    assert s.get("ProtectSystem", ["strict"])[-1] in ("strict", "full", "yes")
+
+
 @pytest.mark.skipif(not os.path.exists(UNIT) or not shutil.which("systemd-analyze"),
                     reason="needs the unit and systemd-analyze")
 def test_t25_systemd_analyze_security_and_verify(tmp_path):
