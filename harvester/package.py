@@ -28,16 +28,16 @@ _VERSION = re.compile(r"[0-9][A-Za-z0-9.+~:_-]{0,80}\Z")
 # (first match); else from /etc/os-release's ID and ID_LIKE.
 _RELEASE_FAMILY = (
     (re.compile(r"\.(?:fc|el|amzn|ol|mga)\d+"), "rpm"),
-    (re.compile(r"-(?:amd64|arm64|armmp(?:-lpae)?|686(?:-pae)?|powerpc64le|"
-                r"s390x|riscv64|loong64|cloud-amd64|cloud-arm64|rt-amd64|"
-                r"rt-arm64|rpi|generic(?:-64k|-lpae)?|lowlatency|aws|azure|"
-                r"gcp|gke|oracle|kvm|raspi)\Z"), "deb"),
+    # Debian's flavours (cloud-amd64, rt-arm64... end the same way), Ubuntu's.
+    (re.compile(r"-(?:amd64|arm64|armmp|armmp-lpae|686|686-pae|powerpc64le|"
+                r"s390x|riscv64|loong64|rpi|generic|generic-64k|generic-lpae|"
+                r"lowlatency|aws|azure|gcp|gke|oracle|kvm|raspi)\Z"), "deb"),
 )
 _OS_FAMILY = {"debian": "deb", "ubuntu": "deb", "fedora": "rpm",
               "rhel": "rpm", "centos": "rpm", "rocky": "rpm",
               "almalinux": "rpm", "amzn": "rpm", "ol": "rpm"}
 
-# Version from the dump, per family: (build-string pattern, how to make it).
+# The version as the dump states it (see version_from_dump).
 _DEBIAN_BUILD = re.compile(r"\bDebian (\d[A-Za-z0-9.+~:-]*)")
 _UBUNTU_BUILD = re.compile(r"^#(\d+(?:~[0-9.]+)?)-Ubuntu\b")
 _UBUNTU_RELEASE = re.compile(r"^(\d+\.\d+\.\d+-\d+)-")
@@ -67,7 +67,7 @@ def os_release_info(path):
 def package_names(release, fam):
     """Candidate packages holding ``release``; the first is the usual one."""
     if fam == "rpm":
-        return ["kernel-core", "kernel"]
+        return ["kernel-core"]             # Fedora 27+, RHEL 8+
     return ["linux-image-" + release,
             "linux-image-%s-unsigned" % release,      # Debian, unsigned
             "linux-image-unsigned-" + release]        # Ubuntu, unsigned
