@@ -255,7 +255,9 @@ class Collector:
 
     def archive(self, inv, state, ev, reason, attached):
         """Dumps that are not reported (e.g. Shutdown) are kept in the state
-        directory, then cleared like reported ones."""
+        directory, then cleared like reported ones.  The console, pmsg and
+        ftrace records that go with the dump are archived in the same file
+        (each after a header line naming it): they are cleared with it."""
         records = list(ev.records) + list(attached)
         if all(state.harvested(r) for r in records):
             if not self.dry_run:
@@ -267,7 +269,7 @@ class Collector:
         stem = "archive-%s" % ev.id
         try:
             name = storage.publish(state.fd, storage.candidate_names(stem, ".log"),
-                                   ev.log())
+                                   _archive_content(inv, ev, attached))
             state.mark_done(ev.id, records, name)
         except OSError as exc:
             self.failed = True
@@ -340,6 +342,16 @@ def _describe(rec):
     what = "part %d" % rec.part if rec.part else rec.type
     state = ", still compressed" if rec.still_compressed else ""
     return "%s, %d bytes%s" % (what, len(rec.payload), state)
+
+
+def _archive_content(inv, ev, attached):
+    """The dump's log, then each attached record's payload as is."""
+    pieces = [ev.log()]
+    for rec in attached:
+        pieces.append(b"\n--- oops-harvest: %s (%s) follows ---\n" % (
+            inv.ids[id(rec)].encode(), _describe(rec).encode()))
+        pieces.append(rec.payload)
+    return b"".join(pieces)
 
 
 def _reason_from_text(ev):
