@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from tests.security.helpers import (SAMPLES, Env, complete_reports,
-                                    harvested_state, our_reports)
+                                    load_report, our_reports, quiet_child)
 
 BASIC = os.path.join(SAMPLES, "ramoops-6.1-basic", "pstore")
 SHUTDOWN = os.path.join(SAMPLES, "ramoops-6.1-shutdown", "pstore")
@@ -62,3 +62,159 @@ def test_f1_console_and_pmsg_of_an_archived_shutdown_dump_are_kept(tmp_path):
     assert env.source_files() == []            # everything was cleared...
     assert saved_anywhere(env, console)        # ...so it must be saved
     assert saved_anywhere(env, pmsg)
+
+
+def killed_at(env, method):
+    """Run --collect in a child that dies (like SIGKILL: no cleanup) when
+    ``State.<method>`` is first called, i.e. after the side effects before
+    it.  Returns the child's exit status (137 if it died there)."""
+    from harvester import state
+
+    def body():
+        def die(*args, **kwargs):
+            os._exit(137)
+        setattr(state.State, method, die)
+        return env.collect()
+    _, status = os.waitpid(quiet_child(body), 0)
+    return os.WEXITSTATUS(status)
+
+
+# --- 2: recovery must compare the record set -------------------------------------
+
+def test_f2_recovery_after_a_reboot_reports_the_new_console(tmp_path):
+    old, new = b"console of boot 1, 5d1e\n", b"console of boot 2, 0a4c\n"
+    env = pstore_env(tmp_path, {
+        "dmesg-ramoops-0": os.path.join(BASIC, "dmesg-ramoops-0"),
+        "console-ramoops-0": old})
+    assert killed_at(env, "mark_done") == 137   # after link(), before the state
+    (first,) = our_reports(env.out)
+    with open(os.path.join(env.src, "console-ramoops-0"), "wb") as f:
+        f.write(new)                             # the reboot's console
+    assert env.collect() == 0
+    assert env.source_files() == []
+    assert saved_anywhere(env, new)              # not cleared unsaved
+    assert first in our_reports(env.out)         # the pending one stays as is
+    assert saved_anywhere(env, old)
+
+
+def test_f2_recovery_with_the_same_records_writes_no_second_report(tmp_path):
+    env = pstore_env(tmp_path, {
+        "dmesg-ramoops-0": os.path.join(BASIC, "dmesg-ramoops-0"),
+        "console-ramoops-0": b"console 77\n"})
+    assert killed_at(env, "mark_done") == 137
+    before = our_reports(env.out)
+    assert env.collect() == 0
+    assert our_reports(env.out) == before and env.source_files() == []
+
+
+# --- 8: hard links to our reports ----------------------------------------------
+
+def all_crash_files_we_own(out):
+    """Every .crash name that is a regular file of ours, whatever its link
+    count (a foreign hard link must not hide a report from the test)."""
+    import stat as st_mod
+    names = []
+    for name in os.listdir(out):
+        st = os.lstat(os.path.join(out, name))
+        if name.endswith(".crash") and st_mod.S_ISREG(st.st_mode) \
+                and st.st_uid == os.geteuid():
+            names.append(name)
+    return sorted(names)
+
+
+def test_f8_a_hard_link_to_our_report_does_not_hide_it_from_the_cap(tmp_path):
+    """With fs.protected_hardlinks=0 any user can link our reports; the
+    link count of a report must not decide whether it counts."""
+    env = Env(tmp_path / "env", "pstore")            # two dumps
+    env.write_config("max_reports_in_output_dir: 1\n")
+    assert env.collect() == 1                        # the cap: one written
+    (report,) = all_crash_files_we_own(env.out)
+    os.link(os.path.join(env.out, report), os.path.join(env.out, "planted"))
+    assert env.collect() == 1
+    assert all_crash_files_we_own(env.out) == [report]
+
+
+def test_f8_recovery_accepts_our_report_with_a_foreign_hard_link(tmp_path):
+    env = Env(tmp_path / "env", "pstore")
+    assert killed_at(env, "mark_done") == 137
+    (report,) = all_crash_files_we_own(env.out)
+    os.link(os.path.join(env.out, report), os.path.join(env.out, "planted"))
+    assert env.collect() == 0
+    events = [f["PstoreEvent"] for f in
+              (load_report(os.path.join(env.out, n))[0]
+               for n in all_crash_files_we_own(env.out))]
+    assert len(events) == 2 and len(set(events)) == 2   # no duplicate
+
+
+# --- 9: ENOSPC on the state file system -----------------------------------------
+
+def test_f9_enospc_saving_the_state_leaves_no_temp_and_says_state(
+        tmp_path, monkeypatch, capsys):
+    import errno
+    env = Env(tmp_path / "env", "pstore")
+    n_files = len(env.source_files())
+    real_write = os.write
+
+    def full_state_fs(fd, data):
+        target = os.readlink("/proc/self/fd/%d" % fd)
+        if os.path.basename(target).startswith(".state.json."):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+    from harvester import collector, log
+    monkeypatch.setattr(collector, "Logger",
+                        lambda: log.Logger(use_journal=False))
+    monkeypatch.setattr(os, "write", full_state_fs)
+    assert env.collect() == 1
+    monkeypatch.setattr(os, "write", real_write)
+    assert [n for n in os.listdir(env.state) if n.endswith(".tmp")] == []
+    err = capsys.readouterr().err
+    assert "state" in err and "cannot write report" not in err, err
+    assert len(env.source_files()) == n_files
+    assert env.collect() == 0 and len(our_reports(env.out)) == 2
+
+
+# --- 7: files planted in the output directory cost nothing ------------------------
+
+def test_f7_output_directory_is_never_listed_and_stat_is_bounded(
+        tmp_path, monkeypatch):
+    """300,000 files planted by `nobody` added 8.6 s and 81 MiB per event:
+    the directory was listed and every name stat'ed for each event.  Now no
+    listing at all, and a number of stat calls that does not grow with the
+    files planted (a million would otherwise break MemoryMax=256M)."""
+    calls = {}
+    for planted in (0, 3000):
+        env = Env(tmp_path / ("env%d" % planted), "pstore")   # two events
+        for i in range(planted):
+            open(os.path.join(env.out, "linux-image-9.%d.crash" % i),
+                 "wb").close()
+        out_ino = os.stat(env.out).st_ino
+        listed, stats = [], [0]
+        real_listdir, real_scandir, real_stat = os.listdir, os.scandir, os.stat
+
+        def is_out(path):
+            try:
+                return real_stat(path).st_ino == out_ino
+            except (OSError, TypeError):
+                return False
+
+        def listdir(path="."):
+            listed.append(is_out(path))
+            return real_listdir(path)
+
+        def scandir(path="."):
+            listed.append(is_out(path))
+            return real_scandir(path)
+
+        def counting_stat(path, *args, **kwargs):
+            stats[0] += 1
+            return real_stat(path, *args, **kwargs)
+        monkeypatch.setattr(os, "listdir", listdir)
+        monkeypatch.setattr(os, "scandir", scandir)
+        monkeypatch.setattr(os, "stat", counting_stat)
+        assert env.collect() == 0
+        monkeypatch.undo()
+        assert not any(listed)
+        assert len([n for n in our_reports(env.out)
+                    if n.startswith("linux-image-6.")]) == 2
+        calls[planted] = stats[0]
+    assert calls[3000] == calls[0] < 100, calls
