@@ -218,3 +218,107 @@ def test_f7_output_directory_is_never_listed_and_stat_is_bounded(
                     if n.startswith("linux-image-6.")]) == 2
         calls[planted] = stats[0]
     assert calls[3000] == calls[0] < 100, calls
+
+
+# --- 3: max_report_bytes holds for every field ------------------------------------
+
+def test_f3_a_huge_panic_line_keeps_the_report_and_memory_bounded(tmp_path):
+    """A 4 KB dmesg-ramoops-0.enc.z whose panic line is 3.5 MiB of control
+    bytes (each escaped to four) gave a 14 MB report at 295 MiB peak."""
+    import zlib
+    from tests.security.test_limits import RSS_LIMIT_MIB, run_measured
+    line = b"<0>[    1.000000] Kernel panic - not syncing: " + \
+        b"\x01" * (3584 << 10) + b"\n"
+    env = pstore_env(tmp_path, {"dmesg-ramoops-0.enc.z": zlib.compress(
+        b"Panic#1 Part1\n" + line, 9)})
+    assert os.path.getsize(os.path.join(env.src, "dmesg-ramoops-0.enc.z")) < 8192
+    rc, seconds, rss = run_measured(env.argv(), timeout=120)
+    assert rc == 0
+    (name,) = our_reports(env.out)
+    assert os.path.getsize(os.path.join(env.out, name)) <= 8 << 20
+    assert rss < RSS_LIMIT_MIB, rss
+    fields = complete_reports(env)[name]
+    assert fields["PanicMessage"].startswith("\\x01")
+
+
+def test_f3_a_huge_part_number_keeps_the_report_within_the_cap(tmp_path):
+    """``Oops#1 Part1500000``: the missing-parts problem was 12 MB, the
+    report over the cap, KernelLog empty."""
+    env = pstore_env(tmp_path, {"dmesg-ramoops-0":
+                                b"Oops#1 Part1500000\n<1>[ 1.0] BUG: oops here\n"})
+    assert env.collect() == 0
+    (name,) = our_reports(env.out)
+    assert os.path.getsize(os.path.join(env.out, name)) <= 8 << 20
+    fields = complete_reports(env)[name]
+    assert "BUG: oops here" in fields["KernelLog"]
+
+
+@pytest.mark.parametrize("cap", [4096, 65536, 1 << 20])
+def test_f3_every_field_counts_against_small_caps(cap):
+    """report.build itself: every text field is bounded and counted, with
+    a log, a panic message, problems and record labels all over the cap."""
+    from harvester import analysis, report
+    from harvester.events import Event
+    from parsers.records import Record
+    log = b"Oops#1 Part1\n<0>[ 1.0] Kernel panic - not syncing: " + \
+        b"\x1b" * (2 * cap) + b"\n" + b"<4>[ 2.0] line\n" * (cap // 8)
+    rec = Record("ramoops", "dmesg", 0, log, reason="Panic", count=1, part=1,
+                 time_ns=1700000000 * 10**9)
+    rec.problems = ["problem %d %s" % (i, "\x1b" * 300) for i in range(200)]
+    ev = Event([rec], problems=["event problem " + "y" * (3 * cap)])
+    found = analysis.analyse(ev.log(), ev.reason)
+    attachments = [("dmesg-ramoops-%d %s" % (i, "z" * 200), "part 1", log)
+                   for i in range(100)]
+    _, out = report.build(ev, found, attachments, "panic", max_bytes=cap)
+    assert len(out) <= cap
+    from tests import apport_format
+    fields, _ = apport_format.load(out)
+    assert fields["ProblemType"] == "KernelOops" and "Package" in fields
+
+
+# --- 4: part numbers --------------------------------------------------------------
+
+def in_a_small_child(body, limit=1 << 30):
+    """Run ``body()`` in a child with 1 GiB of address space; its exit
+    status (97: an exception escaped, e.g. MemoryError)."""
+    import resource
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        return body()
+    _, status = os.waitpid(quiet_child(limited), 0)
+    return os.WEXITSTATUS(status)
+
+
+def efivars_env(tmp_path, variables):
+    env = Env(tmp_path / "efi", "efivars")
+    shutil.rmtree(env.src)
+    os.makedirs(env.src)
+    for name, data in variables.items():
+        with open(os.path.join(env.src, name), "wb") as f:
+            f.write(b"\x07\0\0\0" + data)
+    return env
+
+
+GUID = "cfc8fc79-be2e-4ddc-97f0-9f98bfe298a0"
+
+
+@pytest.mark.parametrize("where", ["header", "efivars name"])
+def test_f4_a_part_number_of_billions_is_not_a_range(tmp_path, where):
+    import time
+    from harvester import cli
+    if where == "header":
+        env = pstore_env(tmp_path, {"dmesg-ramoops-0":
+                                    b"Oops#1 Part2000000000\n<1>[ 1.0] BUG: x\n"})
+    else:
+        env = efivars_env(tmp_path, {
+            "dump-type0-4000000000-1-1700000000-D-" + GUID:
+            b"Oops#1 Part4000000000\n<1>[ 1.0] BUG: x\n"})
+    start = time.monotonic()
+    assert in_a_small_child(lambda: cli.main(["--list", "--source", env.spec,
+                                              "--state-dir", env.state])) == 0
+    assert in_a_small_child(env.collect) == 0
+    assert time.monotonic() - start < 20
+    (name,) = our_reports(env.out)
+    problems = complete_reports(env)[name]["PstoreProblems"]
+    assert "parts missing: 1, 2, 3" in problems and len(problems) < 1000
