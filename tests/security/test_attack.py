@@ -322,3 +322,15 @@ def test_f4_a_part_number_of_billions_is_not_a_range(tmp_path, where):
     (name,) = our_reports(env.out)
     problems = complete_reports(env)[name]["PstoreProblems"]
     assert "parts missing: 1, 2, 3" in problems and len(problems) < 1000
+
+
+def test_f4_missing_parts_agree_with_the_range_on_small_numbers():
+    import random
+    from harvester.events import MISSING_PARTS_LISTED, missing_parts
+    rng = random.Random(4)
+    for _ in range(500):
+        numbers = [rng.randrange(0, 60) for _ in range(rng.randrange(1, 30))]
+        top = max(numbers)
+        naive = sorted(set(range(1, top + 1)) - set(numbers))
+        assert missing_parts(numbers) == (naive[:MISSING_PARTS_LISTED],
+                                          len(naive))
