@@ -103,7 +103,11 @@ def distro_release(os_release="/etc/os-release"):
 
 
 def apport_date(time_ns):
-    return time.asctime(time.localtime(time_ns // 10**9))
+    """apport's Date; None when the time cannot be a date (out of range)."""
+    try:
+        return time.asctime(time.localtime(time_ns // 10**9))
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 def build(event, analysis, attachments, failure, extra=None,
@@ -139,11 +143,11 @@ def build(event, analysis, attachments, failure, extra=None,
                                    "the kernel that crashed")
     fields["Package"] = package
     fields["Architecture"] = architecture(release)
-    if event.time_ns:
-        fields["Date"] = apport_date(event.time_ns)
-    else:
+    fields["Date"] = event.time_ns and apport_date(event.time_ns)
+    if not fields["Date"]:
         fields["Date"] = apport_date(time.time_ns())
-        fields["DateSource"] = "time of harvest: the dump carries no time"
+        fields["DateSource"] = "time of harvest: the dump carries no %stime" \
+            % ("usable " if event.time_ns else "")
     distro = distro_release()
     if distro:
         fields["DistroRelease"] = distro

@@ -334,3 +334,34 @@ def test_f4_missing_parts_agree_with_the_range_on_small_numbers():
         naive = sorted(set(range(1, top + 1)) - set(numbers))
         assert missing_parts(numbers) == (naive[:MISSING_PARTS_LISTED],
                                           len(naive))
+
+
+# --- 6: out-of-range timestamps ----------------------------------------------------
+
+@pytest.mark.parametrize("where", ["efivars name", "pstore name"])
+def test_f6_out_of_range_times_never_crash_and_the_state_is_written(
+        tmp_path, where, capsys):
+    from harvester import cli
+    dump = b"Oops#1 Part1\n<1>[ 1.0] BUG: time travel\n"
+    if where == "efivars name":
+        env = efivars_env(tmp_path, {
+            "dump-type0-1-1-99999999999999999999-D-" + GUID: dump})
+    else:
+        env = pstore_env(tmp_path, {"dmesg-efi-99999999999999999001": dump})
+    for argv in (["--list"], ["--list", "--json"]):
+        assert cli.main(argv + ["--source", env.spec,
+                                "--state-dir", env.state]) == 0
+    assert "time unknown" in capsys.readouterr().out
+    assert env.collect() == 0
+    assert os.path.exists(os.path.join(env.state, "state.json"))
+    (name,) = our_reports(env.out)
+    assert complete_reports(env)[name]["Date"]
+    assert env.source_files() == []
+
+
+@pytest.mark.parametrize("time_ns", [10**30, -10**30, 2**63 - 1, -2**63,
+                                     253402300800 * 10**9, -1])
+def test_f6_time_formatting_is_total(time_ns):
+    from harvester import cli, report
+    assert cli.iso_time(time_ns) is None or cli.iso_time(time_ns)[:1].isdigit()
+    assert report.apport_date(time_ns) is None or report.apport_date(time_ns)
