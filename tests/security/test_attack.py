@@ -365,3 +365,35 @@ def test_f6_time_formatting_is_total(time_ns):
     from harvester import cli, report
     assert cli.iso_time(time_ns) is None or cli.iso_time(time_ns)[:1].isdigit()
     assert report.apport_date(time_ns) is None or report.apport_date(time_ns)
+
+
+# --- 10: device nodes in a source directory -----------------------------------------
+
+@pytest.mark.parametrize("kind", ["char device", "fifo"])
+def test_f10_non_regular_entries_are_refused_before_opening(
+        tmp_path, monkeypatch, kind):
+    import stat as st_mod
+    env = pstore_env(tmp_path, {
+        "dmesg-ramoops-0": os.path.join(BASIC, "dmesg-ramoops-0")})
+    node = os.path.join(env.src, "console-ramoops-0")
+    if kind == "fifo":
+        os.mkfifo(node)
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("mknod needs root")
+        null = os.stat("/dev/null").st_rdev             # a harmless device
+        os.mknod(node, 0o600 | st_mod.S_IFCHR, null)
+    node_ino = os.lstat(node).st_ino
+    opened = []
+    real_open = os.open
+
+    def recording_open(path, flags, *args, **kwargs):
+        fd = real_open(path, flags, *args, **kwargs)
+        opened.append(os.fstat(fd).st_ino)
+        return fd
+    monkeypatch.setattr(os, "open", recording_open)
+    assert env.collect() == 1                   # the node is a problem...
+    monkeypatch.undo()
+    assert node_ino not in opened               # ...never opened
+    assert env.source_files() == ["console-ramoops-0"]   # the dump harvested
+    assert len(our_reports(env.out)) == 1
