@@ -108,8 +108,14 @@ class State:
             self.data["pending"] = {
                 event: entry if isinstance(entry, dict) else {"stem": entry}
                 for event, entry in dict(data.get("pending", {})).items()}
-            self.data["reports"] = [n for n in data.get("reports", [])
-                                    if isinstance(n, str)]
+            reports = data.get("reports")
+            if reports is None:       # a state written before issue 13
+                reports = sorted({v.get("report") for v in
+                                  self.data["harvested"].values()
+                                  if isinstance(v, dict)} - {None})
+                reports = [n for n in reports if isinstance(n, str)
+                           and not n.startswith("archive-")]
+            self.data["reports"] = [n for n in reports if isinstance(n, str)]
         except (ValueError, AttributeError, TypeError):
             # A torn or foreign file: start afresh rather than stop harvesting.
             pass

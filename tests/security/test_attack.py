@@ -397,3 +397,20 @@ def test_f10_non_regular_entries_are_refused_before_opening(
     assert node_ino not in opened               # ...never opened
     assert env.source_files() == ["console-ramoops-0"]   # the dump harvested
     assert len(our_reports(env.out)) == 1
+
+
+def test_f8_reports_of_an_older_state_still_count_against_the_cap(tmp_path):
+    """A state written before the state listed its reports: the report
+    names its harvested entries hold are taken as ours."""
+    import json
+    env = Env(tmp_path / "env", "pstore")
+    env.write_config("max_reports_in_output_dir: 1\n")
+    assert env.collect() == 1
+    path = os.path.join(env.state, "state.json")
+    with open(path) as f:
+        data = json.load(f)
+    del data["reports"]
+    with open(path, "w") as f:
+        json.dump(data, f)
+    before = all_crash_files_we_own(env.out)
+    assert env.collect() == 1 and all_crash_files_we_own(env.out) == before
