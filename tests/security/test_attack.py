@@ -134,6 +134,23 @@ def test_f8_a_hard_link_to_our_report_does_not_hide_it_from_the_cap(tmp_path):
     assert all_crash_files_we_own(env.out) == [report]
 
 
+def test_f8_hard_links_made_during_the_run_do_not_lift_the_cap(
+        tmp_path, monkeypatch):
+    """The issue's attacker links every name we create as soon as it
+    appears (inotify); here each link() of ours is followed by one more."""
+    env = Env(tmp_path / "env", "pstore")            # two dumps
+    env.write_config("max_reports_in_output_dir: 1\n")
+    real_link = os.link
+
+    def link_then_plant(src, dst, *args, **kwargs):
+        real_link(src, dst, *args, **kwargs)
+        real_link(src, dst + ".planted", *args, **kwargs)
+    monkeypatch.setattr(os, "link", link_then_plant)
+    assert env.collect() == 1
+    monkeypatch.undo()
+    assert len(all_crash_files_we_own(env.out)) == 1
+
+
 def test_f8_recovery_accepts_our_report_with_a_foreign_hard_link(tmp_path):
     env = Env(tmp_path / "env", "pstore")
     assert killed_at(env, "mark_done") == 137
