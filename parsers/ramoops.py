@@ -17,6 +17,7 @@ from .exceptions import (BadHeaderError, BadMagicError, DecompressError,
                          TruncatedError)
 from .kmsg import parse_part_header
 from .records import REQUIRED, EccStatus, Origin, ParseResult, Plain, Record
+from .search import find_all
 
 # struct persistent_ram_buffer (little-endian: every real deployment is LE).
 ZoneHeader = Struct(
@@ -173,9 +174,6 @@ def _ftrace_version(sig):
     return code if 0x020600 <= code < 0x0A0000 else None
 
 
-_WINDOW = 16 << 20
-
-
 def _signature_hits(buf, start, end, sig_bytes=SIG_BYTES, most=None):
     """Even offsets holding the signature.  The rest of a header may be
     damaged (ECC repairs it later), so only the signature is required.
@@ -183,17 +181,12 @@ def _signature_hits(buf, start, end, sig_bytes=SIG_BYTES, most=None):
     Searched window by window; a mapped image's pages are released after
     each window, so scanning a 1 GiB image does not make it resident."""
     hits = []
-    window = start
-    while window < end and (most is None or len(hits) < most):
-        stop = min(end, window + _WINDOW)
-        pos = buf.find(sig_bytes, window, min(end, stop + len(sig_bytes) - 1))
-        while 0 <= pos < stop and (most is None or len(hits) < most):
-            if pos % 2 == 0:
-                hits.append(pos)
-            pos = buf.find(sig_bytes, pos + 1,
-                           min(end, stop + len(sig_bytes) - 1))
-        _release(buf, window, stop)
-        window = stop
+    for pos in find_all(buf, sig_bytes, start, end,
+                        done=lambda a, b: _release(buf, a, b)):
+        if most is not None and len(hits) >= most:
+            break
+        if pos % 2 == 0:
+            hits.append(pos)
     return hits
 
 
