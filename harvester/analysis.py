@@ -1,30 +1,31 @@
-"""What a dump says: the crash block, kernel release, faulting function,
-call trace, title and a duplicate signature.
+"""What a dump says: the crash report, kernel release, culprit, call trace,
+title and a duplicate signature.
 
-The log of a Panic dump usually holds the earlier Oops of the same boot
-too; each dump is analysed for the crash that *triggered* it: the last
-crash marker before the end, or for a panic the panic line and what led
-straight to it.  Everything here works line by line on bounded text.
+The report is the dump's own crash: the first crash header in the log
+(kinds in ``harvester.crash.kinds``), up to its end marker or the next
+crash, the panic it caused included.  A Panic dump whose first report
+ended before an unrelated panic is about that panic instead.  The title
+is ``<kind> in <culprit>`` as syzbot and kernel developers write it; the
+signature is built from the kind and the culprit only, so it does not
+change with KASLR, compiler suffixes, tasks, CPUs or PIDs.
+
+Every step looks at each line a bounded number of times, and at most the
+first 512 characters of it: time is linear in the size of the log.
 """
 
 import re
 from dataclasses import dataclass, field
 from typing import List, Optional
 
+from .crash import kinds as K
+from .crash.frames import MAX_LINE, parse_frame, parse_ip
+
 # "<4>[   12.345678] [T123] ", tolerating bit rot in it (a flipped "[" is
 # ESC, a flipped digit NUL, invalid bytes U+FFFD) so that a marker behind
 # a damaged prefix is still found.
 _PREFIX = re.compile("^(?:<[^>]{0,3}>)?"
                      "(?:[\\[\x1b\ufffd]?[ 0-9.\x00-\x1f\ufffd]{3,24}[\\]\ufffd]? ?)?"
-                     "(?:\\[ *[TC]\\d{1,10}\\] ?)?")
-_MARKERS = re.compile(
-    r"^(?:BUG: |Oops: |Oops\b|kernel BUG at |WARNING: |"
-    r"general protection fault|Unable to handle kernel |"
-    r"Internal error: |Kernel panic - not syncing: |"
-    r"watchdog: BUG: |INFO: task .* blocked for more than|"
-    r"divide error: |invalid opcode: )")
-_PANIC = re.compile(r"^Kernel panic - not syncing: ?(.*)")
-_END = re.compile(r"^---\[ end (?:trace|Kernel panic)")
+                     "(?:\\[ *(?P<caller>[TC]\\d{1,10})\\] ?)?")
 # uname -r as kernels build it; anything else is not trusted as a release
 # (it becomes the report's Package and file name).
 _RELEASE = r"\d{1,3}\.\d{1,3}[0-9A-Za-z.+~_-]{0,64}"
@@ -34,16 +35,26 @@ _CPU_LINE = re.compile(
     r"(?P<release>%s) (?P<build>#.{0,120})$" % _RELEASE)
 _BANNER = re.compile(r"^Linux version (?P<release>%s) .{0,200}?"
                      r"(?P<build>#\d.{0,120})$" % _RELEASE)
-_IP = re.compile(r"^(?:RIP: [0-9a-f]{4}:|pc : |PC is at |NIP \[[0-9a-f]+\] |"
-                 r"EIP: (?:[0-9a-f]{4}:)?\[<[0-9a-f]+>\] )"
-                 r"(?P<func>[A-Za-z0-9_.$]+)\+0x[0-9a-f]+/0x[0-9a-f]+"
-                 r"(?: \[(?P<mod>[A-Za-z0-9_]+)\])?")
-_FRAME = re.compile(r"^\s+(?:\[<[0-9a-f]+>\] )?(?P<unreliable>\? )?"
-                    r"(?P<func>[A-Za-z0-9_.$]+)\+0x[0-9a-f]+/0x[0-9a-f]+"
-                    r"(?: \[(?P<mod>[A-Za-z0-9_]+)\])?")
-_VOLATILE = re.compile(r"\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{8,}\b|\b\d+\b")
+_PANIC = re.compile(r"Kernel panic - not syncing: ?(.{0,400})")
+_VOLATILE = re.compile(r"\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{8,}\b|\d+")
+_LOCK_AT = re.compile(r"\bat: (?:\[<[0-9a-f]{1,16}>\] )?(?P<frame>.{1,300})")
+_LAST_FUNCTION = re.compile(r"last function: (?P<func>[A-Za-z_][\w.]{0,200})")
+# Where one CPU's or task's trace ends and another's starts (stalls).
+_OTHER_TRACE = re.compile(r"NMI backtrace for cpu|Sending NMI|Showing all|"
+                          r"^rcu: |^Task dump|^task:|^INFO: |Showing busy")
+_IRQ_END = re.compile(r"^\s*(?:</IRQ>|<EOI>)")
 MAX_BLOCK_LINES = 400
-TOP_FRAMES = 5
+MAX_FRAMES = 64
+DETAIL_LINES = 12
+
+
+def _anchored(patterns):
+    return re.compile("(?:%s)" % "|".join(patterns))
+
+
+_SKIP = _anchored(K.SKIP)
+_DISPATCHER = _anchored(K.DISPATCHERS)
+_HUNG_SKIP = _anchored(K.HUNG_SKIP)
 
 
 @dataclass
@@ -51,132 +62,350 @@ class Analysis:
     failure: Optional[str] = None        # oops, panic, bug, warning...
     headline: Optional[str] = None       # the crash's first line
     panic_message: Optional[str] = None
-    block: str = ""                      # the oops/panic block
+    block: str = ""                      # the crash report's lines
     release: Optional[str] = None        # crashed kernel, e.g. 6.1.0-56-amd64
     build: Optional[str] = None          # "#1 SMP PREEMPT_DYNAMIC Debian ..."
     taint: Optional[str] = None
     comm: Optional[str] = None
-    function: Optional[str] = None       # faulting function, "func [module]"
+    function: Optional[str] = None       # the culprit, "func [module]"
     frames: List[str] = field(default_factory=list)
     title: str = "Kernel crash"
     signature: str = ""
+    kind: Optional[str] = None           # harvester.crash.kinds name
+
+
+def split_prefix(line):
+    """``(caller id or None, text)``: the syslog level, timestamp and
+    caller id dropped."""
+    match = _PREFIX.match(line)
+    return match.group("caller"), line[match.end():]
 
 
 def strip_prefix(line):
     """Drop the syslog level, timestamp and caller id."""
-    return _PREFIX.sub("", line, count=1)
+    return split_prefix(line)[1]
 
 
-def _failure_kind(headline):
-    if headline.startswith("Kernel panic"):
-        return "panic"
-    if headline.startswith("WARNING:"):
-        return "warning"
-    if headline.startswith(("kernel BUG", "BUG:", "watchdog: BUG")):
-        return "bug"
-    if headline.startswith("INFO: task"):
-        return "hung task"
-    return "oops"
-
-
-def _frame_name(match):
-    mod = match.group("mod")
-    return "%s [%s]" % (match.group("func"), mod) if mod else match.group("func")
-
-
-def _crash_start(lines, reason):
-    """Index of the first line of the crash that triggered this dump."""
-    markers = [i for i, line in enumerate(lines) if _MARKERS.match(line)]
-    if not markers:
+def _header(text):
+    """``(kind, match)`` when a crash report starts on this line."""
+    text = text[:MAX_LINE]
+    if not any(needle in text for needle in K.NEEDLES):
         return None
-    panics = [i for i in markers if _PANIC.match(lines[i])]
-    if reason == "Panic" and panics:
-        panic = panics[-1]
-        # The oops that led to the panic, if nothing ended it in between.
-        before = [i for i in markers if i < panic and not _PANIC.match(lines[i])]
-        if before and not any(_END.match(l) for l in lines[before[-1]:panic]):
-            return _block_head(lines, markers, before[-1])
-        return panic
-    candidates = [i for i in markers if not _PANIC.match(lines[i])] or markers
-    return _block_head(lines, markers, candidates[-1])
+    for kind in K.KINDS:
+        match = kind.start.search(text)
+        if match:
+            return kind, match
+    return None
 
 
-def _block_head(lines, markers, index):
-    """A crash often prints several marker lines in a row (BUG:, #PF,
-    Oops:); step back to the first of them."""
+class _Log:
+    """The log's lines without prefixes, and who printed each."""
+
+    def __init__(self, text):
+        self.callers, self.texts = [], []
+        for line in text.splitlines():
+            caller, rest = split_prefix(line)
+            self.callers.append(caller)
+            self.texts.append(rest)
+
+    def report(self, start):
+        """``(kind, match, line indexes, index after)`` of the report
+        whose header is at ``start``."""
+        kind, match = _header(self.texts[start])
+        caller = self.callers[start]
+        lines, traced, index = [start], False, start + 1
+        while index < len(self.texts) and len(lines) < MAX_BLOCK_LINES:
+            if caller and self.callers[index] not in (None, caller):
+                index += 1
+                continue
+            text = self.texts[index]
+            if K.END.search(text[:MAX_LINE]) or (
+                    kind.end and len(lines) > 2 and kind.end.match(text)):
+                lines.append(index)
+                return kind, match, lines, index + 1
+            other = _header(text)
+            if other:
+                head = not traced and index - start <= 40
+                caused = other[0].panic and K.CAUSED_PANIC.search(text)
+                if not (head or caused):
+                    return kind, match, lines, index
+            if not traced and (K.SECTION.search(text[:MAX_LINE])
+                               or parse_ip(text)):
+                traced = True
+            lines.append(index)
+            index += 1
+        return kind, match, lines, index
+
+    def first_header(self, begin=0):
+        for index in range(begin, len(self.texts)):
+            if _header(self.texts[index]):
+                return index
+        return None
+
+
+def _choose(log, reason):
+    """The dump's own crash report, or None."""
+    start = log.first_header()
+    if start is None:
+        return None
+    found = log.report(start)
+    if reason != "Panic":
+        return found
+    panics = [i for i, t in enumerate(log.texts) if "Kernel panic" in t
+              and _PANIC.search(t[:MAX_LINE])]
+    if not panics or panics[-1] < found[3]:
+        return found
+    # The first report ended before the panic that made this dump: take
+    # the report that contains the panic (the crash that caused it).
     while True:
-        earlier = [i for i in markers if index - 8 <= i < index]
-        if not earlier or any(_END.match(l) for l in lines[earlier[-1]:index]):
-            return index
-        index = earlier[-1]
+        start = log.first_header(found[3])
+        if start is None:
+            return found
+        found = log.report(start)
+        if found[3] > panics[-1]:
+            return found
 
 
 def analyse(log, reason=None):
     """Analyse a dump's text (bytes or str)."""
     if isinstance(log, bytes):
         log = log.decode("utf-8", "replace")
-    lines = [strip_prefix(line) for line in log.splitlines()]
+    log = _Log(log)
     result = Analysis()
-    for line in lines:
-        match = _CPU_LINE.match(line) or _BANNER.match(line)
-        if match:
-            result.release = match.group("release")
-            result.build = match.group("build").strip()
-            groups = match.groupdict()
-            if groups.get("comm") is not None:
-                result.comm = groups["comm"]
-                result.taint = " ".join((groups.get("taint") or "").split()) \
-                    or None
-    start = _crash_start(lines, reason)
-    if start is None:
+    chosen = _choose(log, reason)
+    lines = chosen[2] if chosen else []
+    _identify_kernel(result, log, lines)
+    if chosen is None:
         result.failure = (reason or "crash").lower()
         result.title = "Kernel %s without a crash report in the log" % (
             (reason or "dump").lower())
         result.signature = "kernel:%s:no-crash-marker" % result.failure
         return result
-    block = []
-    for line in lines[start:start + MAX_BLOCK_LINES]:
-        block.append(line)
-        if _END.match(line):
-            break
+    kind, match, lines, _ = chosen
+    block = [log.texts[i] for i in lines]
+    result.kind = kind.name
     result.block = "\n".join(block)
     result.headline = block[0]
-    result.failure = _failure_kind(result.headline)
-    panic_lines = [l for l in lines[start:] if _PANIC.match(l)]
-    if panic_lines:
-        result.panic_message = _PANIC.match(panic_lines[-1]).group(1)
-    for line in block:
-        match = _IP.match(line)
-        if match and not result.function:
-            result.function = _frame_name(match)
-        frame = _FRAME.match(line)
-        if frame and not frame.group("unreliable"):
-            result.frames.append(_frame_name(frame))
-    result.title = _title(result)
-    result.signature = _signature(result)
+    result.failure = kind.failure
+    for text in log.texts[lines[0]:]:
+        if "Kernel panic" in text:
+            panic = _PANIC.search(text[:MAX_LINE])
+            if panic:
+                result.panic_message = panic.group(1).strip()
+    trace = _first_trace(block)
+    result.frames = [str(f) for f in trace if not f.unreliable][:MAX_FRAMES]
+    culprit = _culprit(kind, match, block, trace)
+    result.function = str(culprit) if culprit else None
+    kind_text, result.title = _title(kind, match, block, result.function)
+    result.signature = "kernel:%s:%s" % (kind_text, result.function or "")
     return result
+
+
+def _identify_kernel(result, log, report_lines):
+    """Release, build, taint and task from the report's ``CPU:`` line,
+    else the last such line or boot banner in the log."""
+    def parse(text):
+        if text.startswith("CPU: ") or text.startswith("Linux version "):
+            return _CPU_LINE.match(text) or _BANNER.match(text)
+        return None
+    match = None
+    for index in report_lines[:60]:
+        match = parse(log.texts[index])
+        if match:
+            break
+    if match is None:
+        for text in reversed(log.texts):
+            match = parse(text)
+            if match:
+                break
+    if match is None:
+        return
+    result.release = match.group("release")
+    result.build = match.group("build").strip()
+    groups = match.groupdict()
+    if groups.get("comm") is not None:
+        result.comm = groups["comm"]
+        result.taint = " ".join((groups.get("taint") or "").split()) or None
+
+
+def _first_trace(block):
+    """Frames of the report's first stack trace (the report's own; later
+    ones are allocation stacks, other CPUs or lockdep chains)."""
+    frames, started = [], False
+    for text in block[1:]:
+        if K.SECTION.search(text[:MAX_LINE]):
+            if frames:
+                break
+            started = True
+            continue
+        frame = parse_frame(text)
+        if frame:
+            frames.append(frame)
+        elif started and frames and not text.strip():
+            break
+    return frames
+
+
+def _skipped(frame, extra=None):
+    return bool(_SKIP.match(frame.func) or (extra and extra.match(frame.func)))
+
+
+def _meaningful(frames, kind):
+    extra = _anchored(kind.skip) if kind.skip else None
+    for frame in frames:
+        if not frame.unreliable and not _skipped(frame, extra):
+            return frame
+    return None
+
+
+def _culprit(kind, match, block, trace):
+    rule = kind.culprit
+    if rule == "none":
+        return None
+    if rule == "head":
+        func = match.groupdict().get("func")
+        if func:
+            from .crash.frames import Frame
+            frame = Frame(func)
+            if not _skipped(frame):
+                return frame
+        return _meaningful(trace, kind) or _ip(block, kind)
+    if rule == "ip":
+        return _ip(block, kind) or _meaningful(trace, kind)
+    if rule == "lock":
+        return _lock_site(block) or _meaningful(trace, kind)
+    if rule == "stall":
+        return _stall(block, kind) or _meaningful(trace, kind)
+    if rule == "hung":
+        return _hung(trace) or _meaningful(trace, kind)
+    if rule == "leak":
+        for text in block[:20]:
+            found = _LAST_FUNCTION.search(text)
+            if found:
+                from .crash.frames import Frame
+                return Frame(found.group("func"))
+        return _meaningful(trace, kind)
+    return _meaningful(trace, kind) or _ip(block, kind)
+
+
+def _ip(block, kind):
+    """The faulting function, when the instruction pointer is in one
+    that is not plumbing or a generic helper."""
+    for text in block[:80]:
+        frame = parse_ip(text)
+        if frame:
+            return None if _skipped(frame) else frame
+    return None
+
+
+def _lock_site(block):
+    """lockdep's ``at: f+0x..`` for the lock being taken or released."""
+    for number, text in enumerate(block[1:60], 1):
+        if K.SECTION.search(text[:MAX_LINE]):
+            return None
+        found = _LOCK_AT.search(text[:MAX_LINE])
+        if found:
+            frame = parse_frame(found.group("frame"))
+            if frame is None and number + 1 < len(block):
+                frame = parse_frame(block[number + 1])   # "... at:" then frame
+            if frame:
+                return frame
+    return None
+
+
+def _stall(block, kind):
+    """The function looping: the frame before the first dispatcher in the
+    interrupted task's trace (from the first instruction pointer on)."""
+    frames, collecting = [], False
+    for text in block[1:]:
+        if not collecting:
+            ip = parse_ip(text)
+            if ip:
+                collecting = True
+                frames.append(ip)
+            continue
+        if _OTHER_TRACE.search(text[:MAX_LINE]):
+            break
+        if _IRQ_END.match(text):
+            frames = []
+            continue
+        frame = parse_frame(text)
+        if frame and not frame.unreliable:
+            frames.append(frame)
+    if not frames:
+        frames = [f for f in _first_trace_after_irq(block) if not f.unreliable]
+    frames = [f for f in frames if not _skipped(f)]
+    previous = None
+    for frame in frames:
+        if _DISPATCHER.match(frame.func):
+            if frame.func.startswith("smp_call_function"):
+                return type(frame)("smp_call_function")
+            return previous or frame
+        previous = frame
+    return frames[0] if frames else None
+
+
+def _first_trace_after_irq(block):
+    frames = []
+    for text in block[1:]:
+        if _IRQ_END.match(text):
+            frames = []
+            continue
+        if K.SECTION.search(text[:MAX_LINE]) and frames:
+            break
+        frame = parse_frame(text)
+        if frame:
+            frames.append(frame)
+    return frames
+
+
+def _hung(trace):
+    reliable = [f for f in trace if not f.unreliable]
+    for frame in reliable:
+        for pattern, bucket in K.HUNG_BUCKETS:
+            if re.match(pattern, frame.func):
+                return type(frame)(bucket)
+    for frame in reliable:
+        if not _HUNG_SKIP.match(frame.func) and not _skipped(frame):
+            return frame
+    return None
+
+
+_WHAT = {"page fault": "paging request", "data": "paging request",
+         "instruction": "paging request",
+         "double-free or invalid-free": "invalid-free"}
+
+
+def _title(kind, match, block, culprit):
+    """``(the kind's words, the title)``."""
+    groups = {k: v for k, v in match.groupdict().items() if v is not None}
+    if kind.detail:
+        for text in block[1:DETAIL_LINES]:
+            found = kind.detail.search(text[:MAX_LINE])
+            if found:
+                groups.update({k: v for k, v in found.groupdict().items()
+                               if v is not None})
+                break
+    for alias in ("what2", "what3"):
+        groups.setdefault("what", groups.get(alias, ""))
+    groups.setdefault("level", groups.get("level2", ""))
+    what = groups.get("what", "")
+    what = _WHAT.get(what, what)
+    if kind.name == "ubsan":
+        what = what.lower().replace(" ", "-")
+    groups["what"] = _normalise(what)
+    words = kind.title.split(" in {culprit}")[0]
+    values = {key: groups.get(key, "") for key in
+              re.findall(r"{(\w+)}", words)}
+    kind_text = " ".join(words.format(**values).split())
+    if culprit:
+        title = "%s in %s" % (kind_text, culprit) \
+            if "{culprit}" in kind.title else kind_text
+    else:
+        title = kind_text
+    return kind_text[:200], title[:200]
 
 
 def _normalise(text):
     """Remove what changes between occurrences of the same bug."""
     return re.sub(r"\s+", " ", _VOLATILE.sub("", text)).strip(" :,")
-
-
-def _title(result):
-    head = result.headline
-    if result.failure == "panic":
-        title = "Kernel panic - not syncing: %s" % (result.panic_message or "")
-    else:
-        title = _normalise(head.split(", address:")[0])
-    if result.function:
-        title += " in %s" % result.function
-    return title[:200]
-
-
-def _signature(result):
-    parts = ["kernel", result.failure,
-             _normalise(result.headline.split(", address:")[0])]
-    if result.function:
-        parts.append(result.function)
-    parts.extend(f for f in result.frames[:TOP_FRAMES] if f != result.function)
-    return ":".join(parts)[:500]

@@ -1,0 +1,424 @@
+"""The kinds of report the kernel prints, one table entry each.
+
+Each entry says how the report's first line looks (``start``, searched in
+a line after its prefix), how its title is written (``title``, syzbot's
+wording: ``{culprit}`` and the ``start``/``detail`` groups are filled in),
+where its culprit comes from (``culprit``, one of the rules below), which
+frames it skips on top of the common lists, what ends it besides an end
+marker or the next crash (``end``) and what ``Failure`` it is.
+
+Culprit rules (harvester.analysis carries them out):
+    ip      the function the faulting instruction pointer names (RIP:,
+            pc :, PC is at, NIP, epc, EIP:), else the trace
+    trace   the first meaningful frame of the report's first stack trace
+    head    the function the first line names (``in f``/``at file f+0x``),
+            else the trace
+    lock    lockdep's ``at: f`` after "is trying to acquire lock" (or the
+            line after "release lock ... at:"), else the trace
+    stall   the frame just before the first dispatcher (syscall entry,
+            process_one_work, timers, softirq, ret_from_fork) in the
+            interrupted task's trace: the loop, not where the tick hit it
+    hung    the first frame of the blocked task that is not scheduling,
+            locking or waiting; every synchronize_rcu/srcu/net wait is one
+            bucket, as is every rtnl_lock wait
+    leak    the function named on a ``last function:`` line
+    none    the kind alone tells the bug (no culprit in the title)
+
+Formats are from the kernel sources (lib/bug.c, kernel/panic.c,
+mm/kasan/report.c, kernel/locking/lockdep.c, kernel/rcu/tree_stall.h,
+kernel/hung_task.c, kernel/watchdog.c, arch/*/kernel/traps.c and
+dumpstack.c, mm/kfence, mm/kmsan, kernel/kcsan, lib/ubsan.c,
+mm/kmemleak.c) and the experience recorded in syzkaller's pkg/report.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Optional, Pattern, Tuple
+
+FUNC = r"(?P<func>[A-Za-z_][A-Za-z0-9_.]{0,200})"
+_KASAN_END = re.compile(r"^={40,}\s*$")
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str                      # stable id, used in DuplicateSignature
+    start: Pattern                 # the report's first line
+    title: str                     # template: {culprit} and named groups
+    culprit: str = "trace"         # rule, see the module docstring
+    failure: str = "oops"          # Failure of a report of this kind
+    skip: Tuple[str, ...] = ()     # extra frames to skip (regex, anchored)
+    detail: Optional[Pattern] = None   # more groups, from a later line
+    end: Optional[Pattern] = None  # ends the report (line included)
+    panic: bool = False            # a panic: what a crash may lead to
+
+
+def _k(name, start, title, culprit="trace", failure="oops", **kw):
+    return Kind(name, re.compile(start), title, culprit, failure, **kw)
+
+
+_SANITIZER = dict(end=_KASAN_END)
+
+# Order matters: the first entry whose start matches a line names it.
+KINDS = (
+    # --- sanitizers --------------------------------------------------------
+    _k("kasan", r"BUG: KASAN: (?P<what>double-free or invalid-free|"
+       r"double-free|invalid-free)", "KASAN: invalid-free in {culprit}",
+       failure="bug", skip=("kfree", "kvfree", "kmem_cache_free", "slab_free",
+                            "free_"), **_SANITIZER),
+    _k("kasan", r"BUG: KASAN: (?P<what>[a-z-]{3,40})",
+       "KASAN: {what} {access} in {culprit}", failure="bug",
+       detail=re.compile(r"^(?P<access>Read|Write) (?:of size|at addr)"),
+       **_SANITIZER),
+    _k("kmsan", r"BUG: KMSAN: (?P<what>[a-z-]{3,40})",
+       "KMSAN: {what} in {culprit}", failure="bug", **_SANITIZER),
+    _k("kcsan", r"BUG: KCSAN: (?P<what>[a-z-]{3,40}(?:: race)?) in " + FUNC,
+       "KCSAN: {what} in {culprit}", culprit="head", failure="bug",
+       **_SANITIZER),
+    _k("kfence", r"BUG: KFENCE: (?P<what>[a-z- ]{3,40}?) in " + FUNC,
+       "KFENCE: {what} in {culprit}", culprit="head", failure="bug",
+       **_SANITIZER),
+    _k("ubsan", r"UBSAN: (?P<what>[A-Za-z-]{3,40}(?: [a-z-]{2,20})?) "
+       r"(?:in|at) ", "UBSAN: {what} in {culprit}", failure="bug",
+       skip=("ubsan_", "__ubsan_", "handle_overflow", "__ubsan_handle"),
+       **_SANITIZER),
+    _k("memory-leak", r"BUG: memory leak\b", "memory leak in {culprit}",
+       failure="bug", skip=("kmemleak", "__kmalloc", "kmalloc", "kzalloc",
+                            "kmem_cache", "alloc_", "__alloc", "kvmalloc",
+                            "kcalloc", "kmemdup", "kstrdup", "vmalloc",
+                            "__vmalloc")),
+
+    # --- lockdep -----------------------------------------------------------
+    _k("deadlock", r"(?:WARNING|INFO): possible (?:circular locking|recursive "
+       r"locking|irq lock inversion)|(?:WARNING|INFO): [A-Z]{2,8}-safe -> "
+       r"[A-Z]{2,8}-unsafe lock order", "possible deadlock in {culprit}",
+       culprit="lock", failure="warning"),
+    _k("inconsistent-lock", r"(?:WARNING|INFO): inconsistent lock state",
+       "inconsistent lock state in {culprit}", culprit="lock",
+       failure="warning"),
+    _k("unlock-balance", r"(?P<level>BUG|WARNING): bad unlock balance",
+       "{level}: bad unlock balance in {culprit}", culprit="lock",
+       failure="warning"),
+    _k("held-lock-freed", r"(?P<level>BUG|WARNING): held lock freed",
+       "{level}: held lock freed in {culprit}", culprit="lock",
+       failure="warning"),
+    _k("locks-held", r"(?P<level>BUG|WARNING): \S{1,64} still has locks held"
+       r"|(?P<level2>BUG|WARNING): still has locks held",
+       "{level}: still has locks held in {culprit}", culprit="lock",
+       failure="warning"),
+    _k("lock-held-return", r"(?P<level>BUG|WARNING): lock held when "
+       r"returning to user space", "{level}: lock held when returning to "
+       "user space in {culprit}", culprit="lock", failure="warning"),
+    _k("non-static-key", r"INFO: trying to register non-static key",
+       "INFO: trying to register non-static key in {culprit}",
+       failure="warning", skip=("register_lock_class", "__lock_acquire",
+                                "lock_acquire", "assign_lock_key")),
+    _k("suspicious-rcu", r"(?P<level>WARNING|INFO): suspicious RCU usage",
+       "{level}: suspicious RCU usage in {culprit}", failure="warning",
+       skip=("lockdep_rcu_suspicious", "rcu_read_lock_held", "rcu_dereference")),
+    _k("locking-bug", r"BUG: Invalid wait context|WARNING: .{0,120}kernel/"
+       r"locking/lockdep\.c|DEBUG_LOCKS_WARN_ON",
+       "WARNING: locking bug in {culprit}", failure="warning"),
+
+    # --- stalls, lockups, hangs --------------------------------------------
+    _k("rcu-stall", r"INFO: rcu_(?:preempt|sched|bh|tasks\w{0,8}) (?:self-)?"
+       r"detected(?: expedited)? stalls?", "INFO: rcu detected stall in "
+       "{culprit}", culprit="stall", failure="bug"),
+    _k("soft-lockup", r"BUG: soft lockup", "BUG: soft lockup in {culprit}",
+       culprit="stall", failure="bug"),
+    _k("hard-lockup", r"[Hh]ard LOCKUP on cpu|detected hard LOCKUP",
+       "BUG: hard lockup in {culprit}", culprit="stall", failure="bug"),
+    _k("hung-task", r"INFO: task .{1,80} blocked (?:in I/O wait )?for more "
+       r"than", "INFO: task hung in {culprit}", culprit="hung",
+       failure="hung task"),
+    _k("task-cant-die", r"INFO: task .{1,80} can't die for more than",
+       "INFO: task can't die in {culprit}", culprit="hung",
+       failure="hung task"),
+    _k("workqueue-lockup", r"BUG: workqueue lockup", "BUG: workqueue lockup",
+       culprit="none", failure="bug"),
+    _k("workqueue-leak", r"BUG: workqueue leaked lock or atomic",
+       "BUG: workqueue leaked lock or atomic in {culprit}", culprit="leak",
+       failure="bug"),
+
+    # --- atomic context and lock debugging --------------------------------
+    _k("sleeping-atomic", r"BUG: sleeping function called from invalid "
+       r"context", "BUG: sleeping function called from invalid context in "
+       "{culprit}", failure="bug",
+       skip=("__might_sleep", "___might_sleep", "__might_resched",
+             "might_sleep", "__might_fault")),
+    _k("scheduling-atomic", r"BUG: scheduling while atomic",
+       "BUG: scheduling while atomic in {culprit}", failure="bug",
+       skip=("__schedule_bug", "__schedule", "schedule", "preempt_schedule",
+             "schedule_timeout", "do_task_dead")),
+    _k("preemptible", r"BUG: using (?P<what>[a-z_]{2,40}\(\)) in preemptible",
+       "BUG: using {what} in preemptible code in {culprit}", failure="bug",
+       skip=("check_preemption_disabled", "debug_smp_processor_id",
+             "__this_cpu_preempt_check")),
+    _k("spinlock", r"BUG: (?P<lock>spinlock|rwlock) (?P<what>lockup suspected|"
+       r"already unlocked|recursion|wrong owner|wrong CPU|bad magic|"
+       r"cpu recursion)", "BUG: {lock} {what} in {culprit}", failure="bug",
+       skip=("spin_bug", "rwlock_bug", "debug_spin", "do_raw_", "spin_dump")),
+    _k("bad-page", r"BUG: Bad page (?P<what>state|cache|map)",
+       "BUG: Bad page {what} in {culprit}", failure="bug",
+       skip=("bad_page", "free_", "__free_", "free_pages", "__free_pages",
+             "release_pages", "put_page", "__put_page", "folio_put",
+             "__folio_put", "page_", "check_new_page", "__pagevec",
+             "free_unref", "__page_cache_release", "free_one_page",
+             "print_bad_pte", "zap_", "unmap_", "__folio_batch",
+             "folios_put", "__put_", "__mmput", "mmput", "exit_mmap")),
+    _k("dentry-in-use", r"BUG: Dentry .{1,100} still in use",
+       "BUG: Dentry still in use in {culprit}", failure="bug",
+       skip=("umount_check", "d_walk", "do_one_tree", "shrink_dcache_for_umount",
+             "generic_shutdown_super", "kill_", "deactivate_", "cleanup_mnt")),
+    _k("stack-guard", r"BUG: (?:TASK )?stack guard page was hit",
+       "BUG: stack guard page was hit in {culprit}", culprit="ip",
+       failure="bug"),
+    _k("stack-overflow", r"(?:kernel stack overflow|Kernel stack overflow|"
+       r"stack overflow detected|Stack overflow|"
+       r"Kernel panic - not syncing: corrupted stack end)",
+       "kernel panic: corrupted stack end in {culprit}", culprit="trace",
+       failure="panic", panic=True,
+       skip=("schedule_debug", "__schedule", "schedule", "preempt_schedule")),
+    _k("stack-protector", r"Kernel panic - not syncing: stack-protector: "
+       r"Kernel stack is corrupted in: ?(?:[0-9a-fx]{1,18} )?" + FUNC,
+       "kernel panic: stack is corrupted in {culprit}", culprit="head",
+       failure="panic", panic=True),
+
+    # --- memory access faults and traps -----------------------------------
+    _k("page-fault", r"BUG: (?:unable to handle (?:kernel )?)?(?P<what>NULL "
+       r"pointer dereference|paging request|page fault)|[Uu]nable to handle "
+       r"kernel (?P<what2>NULL pointer dereference|paging request)|"
+       r"BUG: [Uu]nable to handle kernel (?P<what3>data|instruction) access",
+       "BUG: unable to handle kernel {what} in {culprit}", culprit="ip"),
+    _k("gpf", r"general protection fault", "general protection fault in "
+       "{culprit}", culprit="ip"),
+    _k("list-corruption", r"kernel BUG at lib/list_debug\.c|"
+       r"WARNING: .{0,80}lib/list_debug\.c|list_(?:add|del) corruption",
+       "BUG: corrupted list in {culprit}", culprit="trace",
+       skip=("__list_", "list_", "__list_del_entry_valid",
+             "__list_add_valid")),
+    _k("kernel-bug", r"kernel BUG at |BUG: failure at ",
+       "kernel BUG in {culprit}", culprit="ip"),
+    _k("double-fault", r"PANIC: double fault", "PANIC: double fault in "
+       "{culprit}", culprit="ip", failure="panic"),
+    _k("invalid-opcode", r"invalid opcode: [0-9a-f]{1,4}",
+       "invalid opcode in {culprit}", culprit="ip"),
+    _k("divide-error", r"divide error: [0-9a-f]{1,4}|Oops: divide error",
+       "divide error in {culprit}", culprit="ip"),
+    _k("int3", r"\bint3: [0-9a-f]{1,4}", "int3 in {culprit}", culprit="ip"),
+    _k("stack-segment", r"stack segment: [0-9a-f]{1,4}",
+       "stack segment in {culprit}", culprit="ip"),
+    _k("internal-error", r"Internal error: ", "Internal error in {culprit}",
+       culprit="ip"),
+    _k("unhandled-fault", r"Unhandled fault: ", "Unhandled fault in "
+       "{culprit}", culprit="ip"),
+    _k("alignment-trap", r"Alignment trap: ", "Alignment trap in {culprit}",
+       culprit="ip"),
+    _k("serror", r"SError Interrupt on CPU|Bad mode in Error handler",
+       "SError in {culprit}", culprit="ip"),
+    _k("bad-mode", r"Bad mode in ", "kernel panic: bad mode", culprit="none",
+       failure="panic"),
+
+    # --- WARN()s whose file says what they are -----------------------------
+    _k("odebug", r"WARNING: .{0,120}lib/debugobjects\.c|ODEBUG: ",
+       "WARNING: ODEBUG bug in {culprit}",
+       failure="warning", skip=("debug_", "__debug_")),
+    _k("refcount", r"WARNING: .{0,120}lib/refcount\.c|refcount_t: ",
+       "WARNING: refcount bug in {culprit}", failure="warning"),
+    _k("kobject", r"WARNING: .{0,120}lib/kobject\.c",
+       "WARNING: kobject bug in {culprit}", failure="warning"),
+    _k("usercopy", r"WARNING: .{0,120}mm/usercopy\.c|BUG: bad usercopy|"
+       r"usercopy: Kernel memory (?:exposure|overwrite) attempt",
+       "BUG: bad usercopy in {culprit}", failure="warning",
+       skip=("usercopy_", "__check_heap_object", "check_heap_object",
+             "__check_object_size", "check_object_size", "check_copy_size")),
+    _k("kmalloc-bug", r"WARNING: .{0,120}mm/(?:slab_common|page_alloc|"
+       r"slub|util)\.c.{0,60}(?:k.?.?malloc|__alloc_pages|kvmalloc)",
+       "WARNING: kmalloc bug in {culprit}", failure="warning"),
+    _k("zero-vmalloc", r"WARNING: .{0,120}mm/vmalloc\.c.{0,60}__vmalloc_node",
+       "WARNING: zero-size vmalloc in {culprit}", failure="warning"),
+    _k("warning", r"WARNING: (?:CPU: ?\d{1,5} PID: ?\d{1,10} )?at "
+       r"(?P<file>\S{1,200}) " + FUNC + r"\+0x",
+       "WARNING in {culprit}", culprit="head", failure="warning"),
+    _k("warning", r"WARNING: at (?P<file>\S{1,200}) " + FUNC + r"\(\)",
+       "WARNING in {culprit}", culprit="head", failure="warning"),
+    _k("warning", r"WARNING: (?:CPU: ?\d{1,5} PID: ?\d{1,10} )?at "
+       r"(?P<file>\S{1,200})", "WARNING in {culprit}", culprit="ip",
+       failure="warning"),
+    _k("warning-text", r"WARNING: (?P<what>[A-Za-z][^\[\]()]{2,80}?)"
+       r"(?: detected)?[!.]?\s*(?:\]|$)", "WARNING: {what} in {culprit}",
+       failure="warning"),
+
+    # --- panics, the generic BUG: and Oops ---------------------------------
+    _k("panic", r"Kernel panic - not syncing: ?(?P<what>.{0,160})",
+       "kernel panic: {what}", culprit="none", failure="panic", panic=True),
+    _k("bug", r"BUG: (?P<what>[A-Za-z][^\n]{2,80})", "BUG: {what} in "
+       "{culprit}", culprit="ip", failure="bug"),
+    _k("oops", r"\bOops(?: - [a-z ]{2,40})?: ", "Oops in {culprit}",
+       culprit="ip"),
+)
+
+# Substrings one of which every start above contains: a line without any
+# of them is not looked at further (the cheap test that keeps this linear).
+NEEDLES = ("BUG", "WARNING", "INFO: ", "UBSAN", "Oops", "panic", "fault",
+           "error", "Error", "trap", "opcode", "int3: ", "segment",
+           "LOCKUP", "overflow", "ODEBUG", "refcount_t", "usercopy",
+           "corruption", "DEBUG_LOCKS", "Bad mode")
+
+# Lines that start a report of the crash already being reported: the
+# several headers one crash prints (BUG: ... / #PF: / Oops:, arm's
+# "Unable to handle" / "Internal error", "kernel BUG at" / "invalid opcode").
+HEAD_LINES = 12
+
+# A panic with one of these messages was caused by the crash before it;
+# any other panic is a crash of its own.
+CAUSED_PANIC = re.compile(
+    r"Fatal exception|panic_on_warn|panic_on_oops|Attempted to kill|"
+    r"Aiee, killing interrupt handler|hung_task: blocked tasks|"
+    r"softlockup: hung tasks|[Hh]ard LOCKUP|RCU Stall|rcu_sched|"
+    r"kfence|KASAN|KMSAN|UBSAN|panic_on|Fatal hardware error|"
+    r"stack-protector|corrupted stack end|Oops|Fatal exception in interrupt")
+
+END = re.compile(r"---\[ end (?:trace|Kernel panic)")
+
+# Where a stack trace starts; the first one after the report's first line
+# is the report's own, later ones are allocation/free stacks, other CPUs'
+# backtraces or lockdep's chains.
+SECTION = re.compile(
+    r"Call [Tt]race|Backtrace:|^\s*backtrace(?: \(crc [0-9a-f]+\))?:|"
+    r"Allocated by task|Freed by task|^Allocated:|^Freed:|"
+    r"NMI backtrace for cpu|Sending NMI from CPU|Showing all locks held|"
+    r"Showing busy workqueues|the existing dependency chain|"
+    r"other info that might help|stack backtrace:|Uninit was (?:created|"
+    r"stored)|Last potentially related work|Second to last potentially|"
+    r"The buggy address|Memory state around|Local variable|"
+    r"^Task dump for CPU|^task:.{1,80} state:|^(?:\S{1,40} )?Stack:|"
+    r"^Exception stack|^Krnl PSW|^Code: |^Modules linked in|"
+    r"^(?:Last Breaking-Event-Address|Instruction dump)|"
+    r"^Kernel panic - not syncing|^Kernel Offset|^---\[ end")
+
+# Frames that are never the culprit (matched from the start of the name,
+# after .isra/.cold/... are stripped): the report plumbing that prints a
+# crash, and generic helpers that only ever pass a bad pointer on.
+SKIP = (
+    # printing and trapping the report
+    r"dump_stack", r"__dump_stack", r"show_stack", r"show_regs",
+    r"dump_backtrace", r"walk_stack", r"arch_stack_walk", r"stack_trace_",
+    r"print_", r"printk", r"vprintk", r"_printk", r"panic$", r"nmi_panic",
+    r"__warn", r"warn_slowpath", r"warn_alloc", r"report_bug", r"fixup_bug",
+    r"handle_bug", r"do_error_trap", r"do_trap", r"do_invalid_op",
+    r"exc_invalid_op", r"asm_exc_", r"exc_", r"invalid_op", r"die$",
+    r"__die", r"oops_(?:begin|end|enter|exit)", r"bad_area", r"__bad_area", r"do_page_fault",
+    r"__do_page_fault", r"page_fault", r"do_user_addr_fault",
+    r"do_kern_addr_fault", r"handle_page_fault", r"no_context",
+    r"kernelmode_fixup", r"page_fault_oops", r"spurious_kernel_fault",
+    r"do_mem_abort", r"do_kernel_fault", r"do_translation_fault",
+    r"do_bad_area", r"__do_kernel_fault", r"el1_abort", r"el1_da",
+    r"el1h_64_sync", r"el1_sync", r"do_el1", r"el1_dbg", r"bug_handler",
+    r"call_break_hook", r"brk_handler", r"do_debug_exception", r"arm64_",
+    r"__kernel_fault", r"program_check", r"do_program_check",
+    r"ret_from_exception", r"handle_exception", r"do_trap_",
+    r"tainted", r"check_panic_on_warn", r"nmi_cpu_backtrace",
+    r"nmi_trigger_cpumask_backtrace", r"arch_trigger_cpumask_backtrace",
+    r"trigger_", r"lapic_", r"__sanitizer", r"__asan", r"kasan",
+    r"__kasan", r"hwasan", r"__hwasan", r"__msan", r"kmsan", r"__kmsan",
+    r"kcsan", r"__kcsan", r"kfence", r"__kfence", r"check_memory_region",
+    r"check_heap_object", r"check_object", r"read_word_at_a_time",
+    r"ubsan_", r"__ubsan", r"debug_object", r"__debug_object",
+    r"lockdep", r"__lockdep", r"lock_acquire", r"__lock_acquire",
+    r"lock_release", r"__lock_release", r"lock_acquired", r"lock_contended",
+    r"mark_lock", r"__mark_lock", r"mark_usage", r"mark_held_locks",
+    r"reacquire_held_locks", r"validate_chain", r"check_prev_add",
+    r"check_prevs_add", r"check_noncircular", r"check_deadlock",
+    r"check_irq_usage", r"valid_state", r"print_usage_bug",
+    r"register_lock_class", r"look_up_lock_class", r"debug_check_no_locks",
+    r"__debug_check_no", r"might_fault", r"__might_fault",
+    r"__might_sleep", r"___might_sleep", r"__might_resched", r"might_sleep",
+    r"trace_hardirqs", r"trace_softirqs", r"lockdep_hardirqs",
+    r"perf_trace", r"rcu_lockdep", r"lockdep_rcu",
+    # generic helpers: locking, memory and string functions, lists
+    r"_raw_spin", r"_raw_read", r"_raw_write", r"do_raw_", r"raw_spin",
+    r"queued_spin", r"native_queued_spin", r"__pv_queued_spin",
+    r"queued_read", r"queued_write", r"spin_", r"__spin", r"read_lock",
+    r"write_lock", r"read_unlock", r"write_unlock", r"down$", r"down_",
+    r"__down", r"up_read", r"up_write", r"up$", r"__up", r"mutex_",
+    r"__mutex_", r"rt_mutex", r"__rt_mutex", r"rwsem_", r"__rwsem",
+    r"percpu_down", r"percpu_up", r"osq_", r"owner_on_cpu",
+    r"atomic(?:64|_long)?_", r"arch_atomic", r"raw_atomic", r"__atomic",
+    r"(?:set|clear|change|test)_bit", r"__(?:set|clear|change|test)_bit",
+    r"refcount_", r"__refcount", r"kref_", r"ref_tracker",
+    r"mem(?:cpy|move|set|cmp|chr|dup|scan)", r"__mem(?:cpy|move|set)",
+    r"__memcpy", r"memcpy_", r"str(?:cmp|ncmp|cpy|lcpy|ncpy|scpy|len|nlen|"
+    r"str|nstr|chr|rchr|dup|ndup|cat|ncat|lcat|sep|pbrk|spn|cspn)",
+    r"__str", r"sized_strscpy", r"fortify_", r"__fortify",
+    r"copy_(?:to|from)_user", r"_copy_(?:to|from)_user",
+    r"__copy_(?:to|from)_user", r"raw_copy_", r"copy_user_",
+    r"rep_movs_alternative", r"copy_(?:to|from)_iter", r"_copy_(?:to|from)_iter",
+    r"copy_page_(?:to|from)_iter", r"copy_folio_", r"put_user", r"get_user",
+    r"__put_user", r"__get_user", r"strncpy_from_user", r"strnlen_user",
+    r"__list_", r"list_add", r"list_del", r"list_replace", r"list_move",
+    r"list_splice", r"hlist_", r"__hlist", r"rb_", r"__rb_",
+    r"_indirect_thunk_", r"__x86_indirect", r"__x86_return_thunk",
+    r"string$", r"pointer$", r"vsnprintf", r"snprintf", r"scnprintf",
+    r"sprintf", r"vsprintf", r"kasprintf", r"kvasprintf", r"va_format",
+    r"dev_(?:info|notice|warn|err|alert|crit|emerg|printk)", r"_dev_",
+    r"__dev_printk", r"netdev_(?:warn|err|info)",
+    r"kfree$", r"kvfree$", r"kfree_sensitive", r"kzfree", r"__kfree",
+    r"kmem_cache_free$", r"slab_free", r"__slab_free", r"do_slab_free",
+    r"kfree_skb", r"__kfree_skb", r"consume_skb",
+    r"__wake_up", r"wake_up", r"complete$", r"wait_for_completion",
+    r"__wait_for_common", r"wait_for_common", r"finish_wait",
+    r"(?:read|write)[bwlq]$", r"__raw_(?:read|write)", r"ioread", r"iowrite",
+    r"crc\d", r"__crc", r"hex_dump_to_buffer", r"print_hex_dump",
+    r"__phys_addr", r"virt_to_", r"__virt_addr_valid", r"should_fail",
+    r"__should_fail", r"should_failslab", r"fail_dump", r"_cond_resched",
+    r"__cond_resched", r"preempt_count", r"__local_bh", r"local_bh",
+    r"_local_bh", r"rcu_read_unlock", r"__rcu_read", r"rcu_read_lock",
+    r"xas_", r"xa_", r"__xa_", r"idr_", r"ida_", r"radix_tree_",
+)
+
+# Dispatchers: the loop that stalled runs in the frame just before the
+# first of these (kernel/rcu/tree_stall.h and kernel/watchdog.c report
+# wherever the tick caught it).  The right side says which frames anchor.
+DISPATCHERS = (
+    r"process_one_work", r"worker_thread", r"do_syscall_", r"do_fast_syscall",
+    r"__do_fast_syscall", r"entry_SYSCALL", r"entry_SYSENTER",
+    r"entry_INT80", r"sysenter_dispatch", r"system_call", r"tracesys",
+    r"el0_svc", r"invoke_syscall", r"do_el0_svc", r"el0t_64_sync",
+    r"ret_fast_syscall", r"ret_from_syscall", r"handle_syscall",
+    r"__netif_receive_skb", r"netif_receive_skb", r"__do_softirq",
+    r"do_softirq", r"handle_softirqs", r"__irq_exit_rcu", r"irq_exit",
+    r"call_timer_fn", r"__run_timers", r"run_timer_softirq",
+    r"__run_timer_base", r"run_timer_base", r"expire_timers", r"__hrtimer_run",
+    r"hrtimer_run", r"hrtimer_interrupt", r"run_ksoftirqd",
+    r"smpboot_thread_fn", r"kthread$", r"ret_from_fork", r"start_secondary",
+    r"cpu_startup_entry", r"secondary_startup", r"rest_init",
+    r"start_kernel", r"tasklet_action", r"tasklet_hi_action",
+    r"vfs_write", r"vfs_read", r"vfs_iter_read", r"vfs_iter_write",
+    r"do_iter_read", r"do_iter_write", r"do_iter_readv_writev",
+    r"call_read_iter", r"call_write_iter", r"new_sync_read",
+    r"new_sync_write", r"vfs_ioctl", r"sys_ioctl", r"compat_ioctl",
+    r"compat_sys_ioctl", r"blkdev_ioctl", r"blkdev_driver_ioctl",
+    r"call_mmap", r"mmap_region", r"do_mmap", r"do_dentry_open",
+    r"vfs_open", r"sock_sendmsg", r"__sock_sendmsg", r"sock_recvmsg",
+    r"sock_release", r"__sock_release", r"sock_common_setsockopt",
+    r"kernel_setsockopt", r"kernel_listen", r"kernel_accept",
+    r"sk_common_release", r"sock_mmap", r"sock_do_ioctl", r"sock_ioctl",
+    r"compat_sock_ioctl", r"nfnetlink_rcv_msg", r"rtnetlink_rcv_msg",
+    r"netlink_dump", r"sys_socketpair", r"sys_connect", r"__do_fault",
+    r"handle_mm_fault", r"__fput", r"task_work_run", r"exit_to_user",
+    r"exit_to_usermode", r"syscall_exit_to_user", r"irqentry_exit",
+    r"smp_call_function",
+)
+
+# A blocked task waits in scheduler, lock and wait functions; the culprit
+# is the first frame outside them.  Waits for RCU and for the RTNL are
+# buckets of their own: whoever waits there waits for the same thing.
+HUNG_BUCKETS = ((r"rtnl_lock", "rtnl_lock"),
+                (r"synchronize_(?:rcu|srcu|net|sched)", "synchronize_rcu"))
+HUNG_SKIP = (r"\S*sched", r"\S*_lock", r"\S*_slowlock", r"\S*down",
+             r"\S*rwsem", r"\S*completion", r"kthread", r"\S*wait",
+             r"\S*synchronize", r"context_switch", r"__switch_to",
+             r"\S*cancel_delayed_work", r"rcu_barrier", r"io_schedule",
+             r"\S*mutex", r"\S*_lock_", r"\S*_sleep", r"\S*timeout",
+             r"\S*freezer", r"\S*futex_wait", r"\S*folio_wait",
+             r"\S*wait_on_", r"\S*bit_wait", r"\S*flush_work")
