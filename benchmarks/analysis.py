@@ -43,7 +43,10 @@ class Case:
 
     @property
     def title(self):
-        return self.labels.get("TITLE") or None
+        """The expected title; syzkaller's own executor failures (SYZFAIL,
+        SYZFATAL) are not kernel crashes and count as unlabelled."""
+        title = self.labels.get("TITLE") or None
+        return None if title and title.startswith("SYZ") else title
 
     @property
     def corrupted(self):

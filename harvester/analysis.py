@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from .crash import kinds as K
-from .crash.frames import MAX_LINE, parse_frame, parse_ip
+from .crash.frames import MAX_LINE, Frame, parse_frame, parse_ip
 
 # "<4>[   12.345678] [T123] ", tolerating bit rot in it (a flipped "[" is
 # ESC, a flipped digit NUL, invalid bytes U+FFFD) so that a marker behind
@@ -42,6 +42,8 @@ _LAST_FUNCTION = re.compile(r"last function: (?P<func>[A-Za-z_][\w.]{0,200})")
 # Where one CPU's or task's trace ends and another's starts (stalls).
 _OTHER_TRACE = re.compile(r"NMI backtrace for cpu|Sending NMI|Showing all|"
                           r"^rcu: |^Task dump|^task:|^INFO: |Showing busy")
+_CALL_TRACE = re.compile(r"Call [Tt]race|Backtrace:|stack backtrace:")
+_HEAD_FUNC = re.compile(r"\b(?:in|at) ([A-Za-z_][\w.]{1,200})\+0x")
 _IRQ_END = re.compile(r"^\s*(?:</IRQ>|<EOI>)")
 MAX_BLOCK_LINES = 400
 MAX_FRAMES = 64
@@ -129,8 +131,8 @@ class _Log:
                 caused = other[0].panic and K.CAUSED_PANIC.search(text)
                 if not (head or caused):
                     return kind, match, lines, index
-            if not traced and (K.SECTION.search(text[:MAX_LINE])
-                               or parse_ip(text)):
+            if not traced and (_CALL_TRACE.search(text[:MAX_LINE])
+                               or parse_frame(text)):
                 traced = True
             lines.append(index)
             index += 1
@@ -247,7 +249,7 @@ def _first_trace(block):
 
 
 def _skipped(frame, extra=None):
-    return bool(_SKIP.match(frame.func) or (extra and extra.match(frame.func)))
+    return bool(_SKIP.search(frame.func) or (extra and extra.search(frame.func)))
 
 
 def _meaningful(frames, kind):
@@ -259,13 +261,23 @@ def _meaningful(frames, kind):
 
 
 def _culprit(kind, match, block, trace):
+    """The culprit by the kind's rule, else the function the first line
+    names."""
+    culprit = _by_rule(kind, match, block, trace)
+    if culprit is None and kind.culprit != "none":
+        named = _HEAD_FUNC.search(block[0][:MAX_LINE])
+        if named:
+            culprit = Frame(named.group(1))
+    return culprit
+
+
+def _by_rule(kind, match, block, trace):
     rule = kind.culprit
     if rule == "none":
         return None
     if rule == "head":
         func = match.groupdict().get("func")
         if func:
-            from .crash.frames import Frame
             frame = Frame(func)
             if not _skipped(frame):
                 return frame
@@ -282,8 +294,7 @@ def _culprit(kind, match, block, trace):
         for text in block[:20]:
             found = _LAST_FUNCTION.search(text)
             if found:
-                from .crash.frames import Frame
-                return Frame(found.group("func"))
+                    return Frame(found.group("func"))
         return _meaningful(trace, kind)
     return _meaningful(trace, kind) or _ip(block, kind)
 
@@ -337,9 +348,9 @@ def _stall(block, kind):
     frames = [f for f in frames if not _skipped(f)]
     previous = None
     for frame in frames:
-        if _DISPATCHER.match(frame.func):
+        if _DISPATCHER.search(frame.func):
             if frame.func.startswith("smp_call_function"):
-                return type(frame)("smp_call_function")
+                return Frame("smp_call_function")
             return previous or frame
         previous = frame
     return frames[0] if frames else None
@@ -363,10 +374,10 @@ def _hung(trace):
     reliable = [f for f in trace if not f.unreliable]
     for frame in reliable:
         for pattern, bucket in K.HUNG_BUCKETS:
-            if re.match(pattern, frame.func):
-                return type(frame)(bucket)
+            if re.search(pattern, frame.func):
+                return Frame(bucket)
     for frame in reliable:
-        if not _HUNG_SKIP.match(frame.func) and not _skipped(frame):
+        if not _HUNG_SKIP.search(frame.func) and not _skipped(frame):
             return frame
     return None
 
