@@ -231,20 +231,16 @@ def _identify_kernel(result, log, report_lines):
 
 
 def _first_trace(block):
-    """Frames of the report's first stack trace (the report's own; later
-    ones are allocation stacks, other CPUs or lockdep chains)."""
-    frames, started = [], False
+    """Frames of the report's own stack trace: from its first line to the
+    first line of another stack (allocation stacks, other CPUs, lockdep
+    chains)."""
+    frames = []
     for text in block[1:]:
-        if K.SECTION.search(text[:MAX_LINE]):
-            if frames:
-                break
-            started = True
-            continue
+        if frames and K.OTHER_STACK.search(text[:MAX_LINE]):
+            break
         frame = parse_frame(text)
         if frame:
             frames.append(frame)
-        elif started and frames and not text.strip():
-            break
     return frames
 
 
@@ -312,7 +308,7 @@ def _ip(block, kind):
 def _lock_site(block):
     """lockdep's ``at: f+0x..`` for the lock being taken or released."""
     for number, text in enumerate(block[1:60], 1):
-        if K.SECTION.search(text[:MAX_LINE]):
+        if _CALL_TRACE.search(text[:MAX_LINE]):
             return None
         found = _LOCK_AT.search(text[:MAX_LINE])
         if found:
@@ -362,7 +358,7 @@ def _first_trace_after_irq(block):
         if _IRQ_END.match(text):
             frames = []
             continue
-        if K.SECTION.search(text[:MAX_LINE]) and frames:
+        if frames and K.OTHER_STACK.search(text[:MAX_LINE]):
             break
         frame = parse_frame(text)
         if frame:

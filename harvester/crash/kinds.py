@@ -294,20 +294,17 @@ CAUSED_PANIC = re.compile(
 
 END = re.compile(r"---\[ end (?:trace|Kernel panic)")
 
-# Where a stack trace starts; the first one after the report's first line
-# is the report's own, later ones are allocation/free stacks, other CPUs'
-# backtraces or lockdep's chains.
-SECTION = re.compile(
-    r"Call [Tt]race|Backtrace:|^\s*backtrace(?: \(crc [0-9a-f]+\))?:|"
+# Lines that start another stack than the report's own: allocation and
+# free stacks, other CPUs' backtraces, lockdep's chains.  The report's own
+# trace (the first frames after its first line, register dumps and "Code:"
+# lines in between) ends at one of these.
+OTHER_STACK = re.compile(
     r"Allocated by task|Freed by task|^Allocated:|^Freed:|"
     r"NMI backtrace for cpu|Sending NMI from CPU|Showing all locks held|"
     r"Showing busy workqueues|the existing dependency chain|"
-    r"other info that might help|stack backtrace:|Uninit was (?:created|"
-    r"stored)|Last potentially related work|Second to last potentially|"
-    r"The buggy address|Memory state around|Local variable|"
-    r"^Task dump for CPU|^task:.{1,80} state:|^(?:\S{1,40} )?Stack:|"
-    r"^Exception stack|^Krnl PSW|^Code: |^Modules linked in|"
-    r"^(?:Last Breaking-Event-Address|Instruction dump)|"
+    r"other info that might help|Uninit was (?:created|stored)|"
+    r"Last potentially related work|Second to last potentially|"
+    r"The buggy address|Memory state around|^Task dump for CPU|"
     r"^Kernel panic - not syncing|^Kernel Offset|^---\[ end")
 
 # Frames that are never the culprit, searched in the name (``^`` anchors)
