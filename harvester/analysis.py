@@ -233,14 +233,16 @@ def _identify_kernel(result, log, report_lines):
 def _first_trace(block):
     """Frames of the report's own stack trace: from its first line to the
     first line of another stack (allocation stacks, other CPUs, lockdep
-    chains)."""
-    frames = []
+    chains).  A lone frame after "... at:" is where something was last
+    done (preemption disabled, lock taken), not part of the trace."""
+    frames, previous = [], ""
     for text in block[1:]:
         if frames and K.OTHER_STACK.search(text[:MAX_LINE]):
             break
         frame = parse_frame(text)
-        if frame:
+        if frame and not previous.rstrip().endswith("at:"):
             frames.append(frame)
+        previous = text
     return frames
 
 
@@ -306,17 +308,19 @@ def _ip(block, kind):
 
 
 def _lock_site(block):
-    """lockdep's ``at: f+0x..`` for the lock being taken or released."""
+    """lockdep's ``at: f+0x..`` for the lock being taken or released (the
+    frame is on the next line when the line ends in ``at:``), skipping
+    locking helpers."""
     for number, text in enumerate(block[1:60], 1):
         if _CALL_TRACE.search(text[:MAX_LINE]):
             return None
-        found = _LOCK_AT.search(text[:MAX_LINE])
-        if found:
-            frame = parse_frame(found.group("frame"))
-            if frame is None and number + 1 < len(block):
-                frame = parse_frame(block[number + 1])   # "... at:" then frame
-            if frame:
-                return frame
+        if text.rstrip().endswith("at:") and number + 1 < len(block):
+            frame = parse_frame(block[number + 1])
+        else:
+            found = _LOCK_AT.search(text[:MAX_LINE])
+            frame = found and parse_frame(found.group("frame"))
+        if frame and not _skipped(frame):
+            return frame
     return None
 
 
@@ -333,9 +337,6 @@ def _stall(block, kind):
             continue
         if _OTHER_TRACE.search(text[:MAX_LINE]):
             break
-        if _IRQ_END.match(text):
-            frames = []
-            continue
         frame = parse_frame(text)
         if frame and not frame.unreliable:
             frames.append(frame)

@@ -177,9 +177,11 @@ KINDS = (
        r"Kernel panic - not syncing: corrupted stack end)",
        "kernel panic: corrupted stack end in {culprit}", culprit="trace",
        failure="panic", panic=True,
-       skip=("^schedule_debug", "^__schedule", "^schedule", "^preempt_schedule")),
+       skip=("^schedule_debug", "schedule", "^retint_", "^_cond_resched",
+             "^__cond_resched", "^preempt_")),
     _k("stack-protector", r"Kernel panic - not syncing: stack-protector: "
-       r"Kernel stack is corrupted in: ?(?:[0-9a-fx]{1,18} )?" + FUNC,
+       r"Kernel stack is corrupted in: ?(?:[0-9a-fx]{1,18} )?"
+       r"(?![0-9a-f]{8,16}\b)" + FUNC,
        "kernel panic: stack is corrupted in {culprit}", culprit="head",
        failure="panic", panic=True),
 
@@ -221,7 +223,8 @@ KINDS = (
     # --- WARN()s whose file says what they are -----------------------------
     _k("odebug", r"WARNING: .{0,120}lib/debugobjects\.c|ODEBUG: ",
        "WARNING: ODEBUG bug in {culprit}",
-       failure="warning", skip=("^debug_", "^__debug_")),
+       failure="warning", skip=("^debug_", "^__debug_", "^__?call_rcu",
+                                "vunmap", "^vfree", "^free_", "^__free_")),
     _k("refcount", r"WARNING: .{0,120}lib/refcount\.c|refcount_t: ",
        "WARNING: refcount bug in {culprit}", failure="warning"),
     _k("kobject", r"WARNING: .{0,120}lib/kobject\.c",
@@ -238,6 +241,8 @@ KINDS = (
        "WARNING: zero-size vmalloc in {culprit}", failure="warning"),
     _k("warning", r"WARNING: (?:CPU: ?\d{1,5} PID: ?\d{1,10} )?at "
        r"(?P<file>\S{1,200}) " + FUNC + r"\+0x",
+       "WARNING in {culprit}", culprit="head", failure="warning"),
+    _k("warning", r"WARNING: (?P<file>\S{1,200}) at " + FUNC + r"\+0x",
        "WARNING in {culprit}", culprit="head", failure="warning"),
     _k("warning", r"WARNING: at (?P<file>\S{1,200}) " + FUNC + r"\(\)",
        "WARNING in {culprit}", culprit="head", failure="warning"),
@@ -358,7 +363,8 @@ SKIP = (
     r"atomic(?:64|_long)?_(?:dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|"
     r"cmpxchg|try)", r"^_atomic_dec_and", r"(?:set|clear|change|test)_bit",
     r"__wake_up", r"^refcount_", r"^__refcount", r"^kref_", r"ref_tracker",
-    r"^seqprop_assert", r"bh_enable", r"bh_disable", r"^rcu_read_(?:un)?lock",
+    r"^seqprop_assert", r"^lock_sock", r"^release_sock", r"task_rq_lock",
+    r"^kernel_fpu_", r"stack_walk", r"^skb_(?:put|push|pull)$", r"bh_enable", r"bh_disable", r"^rcu_read_(?:un)?lock",
     # memory, string and user-copy helpers
     r"memcpy", r"memcmp", r"memset", r"memchr", r"memmove", r"memdup",
     r"strcmp", r"strncmp", r"strcpy", r"strlcpy", r"strncpy", r"strscpy",
@@ -368,7 +374,7 @@ SKIP = (
     r"get_user", r"^rep_movs", r"^copy_user_", r"^raw_copy_",
     r"^list_(?:add|del|replace|move|splice)", r"^__list_",
     r"^hlist_", r"^__hlist_", r"^rb_", r"^__rb_", r"_indirect_thunk_",
-    r"return_thunk", r"^string$", r"^pointer$", r"snprintf", r"sprintf",
+    r"return_thunk", r"^string$", r"^pointer$", r"printf",
     r"kasprintf", r"kvasprintf", r"va_format", r"^dev_(?:info|notice|warn|"
     r"err|alert|crit|emerg|printk)", r"^_dev_", r"^__dev_printk",
     r"hex_dump_to_buffer", r"print_hex_dump", r"^crc\d", r"crc_itu_t",
@@ -384,7 +390,7 @@ SKIP = (
     r"^kobject_", r"add_uevent_var", r"get_device_parent", r"^device_add",
     r"^device_del", r"^device_unregister", r"^device_destroy",
     r"^device_release", r"devres_release_all", r"^device_for_each_child",
-    r"^sysfs_remove", r"^device_remove_file", r"^put_device$",
+    r"sysfs_remove", r"^device_remove_file", r"^put_device$",
     r"^usb_kill_urb", r"usb_kill_anchored_urbs", r"^usb_control_msg",
     r"^usb_hcd_submit_urb", r"^usb_submit_urb", r"^dummy_urb_enqueue",
     r"^iput$", r"^iput_final$", r"^ihold$", r"^dput$", r"fast_dput",
