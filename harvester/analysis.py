@@ -44,7 +44,12 @@ _OTHER_TRACE = re.compile(r"NMI backtrace for cpu|Sending NMI|Showing all|"
                           r"^rcu: |^Task dump|^task:|^INFO: |Showing busy")
 _CALL_TRACE = re.compile(r"Call [Tt]race|Backtrace:|stack backtrace:")
 _HEAD_FUNC = re.compile(r"\b(?:in|at) ([A-Za-z_][\w.]{1,200})\+0x")
-_IRQ_END = re.compile(r"^\s*(?:</IRQ>|<EOI>)")
+_GP_KTHREAD = re.compile(r"grace-period kthread stack dump|kthread starved")
+# The timer interrupt's entry: stall and lockup detectors run above it.
+_IRQ_ENTRY = re.compile(r"apic_timer_interrupt|^asm_sysvec_|^asm_call_(?:irq_)?"
+                        r"on_stack|^el1_irq|^el1_interrupt|^el1h_64_irq|"
+                        r"gic_handle_irq|^call_on_irq_stack|^__irq_svc|"
+                        r"^do_IRQ|^common_interrupt|^ret_from_intr")
 MAX_BLOCK_LINES = 400
 MAX_FRAMES = 64
 DETAIL_LINES = 12
@@ -326,23 +331,23 @@ def _lock_site(block):
 
 def _stall(block, kind):
     """The function looping: the frame before the first dispatcher in the
-    interrupted task's trace (from the first instruction pointer on)."""
-    frames, collecting = [], False
+    interrupted code's trace.  Frames up to the timer interrupt's entry
+    are the stall detector itself and are dropped."""
+    frames, ignoring = [], False
     for text in block[1:]:
-        if not collecting:
-            ip = parse_ip(text)
-            if ip:
-                collecting = True
-                frames.append(ip)
-            continue
         if _OTHER_TRACE.search(text[:MAX_LINE]):
-            break
-        frame = parse_frame(text)
-        if frame and not frame.unreliable:
+            if frames:
+                break
+            ignoring = False
+        if _GP_KTHREAD.search(text[:MAX_LINE]):
+            ignoring = True     # RCU's own kthread, not the stalled code
+        frame = parse_ip(text) or parse_frame(text)
+        if ignoring or frame is None or frame.unreliable:
+            continue
+        if _IRQ_ENTRY.search(frame.func):
+            frames = []
+        elif not _skipped(frame):
             frames.append(frame)
-    if not frames:
-        frames = [f for f in _first_trace_after_irq(block) if not f.unreliable]
-    frames = [f for f in frames if not _skipped(f)]
     previous = None
     for frame in frames:
         if _DISPATCHER.search(frame.func):
@@ -351,20 +356,6 @@ def _stall(block, kind):
             return previous or frame
         previous = frame
     return frames[0] if frames else None
-
-
-def _first_trace_after_irq(block):
-    frames = []
-    for text in block[1:]:
-        if _IRQ_END.match(text):
-            frames = []
-            continue
-        if frames and K.OTHER_STACK.search(text[:MAX_LINE]):
-            break
-        frame = parse_frame(text)
-        if frame:
-            frames.append(frame)
-    return frames
 
 
 def _hung(trace):

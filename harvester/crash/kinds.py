@@ -175,7 +175,7 @@ KINDS = (
     _k("stack-overflow", r"(?:kernel stack overflow|Kernel stack overflow|"
        r"stack overflow detected|Stack overflow|"
        r"Kernel panic - not syncing: corrupted stack end)",
-       "kernel panic: corrupted stack end in {culprit}", culprit="trace",
+       "kernel panic: corrupted stack end in {culprit}", culprit="stall",
        failure="panic", panic=True,
        skip=("^schedule_debug", "schedule", "^retint_", "^_cond_resched",
              "^__cond_resched", "^preempt_")),
