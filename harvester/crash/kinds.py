@@ -249,12 +249,12 @@ KINDS = (
     _k("warning", r"WARNING: (?:CPU: ?\d{1,5} PID: ?\d{1,10} )?at "
        r"(?P<file>\S{1,200})", "WARNING in {culprit}", culprit="ip",
        failure="warning"),
-    _k("stack-regs", r"WARNING: kernel stack regs at [0-9a-f]{1,16} in "
-       r"\S{1,64} has bad '(?P<what>[a-z]{1,8})' value",
+    _k("stack-regs", r"WARNING: kernel stack regs at\s{1,20}(?:[0-9a-f]{1,16}|"
+       r"\(ptrval\)) in \S{1,64} has bad '(?P<what>[a-z]{1,8})' value",
        "WARNING: kernel stack regs has bad '{what}' value", culprit="none",
        failure="warning"),
-    _k("stack-frame-pointer", r"WARNING: kernel stack frame pointer at "
-       r"[0-9a-f]{1,16} in \S{1,64} has bad value",
+    _k("stack-frame-pointer", r"WARNING: kernel stack frame pointer at"
+       r"\s{1,20}(?:[0-9a-f]{1,16}|\(ptrval\)) in \S{1,64} has bad value",
        "WARNING: kernel stack frame pointer has bad value", culprit="none",
        failure="warning"),
     _k("warning-text", r"WARNING: (?P<what>[A-Za-z][^\[\]()]{2,80}?)"
@@ -264,6 +264,8 @@ KINDS = (
     # --- panics, the generic BUG: and Oops ---------------------------------
     _k("panic", r"Kernel panic - not syncing: ?(?P<what>.{0,160})",
        "kernel panic: {what}", culprit="none", failure="panic", panic=True),
+    _k("slab-track", r"INFO: (?P<what>Allocated|Freed) in " + FUNC +
+       r"\+0x", "INFO: {what} in {culprit}", culprit="head", failure="bug"),
     _k("busy-inodes", r"VFS: Busy inodes after unmount",
        "VFS: Busy inodes after unmount (use-after-free)", culprit="none",
        failure="bug"),
