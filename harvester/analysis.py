@@ -59,6 +59,7 @@ def _anchored(patterns):
     return re.compile("(?:%s)" % "|".join(patterns))
 
 
+_ORDER = {kind: index for index, kind in enumerate(K.KINDS)}
 _SKIP = _anchored(K.SKIP)
 _DISPATCHER = _anchored(K.DISPATCHERS)
 _HUNG_SKIP = _anchored(K.HUNG_SKIP)
@@ -96,9 +97,11 @@ def strip_prefix(line):
 def _header(text):
     """``(kind, match)`` when a crash report starts on this line."""
     text = text[:MAX_LINE]
-    if not any(needle in text for needle in K.NEEDLES):
+    candidates = [kind for needle, kinds in K.NEEDLES.items()
+                  if needle in text for kind in kinds]
+    if not candidates:
         return None
-    for kind in K.KINDS:
+    for kind in sorted(set(candidates), key=_ORDER.__getitem__):
         match = kind.start.search(text)
         if match:
             return kind, match
@@ -132,7 +135,7 @@ class _Log:
                 return kind, match, lines, index + 1
             other = _header(text)
             if other:
-                head = not traced and index - start <= 40
+                head = not traced and index - start <= K.HEAD_LINES
                 caused = other[0].panic and K.CAUSED_PANIC.search(text)
                 if not (head or caused):
                     return kind, match, lines, index
@@ -144,9 +147,14 @@ class _Log:
         return kind, match, lines, index
 
     def first_header(self, begin=0):
-        for index in range(begin, len(self.texts)):
-            if _header(self.texts[index]):
+        plain = set()       # lines known not to be headers: a log of one
+        for index in range(begin, len(self.texts)):   # repeated line is cheap
+            text = self.texts[index][:MAX_LINE]
+            if text in plain:
+                continue
+            if _header(text):
                 return index
+            plain.add(text)
         return None
 
 

@@ -41,7 +41,8 @@ _KASAN_END = re.compile(r"^={40,}\s*$")
 
 @dataclass(frozen=True)
 class Kind:
-    name: str                      # stable id, used in DuplicateSignature
+    name: str                      # stable id of the kind
+    needles: Tuple[str, ...]       # every line it starts on has one of these
     start: Pattern                 # the report's first line
     title: str                     # template: {culprit} and named groups
     culprit: str = "trace"         # rule, see the module docstring
@@ -52,8 +53,9 @@ class Kind:
     panic: bool = False            # a panic: what a crash may lead to
 
 
-def _k(name, start, title, culprit="trace", failure="oops", **kw):
-    return Kind(name, re.compile(start), title, culprit, failure, **kw)
+def _k(name, needles, start, title, culprit="trace", failure="oops", **kw):
+    return Kind(name, needles, re.compile(start), title, culprit, failure,
+                **kw)
 
 
 _SANITIZER = dict(end=_KASAN_END)
@@ -61,103 +63,131 @@ _SANITIZER = dict(end=_KASAN_END)
 # Order matters: the first entry whose start matches a line names it.
 KINDS = (
     # --- sanitizers --------------------------------------------------------
-    _k("kasan", r"BUG: KASAN: (?P<what>double-free or invalid-free|"
+    _k("kasan", ('KASAN',),
+       r"BUG: KASAN: (?P<what>double-free or invalid-free|"
        r"double-free|invalid-free)", "KASAN: invalid-free in {culprit}",
        failure="bug", skip=("^kfree", "^kvfree", "^kmem_cache_free", "^slab_free",
                             "^free_"), **_SANITIZER),
-    _k("kasan", r"BUG: KASAN: (?P<what>[a-z-]{3,40})",
+    _k("kasan", ('KASAN',),
+       r"BUG: KASAN: (?P<what>[a-z-]{3,40})",
        "KASAN: {what} {access} in {culprit}", failure="bug",
        detail=re.compile(r"^(?P<access>Read|Write) (?:of size|at addr)"),
        **_SANITIZER),
-    _k("kmsan", r"BUG: KMSAN: (?P<what>[a-z-]{3,40})",
+    _k("kmsan", ('KMSAN',),
+       r"BUG: KMSAN: (?P<what>[a-z-]{3,40})",
        "KMSAN: {what} in {culprit}", failure="bug", **_SANITIZER),
-    _k("kcsan", r"BUG: KCSAN: (?P<what>[a-z-]{3,40}(?:: race)?) in " + FUNC,
+    _k("kcsan", ('KCSAN',),
+       r"BUG: KCSAN: (?P<what>[a-z-]{3,40}(?:: race)?) in " + FUNC,
        "KCSAN: {what} in {culprit}", culprit="head", failure="bug",
        **_SANITIZER),
-    _k("kfence", r"BUG: KFENCE: (?P<what>[a-z- ]{3,40}?) in " + FUNC,
+    _k("kfence", ('KFENCE',),
+       r"BUG: KFENCE: (?P<what>[a-z- ]{3,40}?) in " + FUNC,
        "KFENCE: {what} in {culprit}", culprit="head", failure="bug",
        **_SANITIZER),
-    _k("ubsan", r"UBSAN: (?P<what>[A-Za-z-]{3,40}(?: [a-z-]{2,20})?) "
+    _k("ubsan", ('UBSAN',),
+       r"UBSAN: (?P<what>[A-Za-z-]{3,40}(?: [a-z-]{2,20})?) "
        r"(?:in|at) ", "UBSAN: {what} in {culprit}", failure="bug",
        skip=("^ubsan_", "^__ubsan_", "^handle_overflow", "^__ubsan_handle"),
        **_SANITIZER),
-    _k("memory-leak", r"BUG: memory leak\b", "memory leak in {culprit}",
+    _k("memory-leak", ('memory leak',),
+       r"BUG: memory leak\b", "memory leak in {culprit}",
        failure="bug", skip=("kmemleak", "mmap", "kmem", "slab", "alloc",
                             "create_object", "idr_get", "list_lru_init",
                             "kasprintf", "kvasprintf", "pcpu_create_chunk",
                             "strdup", "strndup", "kmemdup")),
 
     # --- lockdep -----------------------------------------------------------
-    _k("deadlock", r"(?:WARNING|INFO): possible (?:circular locking|recursive "
+    _k("deadlock", ('possible ', '-unsafe lock order'),
+       r"(?:WARNING|INFO): possible (?:circular locking|recursive "
        r"locking|irq lock inversion)|(?:WARNING|INFO): [A-Z]{2,8}-safe -> "
        r"[A-Z]{2,8}-unsafe lock order", "possible deadlock in {culprit}",
        culprit="lock", failure="warning"),
-    _k("inconsistent-lock", r"(?:WARNING|INFO): inconsistent lock state",
+    _k("inconsistent-lock", ('inconsistent lock state',),
+       r"(?:WARNING|INFO): inconsistent lock state",
        "inconsistent lock state in {culprit}", culprit="lock",
        failure="warning"),
-    _k("unlock-balance", r"(?P<level>BUG|WARNING): bad unlock balance",
+    _k("unlock-balance", ('bad unlock balance',),
+       r"(?P<level>BUG|WARNING): bad unlock balance",
        "{level}: bad unlock balance in {culprit}", culprit="lock",
        failure="warning"),
-    _k("held-lock-freed", r"(?P<level>BUG|WARNING): held lock freed",
+    _k("held-lock-freed", ('held lock freed',),
+       r"(?P<level>BUG|WARNING): held lock freed",
        "{level}: held lock freed in {culprit}", culprit="lock",
        failure="warning"),
-    _k("locks-held", r"(?P<level>BUG|WARNING): \S{1,64} still has locks held"
+    _k("locks-held", ('still has locks held',),
+       r"(?P<level>BUG|WARNING): \S{1,64} still has locks held"
        r"|(?P<level2>BUG|WARNING): still has locks held",
        "{level}: still has locks held in {culprit}", culprit="lock",
        failure="warning"),
-    _k("lock-held-return", r"(?P<level>BUG|WARNING): lock held when "
+    _k("lock-held-return", ('lock held when returning',),
+       r"(?P<level>BUG|WARNING): lock held when "
        r"returning to user space", "{level}: lock held when returning to "
        "user space in {culprit}", culprit="lock", failure="warning"),
-    _k("non-static-key", r"INFO: trying to register non-static key",
+    _k("non-static-key", ('non-static key',),
+       r"INFO: trying to register non-static key",
        "INFO: trying to register non-static key in {culprit}",
        failure="warning", skip=("^register_lock_class", "^__lock_acquire",
                                 "^lock_acquire", "^assign_lock_key")),
-    _k("suspicious-rcu", r"(?P<level>WARNING|INFO): suspicious RCU usage",
+    _k("suspicious-rcu", ('suspicious RCU usage',),
+       r"(?P<level>WARNING|INFO): suspicious RCU usage",
        "{level}: suspicious RCU usage in {culprit}", failure="warning",
        skip=("^lockdep_rcu_suspicious", "^rcu_read_lock_held", "^rcu_dereference")),
-    _k("locking-bug", r"BUG: Invalid wait context|WARNING: .{0,120}kernel/"
+    _k("locking-bug", ('Invalid wait context', 'lockdep.c', 'DEBUG_LOCKS_WARN_ON'),
+       r"BUG: Invalid wait context|WARNING: .{0,120}kernel/"
        r"locking/lockdep\.c|DEBUG_LOCKS_WARN_ON",
        "WARNING: locking bug in {culprit}", failure="warning"),
 
     # --- stalls, lockups, hangs --------------------------------------------
-    _k("rcu-stall", r"INFO: rcu_(?:preempt|sched|bh|tasks\w{0,8}) (?:self-)?"
+    _k("rcu-stall", ('INFO: rcu_',),
+       r"INFO: rcu_(?:preempt|sched|bh|tasks\w{0,8}) (?:self-)?"
        r"detected(?: expedited)? stalls?", "INFO: rcu detected stall in "
        "{culprit}", culprit="stall", failure="bug"),
-    _k("soft-lockup", r"BUG: soft lockup", "BUG: soft lockup in {culprit}",
+    _k("soft-lockup", ('soft lockup',),
+       r"BUG: soft lockup", "BUG: soft lockup in {culprit}",
        culprit="stall", failure="bug"),
-    _k("hard-lockup", r"[Hh]ard LOCKUP on cpu|detected hard LOCKUP",
+    _k("hard-lockup", ('LOCKUP',),
+       r"[Hh]ard LOCKUP on cpu|detected hard LOCKUP",
        "BUG: hard lockup in {culprit}", culprit="stall", failure="bug"),
-    _k("hung-task", r"INFO: task .{1,80} blocked (?:in I/O wait )?for more "
+    _k("hung-task", ('blocked',),
+       r"INFO: task .{1,80} blocked (?:in I/O wait )?for more "
        r"than", "INFO: task hung in {culprit}", culprit="hung",
        failure="hung task"),
-    _k("task-cant-die", r"INFO: task .{1,80} can't die for more than",
+    _k("task-cant-die", ("can't die",),
+       r"INFO: task .{1,80} can't die for more than",
        "INFO: task can't die in {culprit}", culprit="hung",
        failure="hung task"),
-    _k("workqueue-lockup", r"BUG: workqueue lockup", "BUG: workqueue lockup",
+    _k("workqueue-lockup", ('workqueue lockup',),
+       r"BUG: workqueue lockup", "BUG: workqueue lockup",
        culprit="none", failure="bug"),
-    _k("workqueue-leak", r"BUG: workqueue leaked lock or atomic",
+    _k("workqueue-leak", ('workqueue leaked',),
+       r"BUG: workqueue leaked lock or atomic",
        "BUG: workqueue leaked lock or atomic in {culprit}", culprit="leak",
        failure="bug"),
 
     # --- atomic context and lock debugging --------------------------------
-    _k("sleeping-atomic", r"BUG: sleeping function called from invalid "
+    _k("sleeping-atomic", ('sleeping function',),
+       r"BUG: sleeping function called from invalid "
        r"context", "BUG: sleeping function called from invalid context in "
        "{culprit}", failure="bug",
        skip=("^__might_sleep", "^___might_sleep", "^__might_resched",
              "^might_sleep", "^__might_fault")),
-    _k("scheduling-atomic", r"BUG: scheduling while atomic",
+    _k("scheduling-atomic", ('scheduling while atomic',),
+       r"BUG: scheduling while atomic",
        "BUG: scheduling while atomic in {culprit}", failure="bug",
        skip=("^__schedule_bug", "^__schedule", "^schedule", "^preempt_schedule",
              "^schedule_timeout", "^do_task_dead")),
-    _k("preemptible", r"BUG: using (?P<what>[a-z_]{2,40}\(\)) in preemptible",
+    _k("preemptible", ('in preemptible',),
+       r"BUG: using (?P<what>[a-z_]{2,40}\(\)) in preemptible",
        "BUG: using {what} in preemptible code in {culprit}", failure="bug",
        skip=("^check_preemption_disabled", "^debug_smp_processor_id",
              "^__this_cpu_preempt_check")),
-    _k("spinlock", r"BUG: (?P<lock>spinlock|rwlock) (?P<what>lockup suspected|"
+    _k("spinlock", ('BUG: spinlock', 'BUG: rwlock'),
+       r"BUG: (?P<lock>spinlock|rwlock) (?P<what>lockup suspected|"
        r"already unlocked|recursion|wrong owner|wrong CPU|bad magic|"
        r"cpu recursion)", "BUG: {lock} {what} in {culprit}", failure="bug",
        skip=("^spin_bug", "^rwlock_bug", "^debug_spin", "^do_raw_", "^spin_dump")),
-    _k("bad-page", r"BUG: Bad page (?P<what>state|cache|map)",
+    _k("bad-page", ('Bad page',),
+       r"BUG: Bad page (?P<what>state|cache|map)",
        "BUG: Bad page {what} in {culprit}", failure="bug",
        skip=("^bad_page", "^free_", "^__free_", "^free_pages", "^__free_pages",
              "^release_pages", "^put_page", "^__put_page", "^folio_put",
@@ -165,130 +195,166 @@ KINDS = (
              "^free_unref", "^__page_cache_release", "^free_one_page",
              "^print_bad_pte", "^zap_", "^unmap_", "^__folio_batch",
              "^folios_put", "^__put_", "^__mmput", "^mmput", "^exit_mmap")),
-    _k("dentry-in-use", r"BUG: Dentry .{1,100} still in use",
+    _k("dentry-in-use", ('Dentry',),
+       r"BUG: Dentry .{1,100} still in use",
        "BUG: Dentry still in use in {culprit}", failure="bug",
        skip=("^umount_check", "^d_walk", "^do_one_tree", "^shrink_dcache_for_umount",
              "^generic_shutdown_super", "^kill_", "^deactivate_", "^cleanup_mnt")),
-    _k("stack-guard", r"BUG: (?:TASK )?stack guard page was hit",
+    _k("stack-guard", ('stack guard page',),
+       r"BUG: (?:TASK )?stack guard page was hit",
        "BUG: stack guard page was hit in {culprit}", culprit="ip",
        failure="bug"),
-    _k("stack-overflow", r"(?:kernel stack overflow|Kernel stack overflow|"
+    _k("stack-overflow", ('stack overflow', 'Stack overflow', 'corrupted stack end'),
+       r"(?:kernel stack overflow|Kernel stack overflow|"
        r"stack overflow detected|Stack overflow|"
        r"Kernel panic - not syncing: corrupted stack end)",
        "kernel panic: corrupted stack end in {culprit}", culprit="stall",
        failure="panic", panic=True,
        skip=("^schedule_debug", "schedule", "^retint_", "^_cond_resched",
              "^__cond_resched", "^preempt_")),
-    _k("stack-protector", r"Kernel panic - not syncing: stack-protector: "
+    _k("stack-protector", ('stack-protector',),
+       r"Kernel panic - not syncing: stack-protector: "
        r"Kernel stack is corrupted in: ?(?:[0-9a-fx]{1,18} )?"
        r"(?![0-9a-f]{8,16}\b)" + FUNC,
        "kernel panic: stack is corrupted in {culprit}", culprit="head",
        failure="panic", panic=True),
 
     # --- memory access faults and traps -----------------------------------
-    _k("page-fault", r"BUG: (?:unable to handle (?:kernel )?)?(?P<what>NULL "
+    _k("page-fault", ('NULL pointer dereference', 'paging request', 'page fault', 'handle kernel'),
+       r"BUG: (?:unable to handle (?:kernel )?)?(?P<what>NULL "
        r"pointer dereference|paging request|page fault)|[Uu]nable to handle "
        r"kernel (?P<what2>NULL pointer dereference|paging request)|"
        r"BUG: [Uu]nable to handle kernel (?P<what3>data|instruction) access",
        "BUG: unable to handle kernel {what} in {culprit}", culprit="ip"),
-    _k("gpf", r"general protection fault", "general protection fault in "
+    _k("gpf", ('general protection fault',),
+       r"general protection fault", "general protection fault in "
        "{culprit}", culprit="ip"),
-    _k("list-corruption", r"kernel BUG at lib/list_debug\.c|"
+    _k("list-corruption", ('list_debug.c', 'corruption'),
+       r"kernel BUG at lib/list_debug\.c|"
        r"WARNING: .{0,80}lib/list_debug\.c|list_(?:add|del) corruption",
        "BUG: corrupted list in {culprit}", culprit="trace",
        skip=("^__list_", "^list_", "^__list_del_entry_valid",
              "^__list_add_valid")),
-    _k("kernel-bug", r"kernel BUG at |BUG: failure at ",
+    _k("kernel-bug", ('kernel BUG at ', 'BUG: failure at '),
+       r"kernel BUG at |BUG: failure at ",
        "kernel BUG in {culprit}", culprit="ip"),
-    _k("double-fault", r"PANIC: double fault", "PANIC: double fault in "
+    _k("double-fault", ('double fault',),
+       r"PANIC: double fault", "PANIC: double fault in "
        "{culprit}", culprit="ip", failure="panic"),
-    _k("invalid-opcode", r"invalid opcode: [0-9a-f]{1,4}",
+    _k("invalid-opcode", ('invalid opcode',),
+       r"invalid opcode: [0-9a-f]{1,4}",
        "invalid opcode in {culprit}", culprit="ip"),
-    _k("divide-error", r"divide[ _]error: [0-9a-f]{1,4}|Oops: divide error",
+    _k("divide-error", ('divide error', 'divide_error'),
+       r"divide[ _]error: [0-9a-f]{1,4}|Oops: divide error",
        "divide error in {culprit}", culprit="ip"),
-    _k("int3", r"\bint3: [0-9a-f]{1,4}", "int3 in {culprit}", culprit="ip"),
-    _k("stack-segment", r"stack segment: [0-9a-f]{1,4}",
+    _k("int3", ('int3: ',),
+       r"\bint3: [0-9a-f]{1,4}", "int3 in {culprit}", culprit="ip"),
+    _k("stack-segment", ('stack segment',),
+       r"stack segment: [0-9a-f]{1,4}",
        "stack segment in {culprit}", culprit="ip"),
-    _k("internal-error", r"Internal error: ", "Internal error in {culprit}",
+    _k("internal-error", ('Internal error: ',),
+       r"Internal error: ", "Internal error in {culprit}",
        culprit="ip"),
-    _k("unhandled-fault", r"Unhandled fault: ", "Unhandled fault in "
+    _k("unhandled-fault", ('Unhandled fault',),
+       r"Unhandled fault: ", "Unhandled fault in "
        "{culprit}", culprit="ip"),
-    _k("alignment-trap", r"Alignment trap: ", "Alignment trap in {culprit}",
+    _k("alignment-trap", ('Alignment trap',),
+       r"Alignment trap: ", "Alignment trap in {culprit}",
        culprit="ip"),
-    _k("serror", r"SError Interrupt on CPU|Bad mode in Error handler",
+    _k("serror", ('SError', 'Bad mode in Error'),
+       r"SError Interrupt on CPU|Bad mode in Error handler",
        "SError in {culprit}", culprit="ip"),
-    _k("bad-mode", r"Bad mode in ", "kernel panic: bad mode", culprit="none",
+    _k("bad-mode", ('Bad mode in ',),
+       r"Bad mode in ", "kernel panic: bad mode", culprit="none",
        failure="panic"),
 
     # --- WARN()s whose file says what they are -----------------------------
-    _k("odebug", r"WARNING: .{0,120}lib/debugobjects\.c|ODEBUG: ",
+    _k("odebug", ('debugobjects.c', 'ODEBUG: '),
+       r"WARNING: .{0,120}lib/debugobjects\.c|ODEBUG: ",
        "WARNING: ODEBUG bug in {culprit}",
        failure="warning", skip=("^debug_", "^__debug_", "^__?call_rcu",
                                 "vunmap", "^vfree", "^free_", "^__free_")),
-    _k("refcount", r"WARNING: .{0,120}lib/refcount\.c|refcount_t: ",
+    _k("refcount", ('refcount.c', 'refcount_t: '),
+       r"WARNING: .{0,120}lib/refcount\.c|refcount_t: ",
        "WARNING: refcount bug in {culprit}", failure="warning"),
-    _k("kobject", r"WARNING: .{0,120}lib/kobject\.c",
+    _k("kobject", ('kobject.c',),
+       r"WARNING: .{0,120}lib/kobject\.c",
        "WARNING: kobject bug in {culprit}", failure="warning"),
-    _k("usercopy", r"WARNING: .{0,120}mm/usercopy\.c|BUG: bad usercopy|"
+    _k("usercopy", ('usercopy',),
+       r"WARNING: .{0,120}mm/usercopy\.c|BUG: bad usercopy|"
        r"usercopy: Kernel memory (?:exposure|overwrite) attempt",
        "BUG: bad usercopy in {culprit}", failure="warning",
        skip=("^usercopy_", "^__check_heap_object", "^check_heap_object",
              "^__check_object_size", "^check_object_size", "^check_copy_size")),
-    _k("kmalloc-bug", r"WARNING: .{0,120}mm/(?:slab_common|page_alloc|"
+    _k("kmalloc-bug", ('mm/',),
+       r"WARNING: .{0,120}mm/(?:slab_common|page_alloc|"
        r"slub|util)\.c.{0,60}(?:k.?.?malloc|__alloc_pages|kvmalloc)",
        "WARNING: kmalloc bug in {culprit}", failure="warning"),
-    _k("zero-vmalloc", r"WARNING: .{0,120}mm/vmalloc\.c.{0,60}__vmalloc_node",
+    _k("zero-vmalloc", ('vmalloc.c',),
+       r"WARNING: .{0,120}mm/vmalloc\.c.{0,60}__vmalloc_node",
        "WARNING: zero-size vmalloc in {culprit}", failure="warning"),
-    _k("warning", r"WARNING: (?:CPU: ?\d{1,5} PID: ?\d{1,10} )?at "
+    _k("warning", ('WARNING: ',),
+       r"WARNING: (?:CPU: ?\d{1,5} PID: ?\d{1,10} )?at "
        r"(?P<file>\S{1,200}) " + FUNC + r"\+0x",
        "WARNING in {culprit}", culprit="head", failure="warning"),
-    _k("warning", r"WARNING: (?P<file>\S{1,200}) at " + FUNC + r"\+0x",
+    _k("warning", ('WARNING: ',),
+       r"WARNING: (?P<file>\S{1,200}) at " + FUNC + r"\+0x",
        "WARNING in {culprit}", culprit="head", failure="warning"),
-    _k("warning", r"WARNING: at (?P<file>\S{1,200}) " + FUNC + r"\(\)",
+    _k("warning", ('WARNING: ',),
+       r"WARNING: at (?P<file>\S{1,200}) " + FUNC + r"\(\)",
        "WARNING in {culprit}", culprit="head", failure="warning"),
-    _k("warning", r"WARNING: (?:CPU: ?\d{1,5} PID: ?\d{1,10} )?at "
+    _k("warning", ('WARNING: ',),
+       r"WARNING: (?:CPU: ?\d{1,5} PID: ?\d{1,10} )?at "
        r"(?P<file>\S{1,200})", "WARNING in {culprit}", culprit="ip",
        failure="warning"),
-    _k("stack-regs", r"WARNING: kernel stack regs at\s{1,20}(?:[0-9a-f]{1,16}|"
+    _k("stack-regs", ('kernel stack regs',),
+       r"WARNING: kernel stack regs at\s{1,20}(?:[0-9a-f]{1,16}|"
        r"\(ptrval\)) in \S{1,64} has bad '(?P<what>[a-z]{1,8})' value",
        "WARNING: kernel stack regs has bad '{what}' value", culprit="none",
        failure="warning"),
-    _k("stack-frame-pointer", r"WARNING: kernel stack frame pointer at"
+    _k("stack-frame-pointer", ('kernel stack frame pointer',),
+       r"WARNING: kernel stack frame pointer at"
        r"\s{1,20}(?:[0-9a-f]{1,16}|\(ptrval\)) in \S{1,64} has bad value",
        "WARNING: kernel stack frame pointer has bad value", culprit="none",
        failure="warning"),
-    _k("warning-text", r"WARNING: (?P<what>[A-Za-z][^\[\]()]{2,80}?)"
+    _k("warning-text", ('WARNING: ',),
+       r"WARNING: (?P<what>[A-Za-z][^\[\]()]{2,80}?)"
        r"(?: detected)?[!.]?\s*(?:\]|$)", "WARNING: {what} in {culprit}",
        failure="warning"),
 
     # --- panics, the generic BUG: and Oops ---------------------------------
-    _k("panic", r"Kernel panic - not syncing: ?(?P<what>.{0,160})",
+    _k("panic", ('Kernel panic - not syncing',),
+       r"Kernel panic - not syncing: ?(?P<what>.{0,160})",
        "kernel panic: {what}", culprit="none", failure="panic", panic=True),
-    _k("slab-track", r"INFO: (?P<what>Allocated|Freed) in " + FUNC +
+    _k("slab-track", ('INFO: ',),
+       r"INFO: (?P<what>Allocated|Freed) in " + FUNC +
        r"\+0x", "INFO: {what} in {culprit}", culprit="head", failure="bug"),
-    _k("busy-inodes", r"VFS: Busy inodes after unmount",
+    _k("busy-inodes", ('Busy inodes',),
+       r"VFS: Busy inodes after unmount",
        "VFS: Busy inodes after unmount (use-after-free)", culprit="none",
        failure="bug"),
-    _k("slab-bug", r"BUG \S{1,64} \([^)]{0,80}\): (?P<what>[A-Za-z][^\n]{2,60})",
+    _k("slab-bug", ('BUG ',),
+       r"BUG \S{1,64} \([^)]{0,80}\): (?P<what>[A-Za-z][^\n]{2,60})",
        "BUG: {what} in {culprit}", failure="bug"),
-    _k("bug", r"BUG: (?P<what>[A-Za-z][^\n]{2,80})", "BUG: {what} in "
+    _k("bug", ('BUG: ',),
+       r"BUG: (?P<what>\S[^\n]{0,80})", "BUG: {what} in "
        "{culprit}", culprit="ip", failure="bug"),
-    _k("oops", r"\bOops(?: - [a-z ]{2,40})?: ", "Oops in {culprit}",
+    _k("oops", ('Oops',),
+       r"\bOops(?: - [a-z ]{2,40})?: ", "Oops in {culprit}",
        culprit="ip"),
 )
 
-# Substrings one of which every start above contains: a line without any
-# of them is not looked at further (the cheap test that keeps this linear).
-NEEDLES = ("BUG", "WARNING", "INFO: ", "UBSAN", "Oops", "panic", "fault",
-           "error", "Error", "trap", "opcode", "int3: ", "segment",
-           "LOCKUP", "overflow", "ODEBUG", "refcount_t", "usercopy",
-           "corruption", "DEBUG_LOCKS", "Bad mode", "handle kernel",
-           "divide_error", "Busy inodes")
+# Which kinds may start on a line that holds a needle: a line is tried
+# only against those (the cheap test that keeps analysis linear).
+NEEDLES = {}
+for _kind in KINDS:
+    for _needle in _kind.needles:
+        NEEDLES.setdefault(_needle, []).append(_kind)
 
-# Lines that start a report of the crash already being reported: the
-# several headers one crash prints (BUG: ... / #PF: / Oops:, arm's
-# "Unable to handle" / "Internal error", "kernel BUG at" / "invalid opcode").
-HEAD_LINES = 12
+# A crash prints several headers (BUG: ... / #PF: / Oops:, arm's "Unable
+# to handle" / "Internal error", "kernel BUG at" / "invalid opcode"): a
+# header this many lines into a report, before its trace, is the same crash.
+HEAD_LINES = 40
 
 # A panic with one of these messages was caused by the crash before it;
 # any other panic is a crash of its own.
