@@ -221,7 +221,7 @@ KINDS = (
 
     # --- memory access faults and traps -----------------------------------
     _k("page-fault", ('NULL pointer dereference', 'paging request', 'page fault', 'handle kernel'),
-       r"BUG: (?:unable to handle (?:kernel )?)?(?P<what>NULL "
+       r"BUG: (?:unable to handle )?(?:[Kk]ernel )?(?P<what>NULL "
        r"pointer dereference|paging request|page fault)|[Uu]nable to handle "
        r"kernel (?P<what2>NULL pointer dereference|paging request)|"
        r"BUG: [Uu]nable to handle kernel (?P<what3>data|instruction) access",
@@ -391,7 +391,7 @@ SKIP = (
     r"walk_stack", r"stack_trace_", r"^print_", r"printk", r"panic",
     r"^__warn", r"warn_slowpath", r"warn_alloc", r"warn_bogus", r"report_bug",
     r"fixup_bug", r"^handle_bug", r"do_error", r"_trap$", r"do_trap",
-    r"invalid_op", r"^asm_exc_", r"^exc_", r"^die$", r"^__die", r"^oops_",
+    r"invalid_op", r"^asm_exc_", r"^exc_", r"^die$", r"^__die", r"^oops_(?:begin|end|enter|exit)$",
     r"bad_area", r"page_fault", r"do_user_addr_fault", r"do_kern_addr_fault",
     r"^no_context", r"kernelmode_fixup", r"do_mem_abort", r"do_kernel_fault",
     r"do_translation_fault", r"do_bad_area", r"__do_kernel_fault",
