@@ -35,6 +35,7 @@ _CPU_LINE = re.compile(
     r"(?P<release>%s) (?P<build>#.{0,120})$" % _RELEASE)
 _BANNER = re.compile(r"^Linux version (?P<release>%s) .{0,200}?"
                      r"(?P<build>#\d.{0,120})$" % _RELEASE)
+_PSTORE_HEADER = re.compile(r"[A-Za-z]{1,16}#(\d{1,9}) Part\d{1,9}\n")
 _PANIC = re.compile(r"Kernel panic - not syncing: ?(.{0,400})")
 _VOLATILE = re.compile(r"\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{8,}\b|\d+")
 _LOCK_AT = re.compile(r"\bat: (?:\[<[0-9a-f]{1,16}>\] )?(?P<frame>.{1,300})")
@@ -112,6 +113,8 @@ class _Log:
     """The log's lines without prefixes, and who printed each."""
 
     def __init__(self, text):
+        header = _PSTORE_HEADER.match(text)
+        self.dump_number = int(header.group(1)) if header else 0
         self.callers, self.texts = [], []
         for line in text.splitlines():
             caller, rest = split_prefix(line)
@@ -146,6 +149,14 @@ class _Log:
             index += 1
         return kind, match, lines, index
 
+    def reports(self):
+        """Every report in the log, in order; each line is in at most one."""
+        start = self.first_header()
+        while start is not None:
+            found = self.report(start)
+            yield found
+            start = self.first_header(found[3])
+
     def first_header(self, begin=0):
         plain = set()       # lines known not to be headers: a log of one
         for index in range(begin, len(self.texts)):   # repeated line is cheap
@@ -159,26 +170,31 @@ class _Log:
 
 
 def _choose(log, reason):
-    """The dump's own crash report, or None."""
-    start = log.first_header()
-    if start is None:
+    """The dump's own crash report, or None.
+
+    A dump's log is the tail of the kernel log when the dump was made, so
+    it may hold earlier crashes that the kernel survived.  A Panic dump is
+    about the report its panic line belongs to (the crash that caused the
+    panic, or the panic itself).  pstore numbers the dumps of a boot
+    (``Oops#N``): from the second on, the earlier oopses in the log have
+    dumps of their own and this one is about the last oops in it (the
+    kernel writes dumps for oopses, not for WARNINGs or sanitizer
+    reports).  Anything else is about its first crash, as syzbot reads
+    logs: what came after the first crash is usually its consequence."""
+    reports = list(log.reports())
+    if not reports:
         return None
-    found = log.report(start)
-    if reason != "Panic":
-        return found
-    panics = [i for i, t in enumerate(log.texts) if "Kernel panic" in t
-              and _PANIC.search(t[:MAX_LINE])]
-    if not panics or panics[-1] < found[3]:
-        return found
-    # The first report ended before the panic that made this dump: take
-    # the report that contains the panic (the crash that caused it).
-    while True:
-        start = log.first_header(found[3])
-        if start is None:
-            return found
-        found = log.report(start)
-        if found[3] > panics[-1]:
-            return found
+    if reason == "Panic":
+        panics = [i for i, t in enumerate(log.texts) if "Kernel panic" in t
+                  and _PANIC.search(t[:MAX_LINE])]
+        for found in reports:
+            if panics and found[2][0] <= panics[-1] < found[3]:
+                return found
+    elif reason == "Oops" and log.dump_number > 1:
+        dumped = [found for found in reports if found[0].dumps]
+        if dumped:
+            return dumped[-1]
+    return reports[0]
 
 
 def analyse(log, reason=None):

@@ -51,9 +51,13 @@ class Kind:
     detail: Optional[Pattern] = None   # more groups, from a later line
     end: Optional[Pattern] = None  # ends the report (line included)
     panic: bool = False            # a panic: what a crash may lead to
+    dumps: bool = False            # the kernel writes an Oops dump for it
 
 
 def _k(name, needles, start, title, culprit="trace", failure="oops", **kw):
+    """A kind; an oops (die(), arm's die_kernel_fault) is what makes the
+    kernel write an Oops dump."""
+    kw.setdefault("dumps", failure == "oops")
     return Kind(name, needles, re.compile(start), title, culprit, failure,
                 **kw)
 
