@@ -135,7 +135,10 @@ class _Log:
             if K.END.search(text[:MAX_LINE]) or (
                     kind.end and len(lines) > 2 and kind.end.match(text)):
                 lines.append(index)
-                return kind, match, lines, index + 1
+                if not self._panic_follows(index + 1):
+                    return kind, match, lines, index + 1
+                index += 1
+                continue
             other = _header(text)
             if other:
                 head = not traced and index - start <= K.HEAD_LINES
@@ -148,6 +151,15 @@ class _Log:
             lines.append(index)
             index += 1
         return kind, match, lines, index
+
+    def _panic_follows(self, index):
+        """A panic the crash caused comes right after its end marker
+        (oops_exit, then panic("Fatal exception"))."""
+        for text in self.texts[index:index + 3]:
+            found = _header(text)
+            if found:
+                return found[0].panic and K.CAUSED_PANIC.search(text)
+        return False
 
     def reports(self):
         """Every report in the log, in order; each line is in at most one."""

@@ -29,7 +29,7 @@ _FRAME = re.compile(
     r"(?:\[<?(?:0x)?[0-9a-fA-F]{1,16}>?\]\s{0,4}){0,2}"  # [<pc>], [sp] [pc]
     r"(?P<q>\?\s{1,2})?"                                # x86 unreliable
     r"(?:\((?P<arm>" + _NAME + r")(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16})?"
-    r"\) from |"                                        # arm32 "(f) from"
+    r"(?:\s\[(?P<armmod>[A-Za-z0-9_.-]{1,64})\])?\) from |"  # arm32 "(f) from"
     r"(?P<func>" + _NAME + r")"
     r"(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"           # func+off/size
     r"(?:\s\[(?P<mod>[A-Za-z0-9_.-]{1,64})[^\]]{0,80}\])?"
@@ -43,7 +43,8 @@ _UNRELIABLE_TAIL = re.compile(r"\(unreliable\)\s*$")
 # "epc   : [<a>] f+0x", s390 "Krnl PSW ... (f+0x".
 _IP = re.compile(
     r"(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|pc : |PC is at |"
-    r"NIP:? {0,4}\[[0-9a-f]{1,16}\] |epc {0,4}: |Krnl PSW .{0,80}\()"
+    r"NIP:? {0,4}\[[0-9a-f]{1,16}\] |epc {0,4}: (?:[0-9a-f]{8,16} )?|"
+    r"Krnl PSW .{0,80}\()"
     r"(?:\[<[0-9a-f]{1,16}>\] {0,2}){0,2}"
     r"(?P<func>" + _NAME + r")\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"
     r"(?:\s\[(?P<mod>[A-Za-z0-9_.-]{1,64})[^\]]{0,80}\])?")
@@ -91,7 +92,8 @@ def parse_frame(text):
     func = match.group("arm") or match.group("func")
     unreliable = bool(match.group("q") or match.group("paren")
                       or _UNRELIABLE_TAIL.search(text))
-    return Frame(func, match.group("mod"), unreliable)
+    return Frame(func, match.group("mod") or match.group("armmod"),
+                 unreliable)
 
 
 def parse_ip(text):

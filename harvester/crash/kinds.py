@@ -435,7 +435,7 @@ SKIP = (
     r"atomic(?:64|_long)?_(?:dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|"
     r"cmpxchg|try)", r"^_atomic_dec_and", r"(?:set|clear|change|test)_bit",
     r"__wake_up", r"^refcount_", r"^__refcount", r"^kref_", r"ref_tracker",
-    r"^seqprop_assert", r"^lock_sock", r"^release_sock", r"task_rq_lock",
+    r"^seqprop_assert", r"^lock_sock", r"^inode_lock", r"^inode_unlock", r"^release_sock", r"task_rq_lock",
     r"^kernel_fpu_", r"stack_walk", r"^skb_(?:put|push|pull)$", r"bh_enable", r"bh_disable", r"^rcu_read_(?:un)?lock",
     # memory, string and user-copy helpers
     r"memcpy", r"memcmp", r"memset", r"memchr", r"memmove", r"memdup",
