@@ -41,6 +41,11 @@ FRAMES = [
      "do_one_initcall", None, False),
     ("[<c0012345>] (bad_init+0x14/0x24 [mymod]) from [<c0067890>] "
      "(do_one_initcall+0x44/0x1a4)", "bad_init", "mymod", False),
+    # arm32 6.x (arch/arm/kernel/traps.c dump_backtrace_entry)
+    (" do_one_initcall from do_init_module+0x60/0x1f4", "do_one_initcall",
+     None, False),
+    (" bad_init [mymod] from do_one_initcall+0x40/0x1f0", "bad_init", "mymod",
+     False),
     # powerpc: [sp] [pc] symbol, " (unreliable)" appended
     ("[c000000004b7fd30] [c000000000012c3c] do_one_initcall+0x6c/0x2d0",
      "do_one_initcall", None, False),

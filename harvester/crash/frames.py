@@ -6,7 +6,9 @@ kernel's age (arch/*/kernel/traps.c, dumpstack.c, lib/dump_stack.c):
     x86-64, arm64 (5.x+)    " func+0x1c/0x2c [mod]"      "? " if unreliable
     old x86-64, i386        " [<ffffffff8123>] func+0x1c/0x2c"
     riscv, mips, old arm64  "[<ffffffff8123>] func+0x1c/0x2c" (no indent)
-    arm32                   "[<c0123>] (func) from [<c0456>] (caller+0x1/0x2)"
+    arm32                   " func from caller+0x1/0x2" (6.x), with
+                            CONFIG_BACKTRACE_VERBOSE or before 5.x
+                            "[<c0123>] (func) from [<c0456>] (caller+0x1/0x2)"
     powerpc                 "[c0000000012f] [c00000001234] func+0x1c/0x2c"
                             with " (unreliable)" appended when unreliable
     s390                    " [<000000012345>] func+0x1c/0x2c", unreliable
@@ -33,7 +35,9 @@ _FRAME = re.compile(
     r"(?P<func>" + _NAME + r")"
     r"(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"           # func+off/size
     r"(?:\s\[(?P<mod>[A-Za-z0-9_.-]{1,64})[^\]]{0,80}\])?"
-    r"|(?P<inline>\s\S{1,200}:\d{1,7}\s\[inline\])))")
+    r"|(?P<inline>\s\S{1,200}:\d{1,7}\s\[inline\])"
+    r"|(?:\s\[(?P<mod2>[A-Za-z0-9_.-]{1,64})\])? from "
+    r"(?=[A-Za-z_][A-Za-z0-9_.]{0,200}\+0x)))")
 _UNRELIABLE_TAIL = re.compile(r"\(unreliable\)\s*$")
 
 # Where an instruction pointer is printed, per arch: x86 "RIP: 0010:f+0x",
@@ -92,8 +96,8 @@ def parse_frame(text):
     func = match.group("arm") or match.group("func")
     unreliable = bool(match.group("q") or match.group("paren")
                       or _UNRELIABLE_TAIL.search(text))
-    return Frame(func, match.group("mod") or match.group("armmod"),
-                 unreliable)
+    module = match.group("mod") or match.group("armmod") or match.group("mod2")
+    return Frame(func, module, unreliable)
 
 
 def parse_ip(text):
