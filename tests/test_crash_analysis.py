@@ -643,3 +643,34 @@ def test_dev_set_holds_no_held_out_file():
     """The odd-numbered files are the project's held-out evaluation."""
     names = [n for n in os.listdir(bench.DEV_SET) if n.isdigit()]
     assert len(names) >= 350 and all(int(n) % 2 == 0 for n in names)
+
+
+# --- the real-kernel samples ---------------------------------------------------
+
+SAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "samples")
+
+
+def test_real_kernel_oopses_are_named_after_their_module_init():
+    """Debian 6.1 and 6.12 kernels oopsed in oops_harvest_init of modules
+    oops1..oops8 (samples/README.md); each Oops dump names its own."""
+    from harvester import events
+    from parsers import pstorefs
+    seen = 0
+    for name in sorted(os.listdir(SAMPLES)):
+        folder = os.path.join(SAMPLES, name, "pstore")
+        if not os.path.isdir(folder):
+            continue
+        files = {n: (open(os.path.join(folder, n), "rb").read(), None)
+                 for n in os.listdir(folder)}
+        for event in events.group(pstorefs.parse(files).records):
+            if event.type != "dmesg" or event.reason != "Oops":
+                continue
+            result = analysis.analyse(event.log(), event.reason)
+            module = "oops%d" % event.records[0].count
+            assert result.title.startswith(
+                "BUG: unable to handle kernel NULL pointer dereference in "
+                "oops_harvest_init [oops"), (name, result.title)
+            if "wrap" not in name:      # wrap: counters restart each boot
+                assert result.title.endswith("[%s]" % module)
+            seen += 1
+    assert seen >= 10
