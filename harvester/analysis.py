@@ -1,10 +1,9 @@
 """What a dump says: the crash report, kernel release, culprit, call trace,
 title and a duplicate signature.
 
-The report is the dump's own crash: the first crash header in the log
-(kinds in ``harvester.crash.kinds``), up to its end marker or the next
-crash, the panic it caused included.  A Panic dump whose first report
-ended before an unrelated panic is about that panic instead.  The title
+A report runs from a crash header (kinds in ``harvester.crash.kinds``)
+to its end marker or the next crash, the panic it caused included; which
+report a dump is about is decided by ``_choose``.  The title
 is ``<kind> in <culprit>`` as syzbot and kernel developers write it; the
 signature is built from the kind and the culprit only, so it does not
 change with KASLR, compiler suffixes, tasks, CPUs or PIDs.
@@ -56,14 +55,15 @@ MAX_FRAMES = 64
 DETAIL_LINES = 12
 
 
-def _anchored(patterns):
+def _any_of(patterns):
     return re.compile("(?:%s)" % "|".join(patterns))
 
 
 _ORDER = {kind: index for index, kind in enumerate(K.KINDS)}
-_SKIP = _anchored(K.SKIP)
-_DISPATCHER = _anchored(K.DISPATCHERS)
-_HUNG_SKIP = _anchored(K.HUNG_SKIP)
+_SKIP = _any_of(K.SKIP)
+_KIND_SKIP = {kind: _any_of(kind.skip) for kind in K.KINDS if kind.skip}
+_DISPATCHER = _any_of(K.DISPATCHERS)
+_HUNG_SKIP = _any_of(K.HUNG_SKIP)
 
 
 @dataclass
@@ -193,20 +193,22 @@ def _choose(log, reason):
     kernel writes dumps for oopses, not for WARNINGs or sanitizer
     reports).  Anything else is about its first crash, as syzbot reads
     logs: what came after the first crash is usually its consequence."""
-    reports = list(log.reports())
-    if not reports:
+    reports = log.reports()
+    first = next(reports, None)
+    if first is None:
         return None
     if reason == "Panic":
         panics = [i for i, t in enumerate(log.texts) if "Kernel panic" in t
                   and _PANIC.search(t[:MAX_LINE])]
-        for found in reports:
-            if panics and found[2][0] <= panics[-1] < found[3]:
-                return found
+        if panics:
+            for found in [first] + list(reports):
+                if found[2][0] <= panics[-1] < found[3]:
+                    return found
     elif reason == "Oops" and log.dump_number > 1:
-        dumped = [found for found in reports if found[0].dumps]
+        dumped = [found for found in [first] + list(reports) if found[0].dumps]
         if dumped:
             return dumped[-1]
-    return reports[0]
+    return first
 
 
 def analyse(log, reason=None):
@@ -288,11 +290,12 @@ def _first_trace(block):
 
 
 def _skipped(frame, extra=None):
+    """Report plumbing or a generic helper (or one the kind skips)."""
     return bool(_SKIP.search(frame.func) or (extra and extra.search(frame.func)))
 
 
 def _meaningful(frames, kind):
-    extra = _anchored(kind.skip) if kind.skip else None
+    extra = _KIND_SKIP.get(kind)
     for frame in frames:
         if not frame.unreliable and not _skipped(frame, extra):
             return frame
@@ -320,25 +323,25 @@ def _by_rule(kind, match, block, trace):
             frame = Frame(func)
             if not _skipped(frame):
                 return frame
-        return _meaningful(trace, kind) or _ip(block, kind)
+        return _meaningful(trace, kind) or _ip(block)
     if rule == "ip":
-        return _ip(block, kind) or _meaningful(trace, kind)
+        return _ip(block) or _meaningful(trace, kind)
     if rule == "lock":
         return _lock_site(block) or _meaningful(trace, kind)
     if rule == "stall":
-        return _stall(block, kind) or _meaningful(trace, kind)
+        return _stall(block) or _meaningful(trace, kind)
     if rule == "hung":
         return _hung(trace) or _meaningful(trace, kind)
     if rule == "leak":
         for text in block[:20]:
             found = _LAST_FUNCTION.search(text)
             if found:
-                    return Frame(found.group("func"))
+                return Frame(found.group("func"))
         return _meaningful(trace, kind)
-    return _meaningful(trace, kind) or _ip(block, kind)
+    return _meaningful(trace, kind) or _ip(block)
 
 
-def _ip(block, kind):
+def _ip(block):
     """The faulting function, when the instruction pointer is in one
     that is not plumbing or a generic helper."""
     for text in block[:80]:
@@ -365,7 +368,7 @@ def _lock_site(block):
     return None
 
 
-def _stall(block, kind):
+def _stall(block):
     """The function looping: the frame before the first dispatcher in the
     interrupted code's trace.  Frames up to the timer interrupt's entry
     are the stall detector itself and are dropped."""
@@ -395,6 +398,8 @@ def _stall(block, kind):
 
 
 def _hung(trace):
+    """The first frame of the blocked task that is not a wait, or the
+    bucket of everything waiting for RCU or the RTNL."""
     reliable = [f for f in trace if not f.unreliable]
     for frame in reliable:
         for pattern, bucket in K.HUNG_BUCKETS:

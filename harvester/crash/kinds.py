@@ -47,7 +47,7 @@ class Kind:
     title: str                     # template: {culprit} and named groups
     culprit: str = "trace"         # rule, see the module docstring
     failure: str = "oops"          # Failure of a report of this kind
-    skip: Tuple[str, ...] = ()     # extra frames to skip (regex, anchored)
+    skip: Tuple[str, ...] = ()     # more frames to skip (searched regexes)
     detail: Optional[Pattern] = None   # more groups, from a later line
     end: Optional[Pattern] = None  # ends the report (line included)
     panic: bool = False            # a panic: what a crash may lead to
@@ -70,8 +70,8 @@ KINDS = (
     _k("kasan", ('KASAN',),
        r"BUG: KASAN: (?P<what>double-free or invalid-free|"
        r"double-free|invalid-free)", "KASAN: invalid-free in {culprit}",
-       failure="bug", skip=("^kfree", "^kvfree", "^kmem_cache_free", "^slab_free",
-                            "^free_"), **_SANITIZER),
+       failure="bug", skip=("^kfree", "^kvfree", "^kmem_cache_free",
+                            "^slab_free", "^free_"), **_SANITIZER),
     _k("kasan", ('KASAN',),
        r"BUG: KASAN: (?P<what>[a-z-]{3,40})",
        "KASAN: {what} {access} in {culprit}", failure="bug",
@@ -135,8 +135,10 @@ KINDS = (
     _k("suspicious-rcu", ('suspicious RCU usage',),
        r"(?P<level>WARNING|INFO): suspicious RCU usage",
        "{level}: suspicious RCU usage in {culprit}", failure="warning",
-       skip=("^lockdep_rcu_suspicious", "^rcu_read_lock_held", "^rcu_dereference")),
-    _k("locking-bug", ('Invalid wait context', 'lockdep.c', 'DEBUG_LOCKS_WARN_ON'),
+       skip=("^lockdep_rcu_suspicious", "^rcu_read_lock_held",
+             "^rcu_dereference")),
+    _k("locking-bug", ('Invalid wait context', 'lockdep.c',
+                       'DEBUG_LOCKS_WARN_ON'),
        r"BUG: Invalid wait context|WARNING: .{0,120}kernel/"
        r"locking/lockdep\.c|DEBUG_LOCKS_WARN_ON",
        "WARNING: locking bug in {culprit}", failure="warning"),
@@ -178,7 +180,8 @@ KINDS = (
     _k("scheduling-atomic", ('scheduling while atomic',),
        r"BUG: scheduling while atomic",
        "BUG: scheduling while atomic in {culprit}", failure="bug",
-       skip=("^__schedule_bug", "^__schedule", "^schedule", "^preempt_schedule",
+       skip=("^__schedule_bug", "^__schedule", "^schedule",
+             "^preempt_schedule",
              "^schedule_timeout", "^do_task_dead")),
     _k("preemptible", ('in preemptible',),
        r"BUG: using (?P<what>[a-z_]{2,40}\(\)) in preemptible",
@@ -189,7 +192,8 @@ KINDS = (
        r"BUG: (?P<lock>spinlock|rwlock) (?P<what>lockup suspected|"
        r"already unlocked|recursion|wrong owner|wrong CPU|bad magic|"
        r"cpu recursion)", "BUG: {lock} {what} in {culprit}", failure="bug",
-       skip=("^spin_bug", "^rwlock_bug", "^debug_spin", "^do_raw_", "^spin_dump")),
+       skip=("^spin_bug", "^rwlock_bug", "^debug_spin", "^do_raw_",
+             "^spin_dump")),
     _k("bad-page", ('Bad page',),
        r"BUG: Bad page (?P<what>state|cache|map)",
        "BUG: Bad page {what} in {culprit}", failure="bug",
@@ -202,13 +206,16 @@ KINDS = (
     _k("dentry-in-use", ('Dentry',),
        r"BUG: Dentry .{1,100} still in use",
        "BUG: Dentry still in use in {culprit}", failure="bug",
-       skip=("^umount_check", "^d_walk", "^do_one_tree", "^shrink_dcache_for_umount",
-             "^generic_shutdown_super", "^kill_", "^deactivate_", "^cleanup_mnt")),
+       skip=("^umount_check", "^d_walk", "^do_one_tree",
+             "^shrink_dcache_for_umount",
+             "^generic_shutdown_super", "^kill_", "^deactivate_",
+             "^cleanup_mnt")),
     _k("stack-guard", ('stack guard page',),
        r"BUG: (?:TASK )?stack guard page was hit",
        "BUG: stack guard page was hit in {culprit}", culprit="ip",
        failure="bug"),
-    _k("stack-overflow", ('stack overflow', 'Stack overflow', 'corrupted stack end'),
+    _k("stack-overflow", ('stack overflow', 'Stack overflow',
+                          'corrupted stack end'),
        r"(?:kernel stack overflow|Kernel stack overflow|"
        r"stack overflow detected|Stack overflow|"
        r"Kernel panic - not syncing: corrupted stack end)",
@@ -224,7 +231,8 @@ KINDS = (
        failure="panic", panic=True),
 
     # --- memory access faults and traps -----------------------------------
-    _k("page-fault", ('NULL pointer dereference', 'paging request', 'page fault', 'handle kernel'),
+    _k("page-fault", ('NULL pointer dereference', 'paging request',
+                      'page fault', 'handle kernel'),
        r"BUG: (?:unable to handle )?(?:[Kk]ernel )?(?P<what>NULL "
        r"pointer dereference|paging request|page fault)|[Uu]nable to handle "
        r"kernel (?P<what2>NULL pointer dereference|paging request)|"
@@ -289,7 +297,8 @@ KINDS = (
        r"usercopy: Kernel memory (?:exposure|overwrite) attempt",
        "BUG: bad usercopy in {culprit}", failure="warning",
        skip=("^usercopy_", "^__check_heap_object", "^check_heap_object",
-             "^__check_object_size", "^check_object_size", "^check_copy_size")),
+             "^__check_object_size", "^check_object_size",
+             "^check_copy_size")),
     _k("kmalloc-bug", ('mm/',),
        r"WARNING: .{0,120}mm/(?:slab_common|page_alloc|"
        r"slub|util)\.c.{0,60}(?:k.?.?malloc|__alloc_pages|kvmalloc)",
@@ -395,7 +404,8 @@ SKIP = (
     r"walk_stack", r"stack_trace_", r"^print_", r"printk", r"panic",
     r"^__warn", r"warn_slowpath", r"warn_alloc", r"warn_bogus", r"report_bug",
     r"fixup_bug", r"^handle_bug", r"do_error", r"_trap$", r"do_trap",
-    r"invalid_op", r"^asm_exc_", r"^exc_", r"^die$", r"^__die", r"^oops_(?:begin|end|enter|exit)$",
+    r"invalid_op", r"^asm_exc_", r"^exc_", r"^die$", r"^__die",
+    r"^oops_(?:begin|end|enter|exit)$",
     r"bad_area", r"page_fault", r"do_user_addr_fault", r"do_kern_addr_fault",
     r"^no_context", r"kernelmode_fixup", r"do_mem_abort", r"do_kernel_fault",
     r"do_translation_fault", r"do_bad_area", r"__do_kernel_fault",
@@ -435,8 +445,10 @@ SKIP = (
     r"atomic(?:64|_long)?_(?:dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|"
     r"cmpxchg|try)", r"^_atomic_dec_and", r"(?:set|clear|change|test)_bit",
     r"__wake_up", r"^refcount_", r"^__refcount", r"^kref_", r"ref_tracker",
-    r"^seqprop_assert", r"^lock_sock", r"^inode_lock", r"^inode_unlock", r"^release_sock", r"task_rq_lock",
-    r"^kernel_fpu_", r"stack_walk", r"^skb_(?:put|push|pull)$", r"bh_enable", r"bh_disable", r"^rcu_read_(?:un)?lock",
+    r"^seqprop_assert", r"^lock_sock", r"^release_sock", r"^inode_lock",
+    r"^inode_unlock", r"task_rq_lock", r"^kernel_fpu_", r"stack_walk",
+    r"^skb_(?:put|push|pull)$", r"bh_enable", r"bh_disable",
+    r"^rcu_read_(?:un)?lock",
     # memory, string and user-copy helpers
     r"memcpy", r"memcmp", r"memset", r"memchr", r"memmove", r"memdup",
     r"strcmp", r"strncmp", r"strcpy", r"strlcpy", r"strncpy", r"strscpy",
@@ -467,8 +479,10 @@ SKIP = (
     r"^usb_hcd_submit_urb", r"^usb_submit_urb", r"^dummy_urb_enqueue",
     r"^iput$", r"^iput_final$", r"^ihold$", r"^dput$", r"fast_dput",
     r"^drop_nlink", r"mark_buffer_dirty", r"find_lock_entries",
-    r"truncate_inode_pages_range", r"rhashtable_lookup", r"cleanup_srcu_struct",
-    r"^get_taint$", r"^ida_free", r"^unregister_netdev", r"rollback_registered",
+    r"truncate_inode_pages_range", r"rhashtable_lookup",
+    r"cleanup_srcu_struct",
+    r"^get_taint$", r"^ida_free", r"^unregister_netdev",
+    r"rollback_registered",
     r"^i2c_del_adapter", r"^tty_unregister_device", r"^hwrng_unregister",
     r"^__unregister_client", r"extract_(?:user|iter)_to_sg",
 )
@@ -513,7 +527,8 @@ DISPATCHERS = (
 HUNG_BUCKETS = ((r"rtnl_lock", "rtnl_lock"),
                 (r"synchronize_(?:rcu|srcu|net|sched)", "synchronize_rcu"))
 HUNG_SKIP = (r"sched", r"_lock", r"_slowlock", r"down", r"rwsem",
-             r"completion", r"^kthread", r"wait", r"synchronize", r"context_switch", r"__switch_to",
+             r"completion", r"^kthread", r"wait", r"synchronize",
+             r"context_switch", r"__switch_to",
              r"cancel_delayed_work", r"rcu_barrier", r"io_schedule",
              r"mutex", r"_lock_", r"_sleep", r"timeout",
              r"freezer", r"futex_wait", r"folio_wait",
