@@ -45,6 +45,11 @@ _OTHER_TRACE = re.compile(r"NMI backtrace for cpu|Sending NMI|Showing all|"
 _CALL_TRACE = re.compile(r"Call [Tt]race|Backtrace:|stack backtrace:")
 _HEAD_FUNC = re.compile(r"\b(?:in|at) ([A-Za-z_][\w.]{1,200})\+0x")
 _GP_KTHREAD = re.compile(r"grace-period kthread stack dump|kthread starved")
+_CPU_TRACE = re.compile(r"NMI backtrace for cpu|Sending NMI|Task dump for CPU")
+# The stall detector printing from the timer tick.
+_DETECTOR = re.compile(r"^rcu_|update_process_times|tick_sched|"
+                       r"nmi_cpu_backtrace|print_cpu_stall|dump_cpu_task|"
+                       r"sched_show_task|watchdog_timer_fn")
 # The timer interrupt's entry: stall and lockup detectors run above it.
 _IRQ_ENTRY = re.compile(r"apic_timer_interrupt|^asm_sysvec_|^asm_call_(?:irq_)?"
                         r"on_stack|^el1_irq|^el1_interrupt|^el1h_64_irq|"
@@ -329,7 +334,7 @@ def _by_rule(kind, match, block, trace):
     if rule == "lock":
         return _lock_site(block) or _meaningful(trace, kind)
     if rule == "stall":
-        return _stall(block) or _meaningful(trace, kind)
+        return _stall(block, _KIND_SKIP.get(kind)) or _meaningful(trace, kind)
     if rule == "hung":
         return _hung(trace) or _meaningful(trace, kind)
     if rule == "leak":
@@ -368,24 +373,29 @@ def _lock_site(block):
     return None
 
 
-def _stall(block):
+def _stall(block, extra_skip):
     """The function looping: the frame before the first dispatcher in the
-    interrupted code's trace.  Frames up to the timer interrupt's entry
-    are the stall detector itself and are dropped."""
-    frames, ignoring = [], False
+    interrupted code's trace.  When the trace starts in the detector (RCU
+    dumping this CPU's stack from its timer tick), frames up to that
+    timer interrupt's entry are dropped; a later interrupt's frames (a
+    timer or tasklet in its softirq) may be the loop."""
+    frames, ignoring, detector, interrupted = [], False, False, False
     for text in block[1:]:
-        if _OTHER_TRACE.search(text[:MAX_LINE]):
-            if frames:
-                break
-            ignoring = False
-        if _GP_KTHREAD.search(text[:MAX_LINE]):
-            ignoring = True     # RCU's own kthread, not the stalled code
+        head = text[:MAX_LINE]
+        if ignoring:            # RCU's own kthread, not the stalled code
+            ignoring = not _CPU_TRACE.search(head)
+        elif _OTHER_TRACE.search(head) and frames:
+            break
+        if _GP_KTHREAD.search(head):
+            ignoring = True
         frame = parse_ip(text) or parse_frame(text)
         if ignoring or frame is None or frame.unreliable:
             continue
+        detector = detector or bool(_DETECTOR.search(frame.func))
         if _IRQ_ENTRY.search(frame.func):
-            frames = []
-        elif not _skipped(frame):
+            if detector and not interrupted:    # the detector's interrupt
+                frames, interrupted = [], True
+        elif not _skipped(frame, extra_skip):
             frames.append(frame)
     previous = None
     for frame in frames:

@@ -63,6 +63,11 @@ def _k(name, needles, start, title, culprit="trace", failure="oops", **kw):
 
 
 _SANITIZER = dict(end=_KASAN_END)
+# Where an interrupted or preempted task's trace passes through the
+# scheduler: never the loop a stall or lockup is about.
+_SCHEDULER = ("^preempt_schedule", "^__schedule", "^schedule$",
+              "^__switch_to", "^context_switch", "^finish_task_switch",
+              "^retint_", "^irqentry_exit", "^__cond_resched", "^_cond_resched")
 
 # Order matters: the first entry whose start matches a line names it.
 KINDS = (
@@ -147,13 +152,14 @@ KINDS = (
     _k("rcu-stall", ('INFO: rcu_',),
        r"INFO: rcu_(?:preempt|sched|bh|tasks\w{0,8}) (?:self-)?"
        r"detected(?: expedited)? stalls?", "INFO: rcu detected stall in "
-       "{culprit}", culprit="stall", failure="bug"),
+       "{culprit}", culprit="stall", failure="bug", skip=_SCHEDULER),
     _k("soft-lockup", ('soft lockup',),
        r"BUG: soft lockup", "BUG: soft lockup in {culprit}",
-       culprit="stall", failure="bug"),
+       culprit="stall", failure="bug", skip=_SCHEDULER),
     _k("hard-lockup", ('LOCKUP',),
        r"[Hh]ard LOCKUP on cpu|detected hard LOCKUP",
-       "BUG: hard lockup in {culprit}", culprit="stall", failure="bug"),
+       "BUG: hard lockup in {culprit}", culprit="stall", failure="bug",
+       skip=_SCHEDULER),
     _k("hung-task", ('blocked',),
        r"INFO: task .{1,80} blocked (?:in I/O wait )?for more "
        r"than", "INFO: task hung in {culprit}", culprit="hung",
@@ -226,8 +232,9 @@ KINDS = (
     _k("stack-protector", ('stack-protector',),
        r"Kernel panic - not syncing: stack-protector: "
        r"Kernel stack is corrupted in: ?(?:[0-9a-fx]{1,18} )?"
-       r"(?![0-9a-f]{8,16}\b)" + FUNC,
+       r"(?:(?![0-9a-f]{8,16}\b)" + FUNC + ")?",
        "kernel panic: stack is corrupted in {culprit}", culprit="head",
+       skip=("^__stack_chk_fail",),
        failure="panic", panic=True),
 
     # --- memory access faults and traps -----------------------------------
@@ -515,8 +522,8 @@ DISPATCHERS = (
     r"kernel_setsockopt", r"kernel_listen", r"kernel_accept",
     r"sk_common_release", r"sock_mmap", r"sock_do_ioctl", r"sock_ioctl",
     r"compat_sock_ioctl", r"nfnetlink_rcv_msg", r"rtnetlink_rcv_msg",
-    r"netlink_dump", r"sys_socketpair", r"sys_connect", r"__do_fault",
-    r"handle_mm_fault", r"__fput", r"task_work_run", r"exit_to_user",
+    r"netlink_dump", r"sys_socketpair", r"sys_connect",
+    r"__fput", r"task_work_run", r"exit_to_user",
     r"exit_to_usermode", r"syscall_exit_to_user", r"irqentry_exit",
     r"smp_call_function",
 )
