@@ -150,8 +150,9 @@ class _Log:
                 caused = other[0].panic and K.CAUSED_PANIC.search(text)
                 if not (head or caused):
                     return kind, match, lines, index
-            if not traced and (_CALL_TRACE.search(text[:MAX_LINE])
-                               or parse_frame(text)):
+            if not traced and (_CALL_TRACE.search(text[:MAX_LINE]) or (
+                    parse_frame(text) and not
+                    self.texts[index - 1].rstrip().endswith("at:"))):
                 traced = True
             lines.append(index)
             index += 1

@@ -106,11 +106,14 @@ KINDS = (
                             "strdup", "strndup", "kmemdup")),
 
     # --- lockdep -----------------------------------------------------------
-    _k("deadlock", ('possible ', '-unsafe lock order'),
+    _k("deadlock", ('possible ',),
        r"(?:WARNING|INFO): possible (?:circular locking|recursive "
-       r"locking|irq lock inversion)|(?:WARNING|INFO): [A-Z]{2,8}-safe -> "
-       r"[A-Z]{2,8}-unsafe lock order", "possible deadlock in {culprit}",
+       r"locking|irq lock inversion)", "possible deadlock in {culprit}",
        culprit="lock", failure="warning"),
+    # The culprit is where the lock became irq-safe: the first trace.
+    _k("irq-lock-order", ('-unsafe lock order',),
+       r"(?:WARNING|INFO): [A-Z]{2,8}-safe -> [A-Z]{2,8}-unsafe lock order",
+       "possible deadlock in {culprit}", failure="warning"),
     _k("inconsistent-lock", ('inconsistent lock state',),
        r"(?:WARNING|INFO): inconsistent lock state",
        "inconsistent lock state in {culprit}", culprit="lock",
@@ -291,7 +294,7 @@ KINDS = (
     _k("odebug", ('debugobjects.c', 'ODEBUG: '),
        r"WARNING: .{0,120}lib/debugobjects\.c|ODEBUG: ",
        "WARNING: ODEBUG bug in {culprit}",
-       failure="warning", skip=("^debug_", "^__debug_", "^__?call_rcu",
+       failure="warning", skip=("^debug_", "^__debug_", "^(?:__)?call_rcu",
                                 "vunmap", "^vfree", "^free_", "^__free_")),
     _k("refcount", ('refcount.c', 'refcount_t: '),
        r"WARNING: .{0,120}lib/refcount\.c|refcount_t: ",
@@ -383,7 +386,8 @@ CAUSED_PANIC = re.compile(
     r"Aiee, killing interrupt handler|hung_task: blocked tasks|"
     r"softlockup: hung tasks|[Hh]ard LOCKUP|RCU Stall|rcu_sched|"
     r"kfence|KASAN|KMSAN|UBSAN|panic_on|Fatal hardware error|"
-    r"stack-protector|corrupted stack end|Oops|Fatal exception in interrupt")
+    r"stack-protector|corrupted stack end|Oops|Fatal exception in interrupt|"
+    r"scheduling while atomic|hung tasks|lockup")
 
 END = re.compile(r"---\[ end (?:trace|Kernel panic)")
 
