@@ -65,6 +65,7 @@ def _any_of(patterns):
 
 
 _ORDER = {kind: index for index, kind in enumerate(K.KINDS)}
+_ANY_NEEDLE = _any_of(re.escape(n) for n in K.NEEDLES)
 _SKIP = _any_of(K.SKIP)
 _KIND_SKIP = {kind: _any_of(kind.skip) for kind in K.KINDS if kind.skip}
 _DISPATCHER = _any_of(K.DISPATCHERS)
@@ -103,10 +104,10 @@ def strip_prefix(line):
 def _header(text):
     """``(kind, match)`` when a crash report starts on this line."""
     text = text[:MAX_LINE]
+    if not _ANY_NEEDLE.search(text):
+        return None
     candidates = [kind for needle, kinds in K.NEEDLES.items()
                   if needle in text for kind in kinds]
-    if not candidates:
-        return None
     for kind in sorted(set(candidates), key=_ORDER.__getitem__):
         match = kind.start.search(text)
         if match:
