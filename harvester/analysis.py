@@ -194,12 +194,12 @@ def _choose(log, reason):
     A dump's log is the tail of the kernel log when the dump was made, so
     it may hold earlier crashes that the kernel survived.  A Panic dump is
     about the report its panic line belongs to (the crash that caused the
-    panic, or the panic itself).  pstore numbers the dumps of a boot
-    (``Oops#N``): from the second on, the earlier oopses in the log have
-    dumps of their own and this one is about the last oops in it (the
-    kernel writes dumps for oopses, not for WARNINGs or sanitizer
-    reports).  Anything else is about its first crash, as syzbot reads
-    logs: what came after the first crash is usually its consequence."""
+    panic, or the panic itself; without a panic line, its last oops).
+    pstore numbers the dumps of a boot (``Oops#N``): from the second on,
+    the earlier oopses in the log have dumps of their own and this one is
+    about the last oops in it (the kernel writes dumps for oopses, not
+    for WARNINGs or sanitizer reports).  Anything else is about its first
+    crash, as syzbot reads logs: what follows is usually its consequence."""
     reports = log.reports()
     first = next(reports, None)
     if first is None:
@@ -207,15 +207,20 @@ def _choose(log, reason):
     if reason == "Panic":
         panics = [i for i, t in enumerate(log.texts) if "Kernel panic" in t
                   and _PANIC.search(t[:MAX_LINE])]
-        if panics:
-            for found in [first] + list(reports):
-                if found[2][0] <= panics[-1] < found[3]:
-                    return found
+        everything = [first] + list(reports)
+        for found in everything:
+            if panics and found[2][0] <= panics[-1] < found[3]:
+                return found
+        if not panics:          # the panic line is lost: its oops
+            return _last_oops(everything) or first
     elif reason == "Oops" and log.dump_number > 1:
-        dumped = [found for found in [first] + list(reports) if found[0].dumps]
-        if dumped:
-            return dumped[-1]
+        return _last_oops([first] + list(reports)) or first
     return first
+
+
+def _last_oops(reports):
+    dumped = [found for found in reports if found[0].dumps]
+    return dumped[-1] if dumped else None
 
 
 def analyse(log, reason=None):

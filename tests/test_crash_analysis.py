@@ -674,3 +674,13 @@ def test_real_kernel_oopses_are_named_after_their_module_init():
                 assert result.title.endswith("[%s]" % module)
             seen += 1
     assert seen >= 10
+
+
+def test_a_panic_dump_without_its_panic_line_is_about_its_last_oops():
+    log = ("WARNING: CPU: 0 PID: 1 at fs/x.c:12 noisy_warn+0x1/0x2\n"
+           "---[ end trace 0000000000000000 ]---\n"
+           "general protection fault: 0000 [#1] SMP\n"
+           "RIP: 0010:bad_func+0x1/0x2\n")
+    assert analysis.analyse("Panic#1 Part1\n" + log, "Panic").title == \
+        "general protection fault in bad_func"
+    assert analysis.analyse(log, None).title == "WARNING in noisy_warn"
