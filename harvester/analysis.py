@@ -428,8 +428,11 @@ def _hung(trace):
     return None
 
 
-_WHAT = {"page fault": "paging request", "data": "paging request",
-         "instruction": "paging request",
+# The kernel's words for one thing, as syzbot titles name it.
+_WHAT = {"page fault": "paging request", "data access": "paging request",
+         "instruction fetch": "paging request",
+         "unaligned access": "paging request",
+         "pointer dereference": "paging request",
          "double-free or invalid-free": "invalid-free"}
 
 
@@ -443,10 +446,9 @@ def _title(kind, match, block, culprit):
                 groups.update({k: v for k, v in found.groupdict().items()
                                if v is not None})
                 break
-    for alias in ("what2", "what3"):
-        groups.setdefault("what", groups.get(alias, ""))
+    what = groups.get("what") or groups.get("what2") or groups.get("what3") \
+        or ""
     groups.setdefault("level", groups.get("level2", ""))
-    what = groups.get("what", "")
     what = _WHAT.get(what, what)
     if kind.name == "ubsan":
         what = what.lower().replace(" ", "-")

@@ -227,7 +227,21 @@ Oops: 0004 ilc:3 [#1] SMP
 Krnl PSW : 0704c00180000000 000003ff800a1018 (bad_init+0x18/0x1000 [mymod])
 Call Trace:
  [<0000000000123456>] do_one_initcall+0x40/0x1f8
+""", "BUG: unable to handle kernel paging request in bad_init [mymod]"),
+    ("riscv die", """
+Oops - illegal instruction [#1]
+epc : bad_init+0x18/0x1000 [mymod]
+ ra : do_one_initcall+0x3c/0x1a0
 """, "Oops in bad_init [mymod]"),
+    ("powerpc instruction fetch", """
+BUG: Unable to handle kernel instruction fetch (NULL pointer?)
+Oops: Kernel access of bad area, sig: 11 [#1]
+NIP [00000000] 0x0
+LR [c008000000a10018] bad_init+0x18/0x1000 [mymod]
+Call Trace:
+[c000000004b7fd30] [c008000000a10018] bad_init+0x18/0x1000 [mymod] (unreliable)
+[c000000004b7fdc0] [c000000000012c3c] do_one_initcall+0x6c/0x2d0
+""", "BUG: unable to handle kernel paging request in bad_init [mymod]"),
     ("WARNING", """
 ------------[ cut here ]------------
 WARNING: CPU: 1 PID: 3214 at kernel/workqueue.c:2911 __flush_work+0x740/0x880

@@ -43,10 +43,14 @@ _UNRELIABLE_TAIL = re.compile(r"\(unreliable\)\s*$")
 # Where an instruction pointer is printed, per arch: x86 "RIP: 0010:f+0x",
 # old x86 "RIP: 0010:[<a>]  [<a>] f+0x", i386 "EIP: f+0x" or
 # "EIP: 0060:[<a>] f+0x", arm32 "PC is at f+0x", arm64 "pc : f+0x",
-# powerpc "NIP [a] f+0x" / "NIP:  ...", riscv/mips "epc : f+0x" or
-# "epc   : [<a>] f+0x", s390 "Krnl PSW ... (f+0x".
+# powerpc "NIP [a] f+0x", riscv "epc : f+0x", mips "epc   : a f+0x",
+# s390 "Krnl PSW : mask addr (f+0x".  The link register comes right after
+# (arm "LR is at", "lr : ", powerpc "LR [a]", riscv " ra : ", mips "ra    :
+# a"): it names the caller when the instruction pointer has no symbol (a
+# jump to a bad address), and is never read before the pointer's line.
 _IP = re.compile(
     r"(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|pc : |PC is at |"
+    r"LR is at |lr : |LR \[[0-9a-f]{1,16}\] |ra {0,4}: (?:[0-9a-f]{8,16} )?|"
     r"NIP:? {0,4}\[[0-9a-f]{1,16}\] |epc {0,4}: (?:[0-9a-f]{8,16} )?|"
     r"Krnl PSW .{0,80}\()"
     r"(?:\[<[0-9a-f]{1,16}>\] {0,2}){0,2}"

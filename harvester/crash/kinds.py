@@ -245,8 +245,9 @@ KINDS = (
                       'page fault', 'handle kernel'),
        r"BUG: (?:unable to handle )?(?:[Kk]ernel )?(?P<what>NULL "
        r"pointer dereference|paging request|page fault)|[Uu]nable to handle "
-       r"kernel (?P<what2>NULL pointer dereference|paging request)|"
-       r"BUG: [Uu]nable to handle kernel (?P<what3>data|instruction) access",
+       r"kernel (?P<what2>NULL pointer dereference|paging request|pointer "
+       r"dereference)|BUG: [Uu]nable to handle kernel (?P<what3>data access|"
+       r"instruction fetch|unaligned access)",
        "BUG: unable to handle kernel {what} in {culprit}", culprit="ip"),
     _k("gpf", ('general protection fault',),
        r"general protection fault", "general protection fault in "
@@ -362,8 +363,10 @@ KINDS = (
     _k("bug", ('BUG: ',),
        r"BUG: (?P<what>\S[^\n]{0,80})", "BUG: {what} in "
        "{culprit}", culprit="ip", failure="bug"),
+    # x86 "Oops: 0002 [#1]", powerpc "Oops: Kernel access of bad area",
+    # riscv "Oops [#1]" / "Oops - illegal instruction [#1]", mips "Oops[#1]:"
     _k("oops", ('Oops',),
-       r"\bOops(?: - [a-z ]{2,40})?: ", "Oops in {culprit}",
+       r"\bOops(?: - [^\[:]{2,60})?(?:: | ?\[#\d{1,6}\])", "Oops in {culprit}",
        culprit="ip"),
 )
 
