@@ -305,14 +305,13 @@ KINDS = (
        "WARNING: kobject bug in {culprit}", failure="warning"),
     _k("usercopy", ('usercopy',),
        r"WARNING: .{0,120}mm/usercopy\.c|BUG: bad usercopy|"
-       r"usercopy: Kernel memory (?:exposure|overwrite) attempt",
+       r"usercopy: [Kk]ernel memory (?:exposure|overwrite) attempt",
        "BUG: bad usercopy in {culprit}", failure="warning",
        skip=("^usercopy_", "^__check_heap_object", "^check_heap_object",
              "^__check_object_size", "^check_object_size",
              "^check_copy_size")),
     _k("kmalloc-bug", ('mm/',),
-       r"WARNING: .{0,120}mm/(?:slab_common|page_alloc|"
-       r"slub|util)\.c.{0,60}(?:k.?.?malloc|__alloc_pages|kvmalloc)",
+       r"WARNING: .{0,120}mm/\S{1,40}\.c\S{0,8} k.?.?malloc",
        "WARNING: kmalloc bug in {culprit}", failure="warning"),
     _k("zero-vmalloc", ('vmalloc.c',),
        r"WARNING: .{0,120}mm/vmalloc\.c.{0,60}__vmalloc_node",
