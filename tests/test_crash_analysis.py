@@ -483,6 +483,16 @@ BUG: TASK stack guard page was hit at ffffc90000a07ff8 (stack is ffffc90000a0800
 stack guard page: 0000 [#1] PREEMPT SMP KASAN
 RIP: 0010:tls_setsockopt+0x20/0x200
 """, "BUG: stack guard page was hit in tls_setsockopt"),
+    ("arm64 stack overflow", """
+Insufficient stack space to handle exception!
+ESR: 0x0000000096000047 -- DABT (current EL)
+Task stack:     [0xffff80000a208000..0xffff80000a210000]
+Overflow stack: [0xffff00007fbc0310..0xffff00007fbc1310]
+CPU: 1 PID: 120 Comm: sh Not tainted 6.1.0-56-arm64 #1  Debian 6.1.192-2
+pc : recurse_forever+0x10/0x40 [buggy]
+lr : recurse_forever+0x24/0x40 [buggy]
+Kernel panic - not syncing: kernel stack overflow
+""", "kernel stack overflow in recurse_forever [buggy]"),
     ("memory leak", """
 BUG: memory leak
 unreferenced object 0xffff88810c1b4e00 (size 1024):
@@ -698,3 +708,12 @@ def test_a_panic_dump_without_its_panic_line_is_about_its_last_oops():
     assert analysis.analyse("Panic#1 Part1\n" + log, "Panic").title == \
         "general protection fault in bad_func"
     assert analysis.analyse(log, None).title == "WARNING in noisy_warn"
+
+
+@pytest.mark.parametrize("header", ["Oops#1 Part1", "Panic#2 Part3",
+                                    "Oops#12 Part1"])
+def test_the_pstore_header_is_never_a_crash(header):
+    result = analysis.analyse(header + "\n<6>[    1.000000] eth0: link up\n",
+                              "Oops")
+    assert result.headline is None
+    assert result.title == "Kernel oops without a crash report in the log"

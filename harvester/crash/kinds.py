@@ -223,15 +223,19 @@ KINDS = (
        r"BUG: (?:TASK )?stack guard page was hit",
        "BUG: stack guard page was hit in {culprit}", culprit="ip",
        failure="bug"),
-    _k("stack-overflow", ('stack overflow', 'Stack overflow',
-                          'corrupted stack end'),
-       r"(?:kernel stack overflow|Kernel stack overflow|"
-       r"stack overflow detected|Stack overflow|"
-       r"Kernel panic - not syncing: corrupted stack end)",
+    # The scheduler found its stack-end canary overwritten: the task ran
+    # off its stack somewhere in what it was doing (the dispatcher rule).
+    _k("corrupted-stack-end", ('corrupted stack end',),
+       r"Kernel panic - not syncing: corrupted stack end",
        "kernel panic: corrupted stack end in {culprit}", culprit="stall",
        failure="panic", panic=True,
        skip=("^schedule_debug", "schedule", "^retint_", "^_cond_resched",
              "^__cond_resched", "^preempt_")),
+    # arm64/riscv print the registers, then panic; arm32 and powerpc die().
+    _k("stack-overflow", ('Insufficient stack space', 'stack overflow'),
+       r"Insufficient stack space to handle exception|"
+       r"[Kk]ernel stack overflow", "kernel stack overflow in {culprit}",
+       culprit="ip", failure="panic", panic=True),
     _k("stack-protector", ('stack-protector',),
        r"Kernel panic - not syncing: stack-protector: "
        r"Kernel stack is corrupted in: ?(?:[0-9a-fx]{1,18} )?"
@@ -389,7 +393,7 @@ CAUSED_PANIC = re.compile(
     r"softlockup: hung tasks|[Hh]ard LOCKUP|RCU Stall|rcu_sched|"
     r"kfence|KASAN|KMSAN|UBSAN|panic_on|Fatal hardware error|"
     r"stack-protector|corrupted stack end|Oops|Fatal exception in interrupt|"
-    r"scheduling while atomic|hung tasks|lockup")
+    r"scheduling while atomic|hung tasks|lockup|stack overflow")
 
 END = re.compile(r"---\[ end (?:trace|Kernel panic)")
 
