@@ -343,7 +343,7 @@ def _by_rule(kind, match, block, trace):
     if rule == "stall":
         return _stall(block, _KIND_SKIP.get(kind)) or _meaningful(trace, kind)
     if rule == "hung":
-        return _hung(trace) or _meaningful(trace, kind)
+        return _hung(trace)
     if rule == "leak":
         for text in block[:20]:
             found = _LAST_FUNCTION.search(text)
@@ -467,4 +467,4 @@ def _title(kind, match, block, culprit):
 
 def _normalise(text):
     """Remove what changes between occurrences of the same bug."""
-    return re.sub(r"\s+", " ", _VOLATILE.sub("", text)).strip(" :,")
+    return re.sub(r"\s+", " ", _VOLATILE.sub("", text)).strip(" :,.-")

@@ -66,6 +66,7 @@ _SANITIZER = dict(end=_KASAN_END)
 # Where an interrupted or preempted task's trace passes through the
 # scheduler: never the loop a stall or lockup is about.
 _SCHEDULER = ("^preempt_schedule", "^__schedule", "^schedule$",
+              "^schedule_timeout", "^schedule_hrtimeout",
               "^__switch_to", "^context_switch", "^finish_task_switch",
               "^retint_", "^irqentry_exit", "^__cond_resched", "^_cond_resched")
 
