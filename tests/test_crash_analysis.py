@@ -717,3 +717,12 @@ def test_the_pstore_header_is_never_a_crash(header):
                               "Oops")
     assert result.headline is None
     assert result.title == "Kernel oops without a crash report in the log"
+
+
+def test_a_driver_saying_warning_mid_line_is_not_a_crash():
+    log = ("<4>[    2.0] usb 1-1: WARNING: firmware too old, please update\n"
+           "<4>[    2.1] mydrv: BUG: ignoring bogus descriptor\n"
+           "<1>[    3.0] general protection fault: 0000 [#1] SMP\n"
+           "<4>[    3.0] RIP: 0010:bad_func+0x1/0x2\n")
+    assert analysis.analyse(log, None).title == \
+        "general protection fault in bad_func"

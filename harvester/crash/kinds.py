@@ -345,8 +345,10 @@ KINDS = (
        r"\s{1,20}(?:[0-9a-f]{1,16}|\(ptrval\)) in \S{1,64} has bad value",
        "WARNING: kernel stack frame pointer has bad value", culprit="none",
        failure="warning"),
+    # The generic kinds below only where the kernel prints them, at the
+    # start of a line: drivers and programs say "WARNING:" mid-line.
     _k("warning-text", ('WARNING: ',),
-       r"WARNING: (?P<what>[A-Za-z][^\[\]()]{2,80}?)"
+       r"(?:^\s{0,8}|\[ )WARNING: (?P<what>[A-Za-z][^\[\]()]{2,80}?)"
        r"(?: detected)?[!.]?\s*(?:\]|$)", "WARNING: {what} in {culprit}",
        failure="warning"),
 
@@ -362,15 +364,16 @@ KINDS = (
        "VFS: Busy inodes after unmount (use-after-free)", culprit="none",
        failure="bug"),
     _k("slab-bug", ('BUG ',),
-       r"BUG \S{1,64} \([^)]{0,80}\): (?P<what>[A-Za-z][^\n]{2,60})",
+       r"^\s{0,8}BUG \S{1,64} \([^)]{0,80}\): (?P<what>[A-Za-z][^\n]{2,60})",
        "BUG: {what} in {culprit}", failure="bug"),
     _k("bug", ('BUG: ',),
-       r"BUG: (?P<what>\S[^\n]{0,80})", "BUG: {what} in "
+       r"(?:^\s{0,8}|\[ )BUG: (?P<what>\S[^\n]{0,80})", "BUG: {what} in "
        "{culprit}", culprit="ip", failure="bug"),
     # x86 "Oops: 0002 [#1]", powerpc "Oops: Kernel access of bad area",
     # riscv "Oops [#1]" / "Oops - illegal instruction [#1]", mips "Oops[#1]:"
     _k("oops", ('Oops',),
-       r"\bOops(?: - [^\[:]{2,60})?(?:: | ?\[#\d{1,6}\])", "Oops in {culprit}",
+       r"^\s{0,8}Oops(?: - [^\[:]{2,60})?(?:: | ?\[#\d{1,6}\])",
+       "Oops in {culprit}",
        culprit="ip"),
 )
 
