@@ -1,7 +1,8 @@
 """The kinds of report the kernel prints, one table entry each.
 
 Each entry says how the report's first line looks (``start``, searched in
-a line after its prefix), how its title is written (``title``, syzbot's
+a line after its prefix, tried only when the line holds one of its
+``needles``), how its title is written (``title``, syzbot's
 wording: ``{culprit}`` and the ``start``/``detail`` groups are filled in),
 where its culprit comes from (``culprit``, one of the rules below), which
 frames it skips on top of the common lists, what ends it besides an end
@@ -9,7 +10,8 @@ marker or the next crash (``end``) and what ``Failure`` it is.
 
 Culprit rules (harvester.analysis carries them out):
     ip      the function the faulting instruction pointer names (RIP:,
-            pc :, PC is at, NIP, epc, EIP:), else the trace
+            pc :, PC is at, NIP, epc, EIP:, Krnl PSW; the link register
+            when the pointer has no symbol), else the trace
     trace   the first meaningful frame of the report's first stack trace
     head    the function the first line names (``in f``/``at file f+0x``),
             else the trace
@@ -392,12 +394,10 @@ HEAD_LINES = 40
 # A panic with one of these messages was caused by the crash before it;
 # any other panic is a crash of its own.
 CAUSED_PANIC = re.compile(
-    r"Fatal exception|panic_on_warn|panic_on_oops|Attempted to kill|"
-    r"Aiee, killing interrupt handler|hung_task: blocked tasks|"
-    r"softlockup: hung tasks|[Hh]ard LOCKUP|RCU Stall|rcu_sched|"
-    r"kfence|KASAN|KMSAN|UBSAN|panic_on|Fatal hardware error|"
-    r"stack-protector|corrupted stack end|Oops|Fatal exception in interrupt|"
-    r"scheduling while atomic|hung tasks|lockup|stack overflow")
+    r"Fatal exception|panic_on|Attempted to kill|Aiee, killing interrupt|"
+    r"hung tasks|hung_task|[Ll]ockup|LOCKUP|RCU Stall|rcu_sched|kfence|"
+    r"KASAN|KMSAN|UBSAN|Fatal hardware error|stack-protector|"
+    r"corrupted stack end|stack overflow|Oops|scheduling while atomic")
 
 END = re.compile(r"---\[ end (?:trace|Kernel panic)")
 
