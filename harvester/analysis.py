@@ -36,7 +36,7 @@ _BANNER = re.compile(r"^Linux version (?P<release>%s) .{0,200}?"
                      r"(?P<build>#\d.{0,120})$" % _RELEASE)
 _PSTORE_HEADER = re.compile(r"[A-Za-z]{1,16}#(\d{1,9}) Part\d{1,9}\n")
 _PANIC = re.compile(r"Kernel panic - not syncing: ?(.{0,400})")
-_VOLATILE = re.compile(r"\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{8,}\b|\d+")
+_VOLATILE = re.compile(r"\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{8,}\b|\b\d+\b")
 _LOCK_AT = re.compile(r"\bat: (?:\[<[0-9a-f]{1,16}>\] )?(?P<frame>.{1,300})")
 _LAST_FUNCTION = re.compile(r"last function: (?P<func>[A-Za-z_][\w.]{0,200})")
 # Where one CPU's or task's trace ends and another's starts (stalls).
@@ -56,6 +56,7 @@ _IRQ_ENTRY = re.compile(r"apic_timer_interrupt|^asm_sysvec_|^asm_call_(?:irq_)?"
                         r"gic_handle_irq|^call_on_irq_stack|^__irq_svc|"
                         r"^do_IRQ|^common_interrupt|^ret_from_intr")
 MAX_BLOCK_LINES = 400
+MAX_FOREIGN_LINES = 200     # other callers' lines in a row within a report
 MAX_FRAMES = 64
 DETAIL_LINES = 12
 
@@ -135,6 +136,12 @@ class _Log:
         lines, traced, index = [start], False, start + 1
         while index < len(self.texts) and len(lines) < MAX_BLOCK_LINES:
             if caller and self.callers[index] not in (None, caller):
+                # Another task's or CPU's line (two may crash at once):
+                # skipped, but a long silence of this caller ends the
+                # report, and any crash ends a weak one.
+                if index - lines[-1] > MAX_FOREIGN_LINES or (
+                        kind.weak and _header(self.texts[index])):
+                    return kind, match, lines, lines[-1] + 1
                 index += 1
                 continue
             text = self.texts[index]
@@ -147,7 +154,8 @@ class _Log:
                 continue
             other = _header(text)
             if other:
-                head = not traced and index - start <= K.HEAD_LINES
+                head = (not traced and not kind.weak
+                        and index - start <= K.HEAD_LINES)
                 caused = other[0].panic and K.CAUSED_PANIC.search(text)
                 if not (head or caused):
                     return kind, match, lines, index
@@ -199,11 +207,18 @@ def _choose(log, reason):
     the earlier oopses in the log have dumps of their own and this one is
     about the last oops in it (the kernel writes dumps for oopses, not
     for WARNINGs or sanitizer reports).  Anything else is about its first
-    crash, as syzbot reads logs: what follows is usually its consequence."""
+    crash, as syzbot reads logs: what follows is usually its consequence.
+    A weak report (a kernel message that may be no bug) counts only when
+    nothing else is in the log."""
     reports = log.reports()
     first = next(reports, None)
     if first is None:
         return None
+    weak = first
+    while first is not None and first[0].weak:
+        first = next(reports, None)
+    if first is None:
+        return weak
     if reason == "Panic":
         panics = [i for i, t in enumerate(log.texts) if "Kernel panic" in t
                   and _PANIC.search(t[:MAX_LINE])]

@@ -726,3 +726,31 @@ def test_a_driver_saying_warning_mid_line_is_not_a_crash():
            "<4>[    3.0] RIP: 0010:bad_func+0x1/0x2\n")
     assert analysis.analyse(log, None).title == \
         "general protection fault in bad_func"
+
+
+def test_a_kernel_message_saying_warning_gives_way_to_a_real_crash():
+    """arm64 prints "WARNING: Unprivileged eBPF is enabled, ..." at boot
+    (a message, not a WARN()); the oops of another task later is the
+    crash, though the message's task prints nothing more."""
+    log = ("<4>[ 1.0][  T447] WARNING: Unprivileged eBPF is enabled, data "
+           "leaks possible via Spectre v2 BHB attacks!\n" +
+           "<6>[ 1.1][  T500] some driver line\n" * 5 +
+           "<1>[ 6.3][ T1222] Unable to handle kernel paging request at "
+           "virtual address fffffffffffffffe\n"
+           "<1>[ 6.3][ T1222] Internal error: Oops: 0000000096000005 [#1] "
+           "PREEMPT SMP\n"
+           "<4>[ 6.3][ T1222] pc : ext4_lookup+0x24/0x2c0\n")
+    assert analysis.analyse(log, None).title == \
+        "BUG: unable to handle kernel paging request in ext4_lookup"
+    only = analysis.analyse(log.split("<6>")[0], None)
+    assert only.title == ("WARNING: Unprivileged eBPF is enabled, data leaks "
+                          "possible via Spectre v2 BHB attacks")
+
+
+def test_a_report_ends_when_its_task_falls_silent():
+    log = ("<4>[ 1.0][ T1] WARNING: CPU: 0 PID: 1 at fs/x.c:12 warn_here+0x1/0x2\n"
+           + "<6>[ 1.1][ T2] unrelated\n" * 500 +
+           "<4>[ 2.0][ T1] later_line_of_task_1\n")
+    result = analysis.analyse(log, None)
+    assert result.title == "WARNING in warn_here"
+    assert "later_line_of_task_1" not in result.block

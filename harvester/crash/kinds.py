@@ -54,6 +54,8 @@ class Kind:
     end: Optional[Pattern] = None  # ends the report (line included)
     panic: bool = False            # a panic: what a crash may lead to
     dumps: bool = False            # the kernel writes an Oops dump for it
+    weak: bool = False             # a message that may be no bug: counts
+                                   # only when the log holds nothing else
 
 
 def _k(name, needles, start, title, culprit="trace", failure="oops", **kw):
@@ -348,11 +350,13 @@ KINDS = (
        "WARNING: kernel stack frame pointer has bad value", culprit="none",
        failure="warning"),
     # The generic kinds below only where the kernel prints them, at the
-    # start of a line: drivers and programs say "WARNING:" mid-line.
+    # start of a line: drivers and programs say "WARNING:" mid-line.  A
+    # WARN() always names its file; "WARNING: <text>" is a message
+    # ("Unprivileged eBPF is enabled..."), a crash only if nothing else is.
     _k("warning-text", ('WARNING: ',),
        r"(?:^\s{0,8}|\[ )WARNING: (?P<what>[A-Za-z][^\[\]()]{2,80}?)"
        r"(?: detected)?[!.]?\s*(?:\]|$)", "WARNING: {what} in {culprit}",
-       failure="warning"),
+       failure="warning", weak=True),
 
     # --- panics, the generic BUG: and Oops ---------------------------------
     _k("panic", ('Kernel panic - not syncing',),
