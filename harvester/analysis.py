@@ -46,6 +46,12 @@ _CALL_TRACE = re.compile(r"Call [Tt]race|Backtrace:|stack backtrace:")
 _HEAD_FUNC = re.compile(r"\b(?:in|at) ([A-Za-z_][\w.]{1,200})\+0x")
 _GP_KTHREAD = re.compile(r"grace-period kthread stack dump|kthread starved")
 _CPU_TRACE = re.compile(r"NMI backtrace for cpu|Sending NMI|Task dump for CPU")
+# Where a trap or fault enters the kernel's handling (x86 asm_exc_*,
+# invalid_op, page_fault; arm64 el1h_64_sync; powerpc, riscv entries).
+_EXCEPTION_ENTRY = re.compile(r"^asm_exc_|^invalid_op$|^page_fault$|"
+                              r"^async_page_fault$|^el1h_64_sync$|^el1_sync$|"
+                              r"^el1_error|^el1h_64_error$|^handle_exception$|"
+                              r"^ret_from_exception$|^program_check_common")
 # The stall detector printing from the timer tick.
 _DETECTOR = re.compile(r"^rcu_|update_process_times|tick_sched|"
                        r"nmi_cpu_backtrace|print_cpu_stall|dump_cpu_task|"
@@ -322,6 +328,13 @@ def _skipped(frame, extra=None):
 
 
 def _meaningful(frames, kind):
+    """The first frame that is not skipped, after the exception entry when
+    the trace shows how the crash was reported (die notifiers, the WARN
+    trap): what ran before the entry is the kernel reporting."""
+    entries = [i for i, f in enumerate(frames[:-1])
+               if not f.unreliable and _EXCEPTION_ENTRY.search(f.func)]
+    if entries:
+        frames = frames[entries[-1] + 1:]
     extra = _KIND_SKIP.get(kind)
     for frame in frames:
         if not frame.unreliable and not _skipped(frame, extra):

@@ -177,6 +177,30 @@ Call trace:
  simple_xattr_alloc+0x18/0x60
  kernfs_xattr_set+0x40/0x90
 """, "BUG: unable to handle kernel paging request in simple_xattr_alloc"),
+    ("arm64 oops seen by a vendor die notifier", """
+Unable to handle kernel paging request at virtual address fffffffffffffffe
+Internal error: Oops: 0000000096000005 [#1] PREEMPT SMP
+pc : 0xffffffe3f7e08354
+lr : 0xffffffe3f7b06368
+Call trace:
+ dump_backtrace+0xe8/0x108
+ show_stack+0x18/0x28
+ dump_stack_lvl+0x50/0x6c
+ dump_stack+0x18/0x24
+ mrdump_common_die+0x288/0x3a8 [mrdump d3bc449aeacfeb4b6fef0326e2c6631033b5442d]
+ ipanic_die+0x20/0x34 [mrdump d3bc449aeacfeb4b6fef0326e2c6631033b5442d]
+ notifier_call_chain+0x90/0x174
+ notify_die+0x50/0x8c
+ die+0x94/0x308
+ __do_kernel_fault+0x254/0x280
+ do_mem_abort+0x58/0x118
+ el1_abort+0x3c/0x5c
+ el1h_64_sync_handler+0x54/0x90
+ el1h_64_sync+0x68/0x6c
+ 0xffffffe3f7e08354
+ user_path_at_empty+0x4c/0xf4
+ do_faccessat+0x168/0x2ec
+""", "BUG: unable to handle kernel paging request in user_path_at_empty"),
     ("arm64 internal error", """
 Internal error: Oops - BUG: 00000000f2000800 [#1] PREEMPT SMP
 pc : ns558_init+0x18/0x60
