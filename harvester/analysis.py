@@ -484,7 +484,7 @@ def _title(kind, match, block, culprit):
     words = kind.title.split(" in {culprit}")[0]
     values = {key: groups.get(key, "") for key in
               re.findall(r"{(\w+)}", words)}
-    kind_text = " ".join(words.format(**values).split())
+    kind_text = " ".join(words.format(**values).split()).rstrip(" :")
     if culprit:
         title = "%s in %s" % (kind_text, culprit) \
             if "{culprit}" in kind.title else kind_text

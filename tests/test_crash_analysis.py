@@ -201,13 +201,25 @@ Call trace:
  user_path_at_empty+0x4c/0xf4
  do_faccessat+0x168/0x2ec
 """, "BUG: unable to handle kernel paging request in user_path_at_empty"),
-    ("arm64 internal error", """
+    ("arm64 BUG()", """
 Internal error: Oops - BUG: 00000000f2000800 [#1] PREEMPT SMP
 pc : ns558_init+0x18/0x60
 Call trace:
  ns558_init+0x18/0x60
  do_one_initcall+0x58/0x2a0
-""", "Internal error in ns558_init"),
+""", "kernel BUG in ns558_init"),
+    ("arm64 undefined instruction", """
+Internal error: Oops - undefined instruction: 0000000002000000 [#1] PREEMPT SMP
+pc : kretprobe_trampoline+0x0/0xc4
+lr : do_one_initcall+0x58/0x2a0
+""", "Internal error: undefined instruction in kretprobe_trampoline"),
+    ("arm64 SError", """
+SError Interrupt on CPU7, code 0x00000000be000011 -- SError
+CPU: 7 PID: 1 Comm: swapper/0 Tainted: G        W         5.4.61 #1
+pc : msm_pinmux_set_mux+0x12c/0x1b8
+lr : msm_pinmux_set_mux+0x120/0x1b8
+Kernel panic - not syncing: Asynchronous SError Interrupt
+""", "Asynchronous SError Interrupt in msm_pinmux_set_mux"),
     ("arm32 unhandled fault", """
 Unhandled fault: page domain fault (0x01b) at 0x00000e30
 Internal error: : 1b [#1] PREEMPT SMP ARM

@@ -284,9 +284,14 @@ KINDS = (
     _k("stack-segment", ('stack segment',),
        r"stack segment: [0-9a-f]{1,4}",
        "stack segment in {culprit}", culprit="ip"),
-    _k("internal-error", ('Internal error: ',),
-       r"Internal error: ", "Internal error in {culprit}",
+    # arm/arm64 die(): "Internal error: Oops - BUG: 0 [#1]" is BUG(),
+    # other reasons ("Oops - undefined instruction") are said.
+    _k("kernel-bug", ('Internal error: Oops - BUG',),
+       r"Internal error: Oops - BUG\b", "kernel BUG in {culprit}",
        culprit="ip"),
+    _k("internal-error", ('Internal error: ',),
+       r"Internal error: (?:Oops - (?P<what>[A-Za-z][A-Za-z /-]{1,40})"
+       r"(?::| \[))?", "Internal error: {what} in {culprit}", culprit="ip"),
     _k("unhandled-fault", ('Unhandled fault',),
        r"Unhandled fault: ", "Unhandled fault in "
        "{culprit}", culprit="ip"),
@@ -295,7 +300,7 @@ KINDS = (
        culprit="ip"),
     _k("serror", ('SError', 'Bad mode in Error'),
        r"SError Interrupt on CPU|Bad mode in Error handler",
-       "SError in {culprit}", culprit="ip"),
+       "Asynchronous SError Interrupt in {culprit}", culprit="ip"),
     _k("bad-mode", ('Bad mode in ',),
        r"Bad mode in ", "kernel panic: bad mode", culprit="none",
        failure="panic"),
@@ -401,7 +406,7 @@ CAUSED_PANIC = re.compile(
     r"Fatal exception|panic_on|Attempted to kill|Aiee, killing interrupt|"
     r"hung tasks|hung_task|[Ll]ockup|LOCKUP|RCU Stall|rcu_sched|kfence|"
     r"KASAN|KMSAN|UBSAN|Fatal hardware error|stack-protector|"
-    r"corrupted stack end|stack overflow|Oops|scheduling while atomic")
+    r"corrupted stack end|stack overflow|Oops|scheduling while atomic|SError")
 
 END = re.compile(r"---\[ end (?:trace|Kernel panic)")
 
