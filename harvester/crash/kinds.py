@@ -285,13 +285,15 @@ KINDS = (
        r"stack segment: [0-9a-f]{1,4}",
        "stack segment in {culprit}", culprit="ip"),
     # arm/arm64 die(): "Internal error: Oops - BUG: 0 [#1]" is BUG(),
-    # other reasons ("Oops - undefined instruction") are said.
+    # other reasons ("Oops - undefined instruction", 4.x "undefined
+    # instruction") are said; a plain "Oops" follows a fault's own header.
     _k("kernel-bug", ('Internal error: Oops - BUG',),
        r"Internal error: Oops - BUG\b", "kernel BUG in {culprit}",
        culprit="ip"),
     _k("internal-error", ('Internal error: ',),
-       r"Internal error: (?:Oops - (?P<what>[A-Za-z][A-Za-z /-]{1,40})"
-       r"(?::| \[))?", "Internal error: {what} in {culprit}", culprit="ip"),
+       r"Internal error: (?:Oops(?=:| \[)|(?:Oops - )?(?P<what>[A-Za-z]"
+       r"[A-Za-z /-]{1,40})(?::| \[))?", "Internal error: {what} in {culprit}",
+       culprit="ip"),
     _k("unhandled-fault", ('Unhandled fault',),
        r"Unhandled fault: ", "Unhandled fault in "
        "{culprit}", culprit="ip"),
