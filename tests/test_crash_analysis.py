@@ -313,6 +313,28 @@ Call Trace:
  kvfree+0x42/0x50
  xt_free_table_info+0x4b/0x60
 """, "WARNING: ODEBUG bug in xt_free_table_info"),
+    ("kobject", """
+kobject_add_internal failed for brport (error: -12 parent: syz6)
+------------[ cut here ]------------
+WARNING: CPU: 1 PID: 3485 at lib/kobject.c:244 kobject_add_internal+0x3f6/0xbc0
+RIP: 0010:kobject_add_internal+0x3f6/0xbc0
+Call Trace:
+ kobject_add_varg+0x1a/0x30
+ kobject_init_and_add+0xf0/0x130
+ br_add_if+0x7a1/0x1aa0
+ add_del_if+0xf5/0x130
+""", "WARNING: kobject bug in br_add_if"),
+    ("usercopy", """
+usercopy: kernel memory overwrite attempt detected to ffff8801d21c9bd4 (kvm_vcpu) (1320 bytes)
+------------[ cut here ]------------
+kernel BUG at mm/usercopy.c:84!
+invalid opcode: 0000 [#1] SMP KASAN
+RIP: 0010:__check_object_size+0x3a2/0x4f0
+Call Trace:
+ ? lock_release+0xa40/0xa40
+ kvm_vcpu_ioctl_set_cpuid2+0x75/0x1a0
+ kvm_arch_vcpu_ioctl+0x1718/0x4710
+""", "BUG: bad usercopy in kvm_vcpu_ioctl_set_cpuid2"),
     ("list corruption", """
 list_del corruption. prev->next should be ffff8880a4cea470, but was 0000000000000000
 ------------[ cut here ]------------
@@ -413,6 +435,53 @@ syz/88 is freeing memory ffff8801c8a5e200-ffff8801c8a5e9ff, with a lock still he
 1 lock held by syz-executor/6:
  #0:  (&pipe->mutex/1){+.+.+.}, at: [<ffffffff81844c6b>] pipe_lock+0x5b/0x70
 """, "BUG: still has locks held in pipe_lock"),
+    ("lockdep irq lock order", """
+WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected
+syz-executor.2/6133 [HC0[0]:SC0[0]:HE0:SE1] is trying to acquire:
+ffff888026df22b8 (&new->fa_lock){.+.+}-{2:2}, at: kill_fasync+0x14b/0x460
+... which became HARDIRQ-irq-safe at:
+  lock_acquire+0x29d/0x740
+  _raw_spin_lock_irqsave+0x39/0x50
+  io_timeout_fn+0x6f/0x3d0
+  __hrtimer_run_queues+0x693/0xea0
+""", "possible deadlock in io_timeout_fn"),
+    ("lockdep invalid wait context, arm32", """
+[ BUG: Invalid wait context ]
+udevd/95 is trying to lock:
+83711010 (&n->list_lock){..-.}-{3:3}, at: deactivate_slab+0x2a8/0x558
+stack backtrace:
+Backtrace:
+[<80de0078>] (dump_backtrace) from [<80de0574>] (show_stack+0x28/0x2c)
+[<80de054c>] (show_stack) from [<80de7c10>] (dump_stack+0x154/0x1a8)
+[<80de7abc>] (dump_stack) from [<801bba34>] (__lock_acquire+0x840/0x30e0)
+[<801bf148>] (lock_acquire) from [<80df7ffc>] (_raw_spin_lock+0x4c/0x5c)
+[<80df7fb0>] (_raw_spin_lock) from [<803981dc>] (deactivate_slab+0x2a8/0x558)
+[<80397f34>] (deactivate_slab) from [<8039a8a0>] (___slab_alloc+0x4f4/0x6a4)
+""", "WARNING: locking bug in deactivate_slab"),
+    ("lockdep non-static key", """
+INFO: trying to register non-static key.
+the code is fine but needs lockdep annotation.
+turning off the locking correctness validator.
+Call Trace:
+ dump_stack+0xe8/0x16e
+ register_lock_class+0x11b8/0x1250
+ __lock_acquire+0xfb/0x37c0
+ lock_acquire+0x10d/0x2f0
+ del_timer_sync+0x4c/0x150
+ mwifiex_unregister_dev+0x41b/0x690
+""", "INFO: trying to register non-static key in mwifiex_unregister_dev"),
+    ("suspicious RCU usage", """
+[ INFO: suspicious RCU usage. ]
+/linux/net/ipv6/ip6_flowlabel.c:543 suspicious rcu_dereference_check() usage!
+other info that might help us debug this:
+2 locks held by syz-executor3/9912:
+ #0:  (sk_lock-AF_INET6){+.+.+.}, at: [<ffffffff817c1ca2>] do_ipv6_setsockopt.isra.13+0xc2/0x1340
+stack backtrace:
+Call Trace:
+ [<ffffffff818c5ac5>] dump_stack+0x4b/0x63
+ [<ffffffff818b777b>] lockdep_rcu_suspicious.cold.44+0xc4/0xe4
+ [<ffffffff817dfb87>] ipv6_flowlabel_opt+0x497/0xe00
+""", "INFO: suspicious RCU usage in ipv6_flowlabel_opt"),
     ("RCU stall", """
 INFO: rcu_preempt self-detected stall on CPU
 NMI backtrace for cpu 1
