@@ -1,0 +1,90 @@
+"""The prefixes before each kernel log line, and who printed the line.
+
+A console or kmsg line reads ``<level>[timestamp][caller] text``; vendors
+replace or extend the caller part.  ``split_prefix`` removes all of it and
+returns the caller id normalised to the kernel's own form (``T<pid>`` for
+a task, ``C<cpu>`` for interrupt context), so an analysis can keep to the
+crashing caller's lines whatever printed them.
+
+The forms are a table (``CALLER_FORMS``), one row per printer, tried in
+order after the level and timestamp.  Every pattern is anchored and its
+quantifiers bounded, so a line costs a constant amount of work whatever
+its length (no catastrophic backtracking, even on a 64 KiB line).
+Timestamps tolerate bit rot, as consoles read back from RAM after a reset
+often carry some: a flipped ``[`` or ``]``, a digit turned into a control
+character or an invalid byte (U+FFFD after decoding).
+"""
+
+import re
+
+# "<4>", "<12>"; any three characters survive a flipped bit.
+_LEVEL = re.compile("<[^>\n]{0,3}>")
+
+# What a flipped bit makes of "[" and "]" (one bit of 0x5b / 0x5d changed,
+# ESC and U+FFFD for the control and invalid-UTF-8 cases).
+_OPEN = "[\\[{ZY_SK\x1b\ufffd]"
+_CLOSE = "[\\]}\\\\_YUM\x1d\ufffd]"
+# "[   12.345678]", HiSilicon's "[   12.345678s]"; digits may have rotted
+# into control characters or U+FFFD.  Without a recognisable bracket on
+# either side it is not taken (an indented line is not a timestamp).
+_BODY = "[ \x00-\x1f\ufffd]{0,12}[0-9][ 0-9.\x00-\x1f\ufffd]{2,23}s?"
+_TIME = re.compile("(?:%s%s%s?|%s?%s%s) ?" % (_OPEN, _BODY, _CLOSE,
+                                              _OPEN, _BODY, _CLOSE))
+
+_COMM = "[^\\]\n]{1,24}"
+# (printer, pattern); named groups: kind+id (kernel caller id) or
+# cpu/pid/comm (vendors), irq when the form marks interrupt context.
+CALLER_FORMS = [
+    # CONFIG_PRINTK_CALLER, mainline and Android GKI: "[ T123]", "[  C0]".
+    ("kernel", r"\[ *(?P<kind>[TC])(?P<id>\d{1,10})\]"),
+    # MediaTek and Qualcomm Android kernels: " (0)[1:init]" and
+    # "-(6)[1019:mtk_agpsd]" ('-' while interrupts are disabled),
+    # "(6)[422:kworker/6:3]"; the CPU is printed in hex.
+    ("mediatek/qualcomm", r" {0,2}[-+]?\((?P<cpu>[0-9a-f]{1,2})\)"
+                          r"\[(?P<pid>\d{1,7}):(?P<comm>%s)\]" % _COMM),
+    # MediaTek/Meizu "[7:1:init]": cpu, pid, comm.
+    ("mediatek", r"\[(?P<cpu>\d{1,3}):(?P<pid>\d{1,7}):(?P<comm>%s)\]" % _COMM),
+    # Samsung "[4:           init:    1]": cpu, comm (right-aligned, may
+    # itself hold ':'), pid; "I[5:  swapper/5:    0]" in interrupt context.
+    ("samsung", r" {0,2}(?P<irq>I)?\[(?P<cpu>\d{1,3}): *"
+                r"(?P<comm>[^\]\n]{1,16}?): *(?P<pid>\d{1,7})\]"),
+    # HiSilicon (Huawei) "[pid:0,cpu0,swapper]".
+    ("hisilicon", r"\[pid:(?P<pid>\d{1,7}),cpu(?P<cpu>\d{1,3}),"
+                  r"(?P<comm>%s)\]" % _COMM),
+]
+_CALLERS = [(name, re.compile(pattern)) for name, pattern in CALLER_FORMS]
+
+
+def split_prefix(line):
+    """``(caller id or None, text)``: the line without its syslog level,
+    timestamp and caller part.  One space after the prefix is removed;
+    further indentation (stack frames) is kept."""
+    pos = 0
+    match = _LEVEL.match(line)
+    if match:
+        pos = match.end()
+    match = _TIME.match(line, pos)
+    if match:
+        pos = match.end()
+    for _, pattern in _CALLERS:
+        match = pattern.match(line, pos)
+        if match:
+            end = match.end()
+            if line.startswith(" ", end):
+                end += 1
+            return _caller_id(match), line[end:]
+    return None, line[pos:]
+
+
+def strip_prefix(line):
+    """The line's text without level, timestamp and caller."""
+    return split_prefix(line)[1]
+
+
+def _caller_id(match):
+    groups = match.groupdict()
+    if groups.get("kind"):
+        return "%s%d" % (groups["kind"], int(groups["id"]))
+    if groups.get("irq"):
+        return "C%d" % int(groups["cpu"])
+    return "T%d" % int(groups["pid"])
