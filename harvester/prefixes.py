@@ -24,10 +24,13 @@ _LEVEL = re.compile("<[^>\n]{0,3}>")
 # ESC and U+FFFD for the control and invalid-UTF-8 cases).
 _OPEN = "[\\[{ZY_SK\x1b\ufffd]"
 _CLOSE = "[\\]}\\\\_YUM\x1d\ufffd]"
-# "[   12.345678]", HiSilicon's "[   12.345678s]"; digits may have rotted
-# into control characters or U+FFFD.  Without a recognisable bracket on
-# either side it is not taken (an indented line is not a timestamp).
-_BODY = "[ \x00-\x1f\ufffd]{0,12}[0-9][ 0-9.\x00-\x1f\ufffd]{2,23}s?"
+# "[   12.345678]" (at most 15 characters inside), HiSilicon's
+# "[   12.345678s]"; a digit may have rotted into punctuation, a letter
+# p-y, a control character or U+FFFD.  It must start with a digit after
+# its padding, and without a bracket-like character on either side it is
+# not taken (an indented line is not a timestamp).
+_BODY = ("(?=[ \x00-\x1f\ufffd!-/]{0,12}[0-9])"
+         "[ 0-9.\x00-\x1f\ufffd!-/:-?`p-y]{3,15}s?")
 _TIME = re.compile("(?:%s%s%s?|%s?%s%s) ?" % (_OPEN, _BODY, _CLOSE,
                                               _OPEN, _BODY, _CLOSE))
 
