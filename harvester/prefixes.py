@@ -42,8 +42,9 @@ CALLER_FORMS = [
     ("kernel", r"\[ *(?P<kind>[TC])(?P<id>\d{1,10})\]"),
     # MediaTek and Qualcomm Android kernels: " (0)[1:init]" and
     # "-(6)[1019:mtk_agpsd]" ('-' while interrupts are disabled),
-    # "(6)[422:kworker/6:3]"; the CPU is printed in hex.
-    ("mediatek/qualcomm", r" {0,2}[-+]?\((?P<cpu>[0-9a-f]{1,2})\)"
+    # "(6)[422:kworker/6:3]"; the CPU (hex) is not needed, so a rotten
+    # one ("-( )[0:swapper/0]") is still taken.
+    ("mediatek/qualcomm", r" {0,2}[-+,]?\((?P<cpu>[^)\]\n]{1,2})\)"
                           r"\[(?P<pid>\d{1,7}):(?P<comm>%s)\]" % _COMM),
     # MediaTek/Meizu "[7:1:init]": cpu, pid, comm.
     ("mediatek", r"\[(?P<cpu>\d{1,3}):(?P<pid>\d{1,7}):(?P<comm>%s)\]" % _COMM),

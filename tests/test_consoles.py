@@ -45,6 +45,16 @@ ENDED_IN_A_CRASH = {
         ["Failed to cause a watchdog bite", "detected stall"]),
     "xiaomi-apq8064.last_kmsg": (
         "plain, arm32", "panic", ["VFS: Unable to mount root fs"]),
+    "samsung-sm7125-serror.last_kmsg": (
+        "samsung I[7:swapper/0:1], interrupt context", "panic",
+        ["Asynchronous SError Interrupt"]),
+    "samsung-sm7125.last_kmsg": (
+        "samsung [1:proxy-server-po:20809]", "oops, then panic",
+        ["Unable to handle kernel NULL pointer dereference",
+         "Fatal exception"]),
+    "mediatek-mt6765-bitrot.console-ramoops-0": (
+        "mediatek -(0)[0:swapper/0], bit rot", "oops: BUG() in the "
+        "Hard Reset key hook", ["Oops - BUG", "kernel BUG"]),
     "samsung-bitrot.console-ramoops-0": (
         "samsung, bit rot", "oops in provider@4.0-se",
         ["Unable to handle kernel NULL pointer dereference"]),

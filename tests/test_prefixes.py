@@ -35,6 +35,10 @@ REAL = [
      "PREEMPT SMP", "T1019", "Internal error: Oops: 96000005 [#1] PREEMPT SMP"),
     ("<0>[    1.310150] -(6)[1:init]Internal error: Oops: 96000006 [#1] "
      "PREEMPT SMP", "T1", "Internal error: Oops: 96000006 [#1] PREEMPT SMP"),
+    # the form of the issue, and a rotten CPU (mediatek-mt6765-bitrot)
+    ("[  120.756205] -(0)[0:swapper/0]Har$ Reset", "T0", "Har$ Reset"),
+    ("[  120.75>331] -( )[0:swapper/0]Internal error: Oops - BUG: 0 [#1] "
+     "PREEMPT SMP", "T0", "Internal error: Oops - BUG: 0 [#1] PREEMPT SMP"),
     # MediaTek/Meizu cpu:pid:comm (meizu-sm8550.console-ramoops-0)
     ("[    0.691373][7:1:init] Kernel panic - not syncing: Attempted to kill "
      "init! exitcode=0x00007f00", "T1",
@@ -52,6 +56,12 @@ REAL = [
      "exitcode=0x00007f00"),
     ("<2>[    2.232408] I[5:      swapper/5:    0] CPU5: stopping", "C5",
      "CPU5: stopping"),
+    ("<0>[    0.629928] I[7:      swapper/0:    1] Kernel panic - not "
+     "syncing: Asynchronous SError Interrupt", "C7",       # samsung-sm7125-serror
+     "Kernel panic - not syncing: Asynchronous SError Interrupt"),
+    ("<0>[ 2514.900650]  [1:proxy-server-po:20809] Internal error: Oops: "
+     "96000046 [#1] PREEMPT SMP", "T20809",                # samsung-sm7125
+     "Internal error: Oops: 96000046 [#1] PREEMPT SMP"),
     ("<4>[    5.774761]  [0:    kworker/0:1:   16]  dump_backtrace+0x0/0x1c0",
      "T16", " dump_backtrace+0x0/0x1c0"),
     # HiSilicon, with its "s" after the seconds (hisilicon-kirin)
