@@ -138,3 +138,22 @@ def test_a_mib_of_prefixed_lines_is_fast():
     texts = [strip_prefix(l) for l in text.splitlines()]
     assert time.perf_counter() - start < 0.5
     assert set(texts) == {"Kernel panic"}
+
+
+def test_any_line_gives_a_suffix_and_a_well_formed_caller():
+    from hypothesis import given, settings, strategies as st
+    parts = st.sampled_from(["<4>", "<", ">", "[", "]", " ", "  ", "-", "(",
+                             ")", ":", ",", "I", "s", "T", "C", "pid:",
+                             "cpu", "12.345678", "0", "7", "\x00", "\ufffd",
+                             "init", "swapper/0", "\n"])
+    lines = st.lists(st.one_of(parts, st.text(max_size=4)), max_size=30) \
+        .map("".join)
+
+    @settings(max_examples=3000, deadline=None)
+    @given(lines)
+    def check(line):
+        caller, text = split_prefix(line)
+        assert line.endswith(text)
+        assert caller is None or (caller[0] in "TC" and caller[1:].isdigit())
+
+    check()
