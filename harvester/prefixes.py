@@ -7,7 +7,7 @@ a task, ``C<cpu>`` for interrupt context), so an analysis can keep to the
 crashing caller's lines whatever printed them.
 
 The forms are a table (``CALLER_FORMS``), one row per printer, tried in
-order after the level and timestamp.  Every pattern is anchored and its
+order after the level and timestamp (compiled into one regex).  Every pattern is anchored and its
 quantifiers bounded, so a line costs a constant amount of work whatever
 its length (no catastrophic backtracking, even on a 64 KiB line).
 Timestamps tolerate bit rot, as consoles read back from RAM after a reset
@@ -18,7 +18,7 @@ character or an invalid byte (U+FFFD after decoding).
 import re
 
 # "<4>", "<12>"; any three characters survive a flipped bit.
-_LEVEL = re.compile("<[^>\n]{0,3}>")
+_LEVEL = "<[^>\n]{0,3}>"
 
 # What a flipped bit makes of "[" and "]" (one bit of 0x5b / 0x5d changed,
 # ESC and U+FFFD for the control and invalid-UTF-8 cases).
@@ -31,8 +31,8 @@ _CLOSE = "[\\]}\\\\_YUM\x1d\ufffd]"
 # not taken (an indented line is not a timestamp).
 _BODY = ("(?=[ \x00-\x1f\ufffd!-/]{0,12}[0-9])"
          "[ 0-9.\x00-\x1f\ufffd!-/:-?`p-y]{3,15}s?")
-_TIME = re.compile("(?:%s%s%s?|%s?%s%s) ?" % (_OPEN, _BODY, _CLOSE,
-                                              _OPEN, _BODY, _CLOSE))
+_TIME = "(?:%s%s%s?|%s?%s%s) ?" % (_OPEN, _BODY, _CLOSE,
+                                   _OPEN, _BODY, _CLOSE)
 
 _COMM = "[^\\]\n]{1,24}"
 # (printer, pattern); named groups: kind+id (kernel caller id) or
@@ -56,39 +56,43 @@ CALLER_FORMS = [
     ("hisilicon", r"\[pid:(?P<pid>\d{1,7}),cpu(?P<cpu>\d{1,3}),"
                   r"(?P<comm>%s)\]" % _COMM),
 ]
-_CALLERS = [(name, re.compile(pattern)) for name, pattern in CALLER_FORMS]
+
+
+def _one_pattern():
+    """Level, timestamp and the table's rows as one anchored regex (one
+    match per line instead of one per row); row N's groups get "_N"."""
+    rows = []
+    for index, (_, pattern) in enumerate(CALLER_FORMS):
+        pattern = re.sub(r"\(\?P<(\w+)>", r"(?P<\1_%d>" % index, pattern)
+        rows.append("(?P<row_%d>%s)" % (index, pattern))
+    return re.compile("(?:%s)?(?:%s)?(?:(?:%s) ?)?" % (
+        _LEVEL, _TIME, "|".join(rows)))
+
+
+_PREFIX = _one_pattern()
+# row group -> the names of its kind, id, irq, cpu and pid groups (or None)
+_FIELDS = {"row_%d" % index: tuple(
+    "%s_%d" % (name, index) if "(?P<%s>" % name in pattern else None
+    for name in ("kind", "id", "irq", "cpu", "pid"))
+    for index, (_, pattern) in enumerate(CALLER_FORMS)}
 
 
 def split_prefix(line):
     """``(caller id or None, text)``: the line without its syslog level,
-    timestamp and caller part.  One space after the prefix is removed;
+    timestamp and caller part.  One space after the caller is removed;
     further indentation (stack frames) is kept."""
-    pos = 0
-    match = _LEVEL.match(line)
-    if match:
-        pos = match.end()
-    match = _TIME.match(line, pos)
-    if match:
-        pos = match.end()
-    for _, pattern in _CALLERS:
-        match = pattern.match(line, pos)
-        if match:
-            end = match.end()
-            if line.startswith(" ", end):
-                end += 1
-            return _caller_id(match), line[end:]
-    return None, line[pos:]
+    match = _PREFIX.match(line)
+    text = line[match.end():]
+    if match.lastgroup is None:
+        return None, text
+    kind, ident, irq, cpu, pid = _FIELDS[match.lastgroup]
+    if kind:
+        return "%s%d" % (match.group(kind), int(match.group(ident))), text
+    if irq and match.group(irq):
+        return "C%d" % int(match.group(cpu)), text
+    return "T%d" % int(match.group(pid)), text
 
 
 def strip_prefix(line):
     """The line's text without level, timestamp and caller."""
     return split_prefix(line)[1]
-
-
-def _caller_id(match):
-    groups = match.groupdict()
-    if groups.get("kind"):
-        return "%s%d" % (groups["kind"], int(groups["id"]))
-    if groups.get("irq"):
-        return "C%d" % int(groups["cpu"])
-    return "T%d" % int(groups["pid"])
