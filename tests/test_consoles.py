@@ -67,6 +67,7 @@ KNOWN_GAPS = {
         strict=True, reason="the oops line's Samsung prefix itself is "
         "damaged ('Y3provider@4.0-se: 1806]'), so no marker starts a line"),
 }
+UNSEEN = {"samsung-bitrot.console-ramoops-0"}     # no report at all yet
 # Boots that went on (or rebooted on purpose): no report.
 ENDED_WITHOUT_A_CRASH = {
     "samsung-exynos990.last_kmsg": "samsung; WARNING splats only",
@@ -114,11 +115,19 @@ def read(name):
 
 
 @pytest.mark.parametrize("name", [
-    pytest.param(n, marks=KNOWN_GAPS.get(n, ())) for n in sorted(ENDED_IN_A_CRASH)])
-def test_a_console_that_ended_in_a_crash_is_reported_by_name(tmp_path, name):
-    _, ended, phrases = ENDED_IN_A_CRASH[name]
+    pytest.param(n, marks=KNOWN_GAPS[n] if n in UNSEEN else ())
+    for n in sorted(ENDED_IN_A_CRASH)])
+def test_a_console_that_ended_in_a_crash_is_reported(tmp_path, name):
+    _, ended, _ = ENDED_IN_A_CRASH[name]
     (fields,) = rescue(tmp_path, read(name))
     assert fields["Failure"] == ("panic" if "panic" in ended else "oops")
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=KNOWN_GAPS.get(n, ())) for n in sorted(ENDED_IN_A_CRASH)])
+def test_its_report_is_titled_by_the_crash(tmp_path, name):
+    _, _, phrases = ENDED_IN_A_CRASH[name]
+    (fields,) = rescue(tmp_path, read(name))
     title = _squash(fields["Title"])
     assert any(_squash(p) in title for p in phrases), fields["Title"]
 
