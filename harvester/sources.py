@@ -3,7 +3,9 @@
 Every input is opened with O_NOFOLLOW | O_NONBLOCK, checked to be a regular
 file (or a device for raw backends) on the open fd, and read with a size
 cap: a symlink, FIFO or huge file planted in a source directory cannot
-redirect, hang or exhaust us.  Parsing is left to ``parsers``.
+redirect, hang or exhaust us.  An entry of a source directory is lstat'ed
+first: a device node, FIFO or socket there is refused without being
+opened.  Parsing is left to ``parsers``.
 """
 
 import mmap
@@ -91,8 +93,13 @@ def parse_spec(spec):
 
 def open_input(path, dir_fd=None, allow_devices=False):
     """Open for reading without following a symlink or blocking on a FIFO;
-    return ``(fd, stat)`` for a regular file (or a device when allowed)."""
+    return ``(fd, stat)`` for a regular file (or a device when allowed).
+    Unless devices are allowed, anything else is refused from its lstat,
+    before it is opened (opening a device node runs its driver)."""
     try:
+        if not allow_devices and not stat.S_ISREG(os.stat(
+                path, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+            raise SourceError("%s is not a regular file" % path)
         fd = os.open(path, _O_READ, dir_fd=dir_fd)
     except OSError as exc:
         raise SourceError("cannot open %s: %s" % (path, exc.strerror)) from None

@@ -156,13 +156,19 @@ def test_t16_ten_thousand_foreign_files(public_path):
 
 
 def test_t16_our_reports_reaching_the_cap_stop_the_run(tmp_path):
+    """Only our reports (the names the state recorded) count: kernel-like
+    files of the same owner that we did not write do not (issue 13: the
+    output directory is never listed)."""
     env = Env(tmp_path / "env", "pstore")
-    env.write_config("max_reports_in_output_dir: 5\n")
+    env.write_config("max_reports_in_output_dir: 1\n")
     fill_foreign(env.out, 5, kernel_like=5)
     n_files = len(env.source_files())
-    assert env.collect() == 1
-    assert len(os.listdir(env.out)) == 5
-    assert len(env.source_files()) == n_files
+    assert env.collect() == 1                    # one written, then the cap
+    assert len(os.listdir(env.out)) == 6
+    left = env.source_files()
+    assert 0 < len(left) < n_files
+    assert env.collect() == 1                    # ours waits: still full
+    assert len(os.listdir(env.out)) == 6 and env.source_files() == left
 
 
 @root_only
