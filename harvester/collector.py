@@ -167,7 +167,7 @@ class Collector:
                 self.archive(inv, state, ev, failure, attached)
         finally:
             if out_fd is not None:
-                os.close(out_fd)
+                storage.close_dir(out_fd)
         return EXIT_PARTIAL if self.failed else EXIT_OK
 
     def open_output(self):
