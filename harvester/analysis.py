@@ -18,13 +18,8 @@ from typing import List, Optional
 
 from .crash import kinds as K
 from .crash.frames import MAX_LINE, Frame, parse_frame, parse_ip
+from .prefixes import split_prefix, strip_prefix  # noqa: F401 (re-exported)
 
-# "<4>[   12.345678] [T123] ", tolerating bit rot in it (a flipped "[" is
-# ESC, a flipped digit NUL, invalid bytes U+FFFD) so that a marker behind
-# a damaged prefix is still found.
-_PREFIX = re.compile("^(?:<[^>]{0,3}>)?"
-                     "(?:[\\[\x1b\ufffd]?[ 0-9.\x00-\x1f\ufffd]{3,24}[\\]\ufffd]? ?)?"
-                     "(?:\\[ *(?P<caller>[TC]\\d{1,10})\\] ?)?")
 # uname -r as kernels build it; anything else is not trusted as a release
 # (it becomes the report's Package and file name).
 _RELEASE = r"\d{1,3}\.\d{1,3}[0-9A-Za-z.+~_-]{0,64}"
@@ -94,18 +89,6 @@ class Analysis:
     title: str = "Kernel crash"
     signature: str = ""
     kind: Optional[str] = None           # harvester.crash.kinds name
-
-
-def split_prefix(line):
-    """``(caller id or None, text)``: the syslog level, timestamp and
-    caller id dropped."""
-    match = _PREFIX.match(line)
-    return match.group("caller"), line[match.end():]
-
-
-def strip_prefix(line):
-    """Drop the syslog level, timestamp and caller id."""
-    return split_prefix(line)[1]
 
 
 def _header(text):
@@ -208,14 +191,15 @@ def _choose(log, reason):
     A dump's log is the tail of the kernel log when the dump was made, so
     it may hold earlier crashes that the kernel survived.  A Panic dump is
     about the report its panic line belongs to (the crash that caused the
-    panic, or the panic itself; without a panic line, its last oops).
-    pstore numbers the dumps of a boot (``Oops#N``): from the second on,
-    the earlier oopses in the log have dumps of their own and this one is
-    about the last oops in it (the kernel writes dumps for oopses, not
-    for WARNINGs or sanitizer reports).  Anything else is about its first
-    crash, as syzbot reads logs: what follows is usually its consequence.
-    A weak report (a kernel message that may be no bug) counts only when
-    nothing else is in the log."""
+    panic, or the panic itself; without a panic line, its last oops).  An
+    Oops dump is about its oops (the kernel writes dumps for oopses, not
+    for WARNINGs): the last one, earlier ones having had dumps of their
+    own, or the first for pstore's first dump of a boot (``Oops#1``),
+    which no oops can precede; a sanitizer report just before that oops
+    names its cause and is taken instead.  Any other log is about its
+    first crash, as syzbot reads logs: what follows is usually its
+    consequence.  A weak report (a kernel message that may be no bug)
+    counts only when nothing else is in the log."""
     reports = log.reports()
     first = next(reports, None)
     if first is None:
@@ -233,15 +217,22 @@ def _choose(log, reason):
             if panics and found[2][0] <= panics[-1] < found[3]:
                 return found
         if not panics:          # the panic line is lost: its oops
-            return _last_oops(everything) or first
-    elif reason == "Oops" and log.dump_number > 1:
-        return _last_oops([first] + list(reports)) or first
+            return _own_oops(everything, 0) or first
+    elif reason == "Oops":
+        return _own_oops([first] + list(reports), log.dump_number) or first
     return first
 
 
-def _last_oops(reports):
-    dumped = [found for found in reports if found[0].dumps]
-    return dumped[-1] if dumped else None
+def _own_oops(reports, dump_number):
+    """The oops an Oops dump was written for, or the sanitizer report just
+    before it that names its cause."""
+    oopses = [i for i, found in enumerate(reports) if found[0].dumps]
+    if not oopses:
+        return None
+    which = 0 if dump_number == 1 else len(oopses) - 1
+    since = oopses[which - 1] + 1 if which else 0
+    causes = [i for i in range(since, oopses[which]) if reports[i][0].cause]
+    return reports[causes[0] if causes else oopses[which]]
 
 
 def analyse(log, reason=None):

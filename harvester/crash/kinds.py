@@ -54,6 +54,8 @@ class Kind:
     end: Optional[Pattern] = None  # ends the report (line included)
     panic: bool = False            # a panic: what a crash may lead to
     dumps: bool = False            # the kernel writes an Oops dump for it
+    cause: bool = False            # a sanitizer report: it names the
+                                   # cause of an oops that follows it
     weak: bool = False             # a message that may be no bug: counts
                                    # only when the log holds nothing else
 
@@ -66,7 +68,7 @@ def _k(name, needles, start, title, culprit="trace", failure="oops", **kw):
                 **kw)
 
 
-_SANITIZER = dict(end=_KASAN_END)
+_SANITIZER = dict(end=_KASAN_END, cause=True)
 # Where an interrupted or preempted task's trace passes through the
 # scheduler: never the loop a stall or lockup is about.
 _SCHEDULER = ("^preempt_schedule", "^__schedule", "^schedule$",
@@ -227,7 +229,7 @@ KINDS = (
     _k("stack-guard", ('stack guard page',),
        r"BUG: (?:TASK )?stack guard page was hit",
        "BUG: stack guard page was hit in {culprit}", culprit="ip",
-       failure="bug"),
+       failure="bug", dumps=True),
     # The scheduler found its stack-end canary overwritten: the task ran
     # off its stack somewhere in what it was doing (the dispatcher rule).
     _k("corrupted-stack-end", ('corrupted stack end',),
@@ -272,7 +274,7 @@ KINDS = (
        "kernel BUG in {culprit}", culprit="ip"),
     _k("double-fault", ('double fault',),
        r"PANIC: double fault", "PANIC: double fault in "
-       "{culprit}", culprit="ip", failure="panic"),
+       "{culprit}", culprit="ip", failure="panic", dumps=True),
     _k("invalid-opcode", ('invalid opcode',),
        r"invalid opcode: [0-9a-f]{1,4}",
        "invalid opcode in {culprit}", culprit="ip"),
