@@ -859,3 +859,29 @@ def test_a_report_ends_when_its_task_falls_silent():
     result = analysis.analyse(log, None)
     assert result.title == "WARNING in warn_here"
     assert "later_line_of_task_1" not in result.block
+
+
+WARN_THEN_GPF = ("WARNING: CPU: 0 PID: 1 at fs/proc/generic.c:376 proc_register+0x1/0x2\n"
+                 "---[ end trace 0000000000000000 ]---\n"
+                 "general protection fault: 0000 [#1] SMP\n"
+                 "RIP: 0010:bad_func+0x1/0x2\n")
+
+
+def test_an_oops_dump_is_about_its_oops_not_an_earlier_warning():
+    """WARN() writes no dump (real consoles are full of boot WARNINGs);
+    any other log is read as syzbot does, its first crash counting."""
+    assert analysis.analyse("Oops#1 Part1\n" + WARN_THEN_GPF, "Oops").title \
+        == "general protection fault in bad_func"
+    assert analysis.analyse(WARN_THEN_GPF, None).title == \
+        "WARNING in proc_register"
+
+
+def test_a_sanitizer_report_before_the_oops_names_its_cause():
+    log = ("BUG: KASAN: use-after-free in sg_read+0x1/0x2\n"
+           "Read of size 8 at addr ffff8880a1b2c3d0 by task syz/1\n"
+           "Call Trace:\n sg_read+0x1/0x2\n"
+           "==================================================================\n"
+           "general protection fault: 0000 [#1] SMP KASAN\n"
+           "RIP: 0010:sg_remove_request+0x1/0x2\n")
+    assert analysis.analyse("Oops#1 Part1\n" + log, "Oops").title == \
+        "KASAN: use-after-free Read in sg_read"
