@@ -111,7 +111,7 @@ class _Log:
     def __init__(self, text):
         header = _PSTORE_HEADER.match(text)
         self.dump_number = int(header.group(1)) if header else 0
-        self.callers, self.texts = [], []
+        self.callers, self.texts, self._seen = [], [], {}
         for line in text.splitlines():
             caller, rest = split_prefix(line)
             self.callers.append(caller)
@@ -120,7 +120,7 @@ class _Log:
     def report(self, start):
         """``(kind, match, line indexes, index after)`` of the report
         whose header is at ``start``."""
-        kind, match = _header(self.texts[start])
+        kind, match = self.header(start)
         caller = self.callers[start]
         lines, traced, index = [start], False, start + 1
         while index < len(self.texts) and len(lines) < MAX_BLOCK_LINES:
@@ -129,7 +129,7 @@ class _Log:
                 # skipped, but a long silence of this caller ends the
                 # report, and any crash ends a weak one.
                 if index - lines[-1] > MAX_FOREIGN_LINES or (
-                        kind.weak and _header(self.texts[index])):
+                        kind.weak and self.header(index)):
                     return kind, match, lines, lines[-1] + 1
                 index += 1
                 continue
@@ -141,7 +141,7 @@ class _Log:
                     return kind, match, lines, index + 1
                 index += 1
                 continue
-            other = _header(text)
+            other = self.header(index)
             if other:
                 head = (not traced and not kind.weak
                         and index - start <= K.HEAD_LINES)
@@ -159,8 +159,8 @@ class _Log:
     def _panic_follows(self, index):
         """A panic the crash caused comes right after its end marker
         (oops_exit, then panic("Fatal exception"))."""
-        for text in self.texts[index:index + 3]:
-            found = _header(text)
+        for number in range(index, min(index + 3, len(self.texts))):
+            text, found = self.texts[number], self.header(number)
             if found:
                 return found[0].panic and K.CAUSED_PANIC.search(text)
         return False
@@ -173,15 +173,18 @@ class _Log:
             yield found
             start = self.first_header(found[3])
 
+    def header(self, index):
+        """``_header`` of a line, once per distinct line: a log of one
+        repeated line costs one look."""
+        text = self.texts[index][:MAX_LINE]
+        if text not in self._seen:
+            self._seen[text] = _header(text)
+        return self._seen[text]
+
     def first_header(self, begin=0):
-        plain = set()       # lines known not to be headers: a log of one
-        for index in range(begin, len(self.texts)):   # repeated line is cheap
-            text = self.texts[index][:MAX_LINE]
-            if text in plain:
-                continue
-            if _header(text):
+        for index in range(begin, len(self.texts)):
+            if self.header(index):
                 return index
-            plain.add(text)
         return None
 
 
