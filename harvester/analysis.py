@@ -31,7 +31,9 @@ _BANNER = re.compile(r"^Linux version (?P<release>%s) .{0,200}?"
                      r"(?P<build>#\d.{0,120})$" % _RELEASE)
 _PSTORE_HEADER = re.compile(r"[A-Za-z]{1,16}#(\d{1,9}) Part\d{1,9}\n")
 _PANIC = re.compile(r"Kernel panic - not syncing: ?(.{0,400})")
-_VOLATILE = re.compile(r"\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{8,}\b|\b\d+\b")
+# Numbers, addresses and key=value fields ("exitcode=0x00007f00").
+_VOLATILE = re.compile(r"\b[A-Za-z_]{1,20}=\S*|\b0x[0-9a-fA-F]+\b|"
+                       r"\b[0-9a-fA-F]{8,}\b|\b\d+\b")
 _LOCK_AT = re.compile(r"\bat: (?:\[<[0-9a-f]{1,16}>\] )?(?P<frame>.{1,300})")
 _LAST_FUNCTION = re.compile(r"last function: (?P<func>[A-Za-z_][\w.]{0,200})")
 # Where one CPU's or task's trace ends and another's starts (stalls).

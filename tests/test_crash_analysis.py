@@ -613,6 +613,10 @@ sysrq: Trigger a crash
 Kernel panic - not syncing: sysrq triggered crash
 CPU: 0 PID: 1 Comm: sh Not tainted 6.1.0-56-amd64 #1
 """, "kernel panic: sysrq triggered crash"),
+    ("panic with numbers", """
+Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b
+CPU: 3 PID: 1 Comm: init Tainted: G        W         4.19.157 #1
+""", "kernel panic: Attempted to kill init!"),
 ]
 
 
