@@ -36,28 +36,8 @@ _VOLATILE = re.compile(r"\b[A-Za-z_]{1,20}=\S*|\b0x[0-9a-fA-F]+\b|"
                        r"\b[0-9a-fA-F]{8,}\b|\b\d+\b")
 _LOCK_AT = re.compile(r"\bat: (?:\[<[0-9a-f]{1,16}>\] )?(?P<frame>.{1,300})")
 _LAST_FUNCTION = re.compile(r"last function: (?P<func>[A-Za-z_][\w.]{0,200})")
-# Where one CPU's or task's trace ends and another's starts (stalls).
-_OTHER_TRACE = re.compile(r"NMI backtrace for cpu|Sending NMI|Showing all|"
-                          r"^rcu: |^Task dump|^task:|^INFO: |Showing busy")
 _CALL_TRACE = re.compile(r"Call [Tt]race|Backtrace:|stack backtrace:")
 _HEAD_FUNC = re.compile(r"\b(?:in|at) ([A-Za-z_][\w.]{1,200})\+0x")
-_GP_KTHREAD = re.compile(r"grace-period kthread stack dump|kthread starved")
-_CPU_TRACE = re.compile(r"NMI backtrace for cpu|Sending NMI|Task dump for CPU")
-# Where a trap or fault enters the kernel's handling (x86 asm_exc_*,
-# invalid_op, page_fault; arm64 el1h_64_sync; powerpc, riscv entries).
-_EXCEPTION_ENTRY = re.compile(r"^asm_exc_|^invalid_op$|^page_fault$|"
-                              r"^async_page_fault$|^el1h_64_sync$|^el1_sync$|"
-                              r"^el1_error|^el1h_64_error$|^handle_exception$|"
-                              r"^ret_from_exception$|^program_check_common")
-# The stall detector printing from the timer tick.
-_DETECTOR = re.compile(r"^rcu_|update_process_times|tick_sched|"
-                       r"nmi_cpu_backtrace|print_cpu_stall|dump_cpu_task|"
-                       r"sched_show_task|watchdog_timer_fn")
-# The timer interrupt's entry: stall and lockup detectors run above it.
-_IRQ_ENTRY = re.compile(r"apic_timer_interrupt|^asm_sysvec_|^asm_call_(?:irq_)?"
-                        r"on_stack|^el1_irq|^el1_interrupt|^el1h_64_irq|"
-                        r"gic_handle_irq|^call_on_irq_stack|^__irq_svc|"
-                        r"^do_IRQ|^common_interrupt|^ret_from_intr")
 MAX_BLOCK_LINES = 400
 MAX_FOREIGN_LINES = 200     # other callers' lines in a row within a report
 MAX_FRAMES = 64
@@ -328,7 +308,7 @@ def _meaningful(frames, kind):
     the trace shows how the crash was reported (die notifiers, the WARN
     trap): what ran before the entry is the kernel reporting."""
     entries = [i for i, f in enumerate(frames[:-1])
-               if not f.unreliable and _EXCEPTION_ENTRY.search(f.func)]
+               if not f.unreliable and K.EXCEPTION_ENTRY.search(f.func)]
     if entries:
         frames = frames[entries[-1] + 1:]
     extra = _KIND_SKIP.get(kind)
@@ -414,16 +394,16 @@ def _stall(block, extra_skip):
     for text in block[1:]:
         head = text[:MAX_LINE]
         if ignoring:            # RCU's own kthread, not the stalled code
-            ignoring = not _CPU_TRACE.search(head)
-        elif _OTHER_TRACE.search(head) and frames:
+            ignoring = not K.CPU_TRACE.search(head)
+        elif K.OTHER_TRACE.search(head) and frames:
             break
-        if _GP_KTHREAD.search(head):
+        if K.RCU_KTHREAD.search(head):
             ignoring = True
         frame = parse_ip(text) or parse_frame(text)
         if ignoring or frame is None or frame.unreliable:
             continue
-        detector = detector or bool(_DETECTOR.search(frame.func))
-        if _IRQ_ENTRY.search(frame.func):
+        detector = detector or bool(K.STALL_DETECTOR.search(frame.func))
+        if K.IRQ_ENTRY.search(frame.func):
             if detector and not interrupted:    # the detector's interrupt
                 frames, interrupted = [], True
         elif not _skipped(frame, extra_skip):
