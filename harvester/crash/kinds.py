@@ -227,7 +227,7 @@ KINDS = (
              "^generic_shutdown_super", "^kill_", "^deactivate_",
              "^cleanup_mnt")),
     _k("stack-guard", ('stack guard page',),
-       r"BUG: (?:TASK )?stack guard page was hit",
+       r"BUG: (?:[A-Z#]{2,8} )?stack guard page was hit",
        "BUG: stack guard page was hit in {culprit}", culprit="ip",
        failure="bug", dumps=True),
     # The scheduler found its stack-end canary overwritten: the task ran
