@@ -10,6 +10,7 @@ steps is recovered by the next run without a second report.
 import errno
 import fcntl
 import os
+import re
 import struct
 import sys
 
@@ -65,13 +66,15 @@ class Collector:
             src = str(inv.source_of(ev.newest))
             if src in newest:
                 extra.setdefault(id(newest[src]), []).extend(ev.records)
+                # e.g. a console kept from its newest end: the report says so
+                newest[src].problems.extend(p for r in ev.records
+                                            for p in r.problems)
             elif ev.type == "console":
-                # No dump to report, but the console saw the crash: the one
-                # that ended the boot is its last panic, else its last oops.
+                # No dump to report, but the console saw the boot end in a
+                # crash: its panic (nothing returns from one), else an oops.
                 from .analysis import analyse      # not on the empty path
-                found = analyse(ev.log())
-                if found.headline:
-                    failure = "Panic" if found.panic_message else "Oops"
+                failure = _console_crash(analyse(ev.log(), "Panic"))
+                if failure:
                     reports.append((ev, failure, [], inv.corrupt.get(src, [])))
                     newest[src] = ev
         for ev in dumps:
@@ -164,7 +167,7 @@ class Collector:
                 self.archive(inv, state, ev, failure, attached)
         finally:
             if out_fd is not None:
-                os.close(out_fd)
+                storage.close_dir(out_fd)
         return EXIT_PARTIAL if self.failed else EXIT_OK
 
     def open_output(self):
@@ -401,6 +404,22 @@ def _describe(rec):
     what = "part %d" % rec.part if rec.part else rec.type
     state = ", still compressed" if rec.still_compressed else ""
     return "%s, %d bytes%s" % (what, len(rec.payload), state)
+
+
+# die() numbers every oops on every architecture: "Oops: 0002 [#1]",
+# "Internal error: Oops: 96000005 [#1]", "invalid opcode: 0000 [#1]".
+_DIE_COUNTER = re.compile(r" \[#\d{1,6}\]")
+
+
+def _console_crash(found):
+    """"Panic" or "Oops" when a console's boot ended in one, else None:
+    a console is kept after every boot, and warnings alone (WARNING, BUG:
+    sleeping function...) do not end one."""
+    if found.panic_message is not None:
+        return "Panic"
+    if found.headline and _DIE_COUNTER.search(found.block):
+        return "Oops"
+    return None
 
 
 def _archive_content(inv, ev, attached):

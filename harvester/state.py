@@ -174,5 +174,5 @@ class State:
 
     def close(self):
         if self._lock_fd is not None:
-            os.close(self._lock_fd)
-        os.close(self.fd)
+            storage.close_dir(self._lock_fd)
+        storage.close_dir(self.fd)

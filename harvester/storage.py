@@ -23,6 +23,19 @@ class UnsafeDirectory(Exception):
     """A directory we would write into could be swapped or read by others."""
 
 
+def close_dir(fd):
+    """Close a directory or lock fd that nothing was written through.
+
+    Linux frees the fd whatever close() returns, and every write that
+    matters was fsynced before, so an error here (EIO injected, or from a
+    network filesystem) must not turn a finished run into a traceback.
+    """
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
 def open_dir(path, create_mode=None, private=False):
     """Open ``path`` as a directory fd after checking who controls it.
 
