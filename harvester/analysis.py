@@ -13,8 +13,8 @@ first 512 characters of it: time is linear in the size of the log.
 """
 
 import re
-from dataclasses import dataclass, field
-from typing import List, Optional
+
+from parsers.records import Plain         # not dataclasses: boot time
 
 from .crash import kinds as K
 from .crash.frames import MAX_LINE, Frame, parse_frame, parse_ip
@@ -56,21 +56,22 @@ _DISPATCHER = _any_of(K.DISPATCHERS)
 _HUNG_SKIP = _any_of(K.HUNG_SKIP)
 
 
-@dataclass
-class Analysis:
-    failure: Optional[str] = None        # oops, panic, bug, warning...
-    headline: Optional[str] = None       # the crash's first line
-    panic_message: Optional[str] = None
-    block: str = ""                      # the crash report's lines
-    release: Optional[str] = None        # crashed kernel, e.g. 6.1.0-56-amd64
-    build: Optional[str] = None          # "#1 SMP PREEMPT_DYNAMIC Debian ..."
-    taint: Optional[str] = None
-    comm: Optional[str] = None
-    function: Optional[str] = None       # the culprit, "func [module]"
-    frames: List[str] = field(default_factory=list)
-    title: str = "Kernel crash"
-    signature: str = ""
-    kind: Optional[str] = None           # harvester.crash.kinds name
+class Analysis(Plain):
+    FIELDS = (
+        ("failure", None),          # oops, panic, bug, warning...
+        ("headline", None),         # the crash's first line
+        ("panic_message", None),
+        ("block", ""),              # the crash report's lines
+        ("release", None),          # crashed kernel, e.g. 6.1.0-56-amd64
+        ("build", None),            # "#1 SMP PREEMPT_DYNAMIC Debian ..."
+        ("taint", None),
+        ("comm", None),
+        ("function", None),         # the culprit, "func [module]"
+        ("frames", list),           # of str
+        ("title", "Kernel crash"),
+        ("signature", ""),
+        ("kind", None),             # harvester.crash.kinds name
+    )
 
 
 def _header(text):
