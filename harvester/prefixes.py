@@ -52,6 +52,8 @@ CALLER_FORMS = [
     # itself hold ':'), pid; "I[5:  swapper/5:    0]" in interrupt context.
     ("samsung", r" {0,2}(?P<irq>I)?\[(?P<cpu>\d{1,3}): *"
                 r"(?P<comm>[^\]\n]{1,16}?): *(?P<pid>\d{1,7})\]"),
+    # Honor/HiSilicon Android "[3701:11_see]": pid and comm only.
+    ("pid:comm", r"\[(?P<pid>\d{1,7}):(?P<comm>[^\]\n:]{1,24})\]"),
     # HiSilicon (Huawei) "[pid:0,cpu0,swapper]".
     ("hisilicon", r"\[pid:(?P<pid>\d{1,7}),cpu(?P<cpu>\d{1,3}),"
                   r"(?P<comm>%s)\]" % _COMM),
@@ -65,8 +67,12 @@ def _one_pattern():
     for index, (_, pattern) in enumerate(CALLER_FORMS):
         pattern = re.sub(r"\(\?P<(\w+)>", r"(?P<\1_%d>" % index, pattern)
         rows.append("(?P<row_%d>%s)" % (index, pattern))
-    return re.compile("(?:%s)?(?:%s)?(?:(?:%s) ?)?" % (
-        _LEVEL, _TIME, "|".join(rows)))
+    # A caller part right after the level is tried before a timestamp:
+    # the rotten-timestamp pattern would otherwise take "[7:1:" of a
+    # "[7:1:init]" that no timestamp precedes.
+    callers = "(?:%s) ?" % "|".join(rows)
+    return re.compile("(?:%s)?(?:%s|%s(?:%s)?)?" % (
+        _LEVEL, callers, _TIME, callers.replace("?P<", "?P<t")))
 
 
 _PREFIX = _one_pattern()
@@ -83,9 +89,12 @@ def split_prefix(line):
     further indentation (stack frames) is kept."""
     match = _PREFIX.match(line)
     text = line[match.end():]
-    if match.lastgroup is None:
+    row = match.lastgroup
+    if row is None:
         return None, text
-    kind, ident, irq, cpu, pid = _FIELDS[match.lastgroup]
+    after_time = "t" if row.startswith("t") else ""     # see _one_pattern
+    kind, ident, irq, cpu, pid = (after_time + name if name else None
+                                  for name in _FIELDS[row[len(after_time):]])
     if kind:
         return "%s%d" % (match.group(kind), int(match.group(ident))), text
     if irq and match.group(irq):

@@ -257,7 +257,7 @@ KINDS = (
        r"BUG: (?:unable to handle )?(?:[Kk]ernel )?(?P<what>NULL "
        r"pointer dereference|paging request|page fault)|[Uu]nable to handle "
        r"kernel (?P<what2>NULL pointer dereference|paging request|pointer "
-       r"dereference)|BUG: [Uu]nable to handle kernel (?P<what3>data access|"
+       r"dereference|access to user memory)|BUG: [Uu]nable to handle kernel (?P<what3>data access|"
        r"instruction fetch|unaligned access)",
        "BUG: unable to handle kernel {what} in {culprit}", culprit="ip"),
     _k("gpf", ('general protection fault',),
@@ -585,7 +585,8 @@ DISPATCHERS = (
 # buckets of their own: whoever waits there waits for the same thing.
 HUNG_BUCKETS = ((r"rtnl_lock", "rtnl_lock"),
                 (r"synchronize_(?:rcu|srcu|net|sched)", "synchronize_rcu"))
-HUNG_SKIP = (r"sched", r"_lock", r"_slowlock", r"down", r"rwsem",
+HUNG_SKIP = (r"sched", r"_lock", r"_slowlock", r"^_{0,2}down(?:$|_)",
+             r"^percpu_down", r"rwsem",
              r"completion", r"^kthread", r"wait", r"synchronize",
              r"context_switch", r"__switch_to",
              r"cancel_delayed_work", r"rcu_barrier", r"io_schedule",
