@@ -230,7 +230,8 @@ def print_figures(name, figures):
 def main():
     print_figures("dev set", evaluate())
     print()
-    print_figures("real-world set (independent)", evaluate(directory=REALWORLD))
+    print_figures("real-world set (independent)",
+                  evaluate(directory=REALWORLD))
     print()
     size, spent, title = time_one_mib()
     print("one 1 MiB log (%d bytes, crash at the end): %.1f ms (target < 100 ms); "

@@ -436,6 +436,7 @@ def _hung(trace):
 _WHAT = {"page fault": "paging request", "data access": "paging request",
          "instruction fetch": "paging request",
          "unaligned access": "paging request",
+         "unknown paging fault": "paging request",
          "pointer dereference": "paging request",
          "double-free or invalid-free": "invalid-free"}
 

@@ -643,6 +643,24 @@ CPU: 0 PID: 1 Comm: sh Not tainted 6.1.0-56-amd64 #1
 Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b
 CPU: 3 PID: 1 Comm: init Tainted: G        W         4.19.157 #1
 """, "kernel panic: Attempted to kill init!"),
+    # fs/inode.c's nlink helpers WARN about their caller's misuse
+    ("nlink helper", """
+WARNING: CPU: 0 PID: 812 at fs/inode.c:389 inc_nlink+0x6b/0x80
+RIP: 0010:inc_nlink+0x6b/0x80
+Call Trace:
+ <TASK>
+ myfs_link+0x8c/0x110 [myfs]
+ vfs_link+0x3c4/0x5f0
+ do_linkat+0x2f0/0x330
+""", "WARNING in myfs_link [myfs]"),
+    # arch/powerpc/mm/fault.c bad_page_fault(), the last of its headlines
+    ("powerpc unknown paging fault", """
+BUG: Unable to handle unknown paging fault at 0x00000008
+Faulting instruction address: 0xc008000001a2b3c4
+Oops: Kernel access of bad area, sig: 11 [#1]
+NIP [c008000001a2b3c4] myfs_read+0x44/0x120 [myfs]
+LR [c0000000005d1e2c] vfs_read+0xcc/0x230
+""", "BUG: unable to handle kernel paging request in myfs_read [myfs]"),
 ]
 
 

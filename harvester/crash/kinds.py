@@ -253,12 +253,13 @@ KINDS = (
 
     # --- memory access faults and traps -----------------------------------
     _k("page-fault", ('NULL pointer dereference', 'paging request',
-                      'page fault', 'handle kernel'),
+                      'page fault', 'handle kernel', 'paging fault'),
        r"BUG: (?:unable to handle )?(?:[Kk]ernel )?(?P<what>NULL "
        r"pointer dereference|paging request|page fault)|[Uu]nable to handle "
        r"kernel (?P<what2>NULL pointer dereference|paging request|pointer "
-       r"dereference|access to user memory)|BUG: [Uu]nable to handle kernel (?P<what3>data access|"
-       r"instruction fetch|unaligned access)",
+       r"dereference|access to user memory)|BUG: [Uu]nable to handle "
+       r"(?:kernel )?(?P<what3>data access|instruction fetch|unaligned "
+       r"access|unknown paging fault)",
        "BUG: unable to handle kernel {what} in {culprit}", culprit="ip"),
     _k("gpf", ('general protection fault',),
        r"general protection fault", "general protection fault in "
@@ -525,8 +526,8 @@ SKIP = (
     r"^__raw_(?:read|write)", r"^xas_(?:start|load|find)", r"^klist_",
     # teardown and waiting helpers that only wait for the real culprit
     r"del_timer", r"timer_delete", r"^__timer_delete_sync", r"lock_timer_base",
-    r"^__mod_timer", r"sk_stop_timer_sync", r"flush_work", r"cancel_work",
-    r"__cancel_work_timer", r"try_to_grab_pending", r"flush_workqueue",
+    r"^_{0,2}(?:mod|add)_timer", r"sk_stop_timer_sync", r"flush_work",
+    r"cancel_work", r"__cancel_work_timer", r"try_to_grab_pending", r"flush_workqueue",
     r"drain_workqueue", r"destroy_workqueue", r"^queue_work",
     r"^__queue_work", r"^insert_work", r"queue_delayed_work",
     r"^kthread_stop", r"^finish_wait", r"^complete$", r"wait_for_completion",
@@ -537,8 +538,8 @@ SKIP = (
     r"^usb_kill_urb", r"usb_kill_anchored_urbs", r"^usb_control_msg",
     r"^usb_hcd_submit_urb", r"^usb_submit_urb", r"^dummy_urb_enqueue",
     r"^iput$", r"^iput_final$", r"^ihold$", r"^dput$", r"fast_dput",
-    r"^drop_nlink", r"mark_buffer_dirty", r"find_lock_entries",
-    r"truncate_inode_pages_range", r"rhashtable_lookup",
+    r"^(?:drop|clear|set|inc)_nlink$", r"mark_buffer_dirty",
+    r"find_lock_entries", r"^truncate_inode_pages", r"rhashtable_lookup",
     r"cleanup_srcu_struct",
     r"^get_taint$", r"^ida_free", r"^unregister_netdev",
     r"rollback_registered",
