@@ -67,15 +67,15 @@ def _one_pattern():
     for index, (_, pattern) in enumerate(CALLER_FORMS):
         pattern = re.sub(r"\(\?P<(\w+)>", r"(?P<\1_%d>" % index, pattern)
         rows.append("(?P<row_%d>%s)" % (index, pattern))
-    # A caller part right after the level is tried before a timestamp:
-    # the rotten-timestamp pattern would otherwise take "[7:1:" of a
-    # "[7:1:init]" that no timestamp precedes.
     callers = "(?:%s) ?" % "|".join(rows)
-    return re.compile("(?:%s)?(?:%s|%s(?:%s)?)?" % (
-        _LEVEL, callers, _TIME, callers.replace("?P<", "?P<t")))
+    return (re.compile("(?:%s)?(?:%s)?(?:%s)?" % (_LEVEL, _TIME, callers)),
+            re.compile("(?:%s)?%s" % (_LEVEL, callers)))
 
 
-_PREFIX = _one_pattern()
+# The second pattern is for a caller part that no timestamp precedes
+# ("[7:1:init]", "[3701:11_see]"): the rotten-timestamp pattern takes its
+# "[7:1:" (a real timestamp holds no ':' unless a bit flipped).
+_PREFIX, _CALLER_FIRST = _one_pattern()
 # row group -> the names of its kind, id, irq, cpu and pid groups (or None)
 _FIELDS = {"row_%d" % index: tuple(
     "%s_%d" % (name, index) if "(?P<%s>" % name in pattern else None
@@ -88,13 +88,12 @@ def split_prefix(line):
     timestamp and caller part.  One space after the caller is removed;
     further indentation (stack frames) is kept."""
     match = _PREFIX.match(line)
+    if match.lastgroup is None and ":" in match.group():
+        match = _CALLER_FIRST.match(line) or match
     text = line[match.end():]
-    row = match.lastgroup
-    if row is None:
+    if match.lastgroup is None:
         return None, text
-    after_time = "t" if row.startswith("t") else ""     # see _one_pattern
-    kind, ident, irq, cpu, pid = (after_time + name if name else None
-                                  for name in _FIELDS[row[len(after_time):]])
+    kind, ident, irq, cpu, pid = _FIELDS[match.lastgroup]
     if kind:
         return "%s%d" % (match.group(kind), int(match.group(ident))), text
     if irq and match.group(irq):
