@@ -215,7 +215,8 @@ KINDS = (
        "BUG: Bad page {what} in {culprit}", failure="bug",
        skip=("^bad_page", "^free_", "^__free_", "^free_pages", "^__free_pages",
              "^release_pages", "^put_page", "^__put_page", "^folio_put",
-             "^__folio_put", "^page_", "^check_new_page", "^__pagevec",
+             "^__folio_put", "^page_", "^check_(?:new|free)_p", "_is_bad",
+             "^__pagevec",
              "^free_unref", "^__page_cache_release", "^free_one_page",
              "^print_bad_pte", "^zap_", "^unmap_", "^__folio_batch",
              "^folios_put", "^__put_", "^__mmput", "^mmput", "^exit_mmap")),
@@ -502,6 +503,9 @@ SKIP = (
     r"write_unlock", r"^down$", r"down_read", r"down_write", r"down_trylock",
     r"^__down", r"^up$", r"up_read", r"up_write", r"^mutex_", r"^__mutex_",
     r"^rt_mutex_", r"^__rt_mutex", r"rwsem", r"owner_on_cpu", r"^osq_",
+    # PREEMPT_RT's sleeping spinlocks and rwlocks (kernel/locking/
+    # spinlock_rt.c, rwbase_rt.c, rtmutex.c)
+    r"^_{0,2}rtlock_", r"^_{0,2}rt_(?:spin|read|write)_", r"^_{0,2}rwbase_",
     r"atomic(?:64|_long)?_(?:dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|"
     r"cmpxchg|try)", r"^_atomic_dec_and", r"(?:set|clear|change|test)_bit",
     r"__wake_up", r"^refcount_", r"^__refcount", r"^kref_", r"ref_tracker",
