@@ -122,6 +122,15 @@ def test_a_console_whose_boot_went_on_is_not_reported(tmp_path, name):
     assert rescue(tmp_path, read(name)) == []
 
 
+def test_a_rotten_vendor_prefix_is_not_part_of_the_oops(tmp_path):
+    """samsung-bitrot's oops line reads "Y3^Zprovider@4.0-se: 1806] Unable
+    to handle kernel NULL pointer dereference ..." ("[" and ":" each one
+    bit off): the report's oops text starts with the oops itself."""
+    (fields,) = rescue(tmp_path, read("samsung-bitrot.console-ramoops-0"))
+    assert fields["OopsText"].startswith(
+        "Unable to handle kernel NULL pointer dereference at virtual "
+        "address 000000000 000008\nLem abort info:\n")
+
 def test_a_console_over_the_cap_is_read_from_its_newest_end(tmp_path):
     """1.4 MB, over the 1 MiB default: the oops near its end is reported
     and the report says what was left out."""
