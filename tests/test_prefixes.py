@@ -217,6 +217,12 @@ def test_text_without_a_prefix_is_left_alone(line):
     "[    1.000000] [pid:" + "1" * 65536,
     "[    1.000000]  [4:" + " " * 65536 + "init:    1]",
     "\ufffd" * 65536,
+    # the rotten forms: every character a flipped bracket, digit or colon
+    "[    1.000000] " + "\ufffd" * 65536,
+    "[    1.000000] (0)[1:" + "_" * 65536,
+    "[    1.000000] " + "Y3\x1a" * 21845,
+    "[    1.000000] -(" + "0)[" * 21845,
+    "[    1.000000] [pid:1,cpu0," + "M" * 65536,
 ])
 def test_a_64k_line_takes_constant_time(line):
     start = time.perf_counter()
