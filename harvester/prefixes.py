@@ -57,9 +57,11 @@ _BODY = ("(?=[ \x00-\x1f\ufffd!-/]{0,12}[0-9])"
          "[ 0-9.\x00-\x1f\ufffd!-/:-?`p-y]{3,15}s?")
 _TIME = "(?:%s%s%s?|%s?%s%s) ?" % (_OPEN, _BODY, _CLOSE,
                                    _OPEN, _BODY, _CLOSE)
+# HiSilicon adds the wall clock to a line a second:
+# "[ 1129.341491s][2023:11:30 17:19:27][pid:2071,...]".
+_WALL = r"\[\d{4}:\d\d:\d\d \d\d:\d\d:\d\d\]"
 
-# A task's comm holds at most 15 characters (TASK_COMM_LEN); HiSilicon's
-# newer form adds ",N" to it.
+# A task's comm holds at most 15 characters (TASK_COMM_LEN).
 _COMM = "[^\\]\n]{1,15}"
 # (printer, pattern); named groups: kind+id (kernel caller id) or
 # cpu/pid/comm (vendors), irq when the form marks interrupt context.
@@ -78,9 +80,11 @@ CALLER_FORMS = [
     # itself hold ':'), pid; "I[5:  swapper/5:    0]" in interrupt context.
     ("samsung", r" {0,2}(?P<irq>I)?\[(?P<cpu>\d{1,3}): *"
                 r"(?P<comm>[^\]\n]{1,16}?): *(?P<pid>\d{1,7})\]"),
-    # HiSilicon (Huawei) "[pid:0,cpu0,swapper]".
+    # HiSilicon (Huawei) "[pid:0,cpu0,swapper]", newer kernels
+    # "[pid:6550,cpu6,lshw-bak,9]"; "in irq" for the comm in interrupt
+    # context.
     ("hisilicon", r"\[pid:(?P<pid>\d{1,7}),cpu(?P<cpu>\d{1,3}),"
-                  r"(?P<comm>[^\]\n]{1,18})\]"),
+                  r"(?:(?P<irq>in irq)(?:,\d)?|[^\]\n]{1,18})\]"),
 ]
 
 
@@ -122,8 +126,8 @@ def _one_pattern():
         rows.append("(?P<row_%d>%s)" % (index, pattern))
     rotten = "|".join(pattern for _, pattern in ROTTEN_FORMS)
     return re.compile(
-        "(?:%s)?(?P<time>%s)?(?:(?:%s|(?(time)(?P<rotten>%s)|(?!))) ?)?"
-        % (_LEVEL, _TIME, "|".join(rows), rotten))
+        "(?:%s)?(?P<time>%s(?:%s)?)?(?:(?:%s|(?(time)(?P<rotten>%s)|(?!))) ?)?"
+        % (_LEVEL, _TIME, _WALL, "|".join(rows), rotten))
 
 
 _PREFIX = _one_pattern()

@@ -73,6 +73,17 @@ REAL = [
      "[E/sensorhub] light sensor read tp color is 120, 0x78"),
     ("[   59.563232s][pid:1,cpu0,init]Restarting system with command "
      "'recovery'.", "T1", "Restarting system with command 'recovery'."),
+    # HiSilicon's newer form, interrupt context, the wall clock
+    # (hisilicon-kirin990, hisilicon-kirin990-2)
+    ("<0>[  123.176391s][pid:6550,cpu6,lshw-bak,4]Kernel panic - not "
+     "syncing: Fatal exception", "T6550",
+     "Kernel panic - not syncing: Fatal exception"),
+    ("<3>[  114.234069s][pid:488,cpu0,in irq,0]ufshcd f8200000.ufs: : "
+     "UFSSYS_HC_DEBUG:                0x00000000", "C0",
+     "ufshcd f8200000.ufs: : UFSSYS_HC_DEBUG:                0x00000000"),
+    ("<6>[ 1129.341491s][2023:11:30 17:19:27][pid:2071,cpu6,kworker/u17:2,9]"
+     "sp805-wdt fe026000.watchdog0: watchdog kick now", "T2071",
+     "sp805-wdt fe026000.watchdog0: watchdog kick now"),
 ]
 
 # Bit rot (samsung-bitrot, qualcomm-oplus-bitrot, mediatek-mt6765-bitrot):
@@ -139,6 +150,8 @@ VENDOR_LINES = [
      "CPU5: stopping"),
     ("[   59.563232s]", "[pid:1,cpu0,init]", "init",
      "Restarting system with command 'recovery'."),
+    ("<0>[  123.176391s]", "[pid:6550,cpu6,lshw-bak,4]", "lshw-bak",
+     "Kernel panic - not syncing: Fatal exception"),
 ]
 
 
