@@ -176,6 +176,19 @@ def _ftrace_version(sig):
 _WINDOW = 16 << 20
 
 
+def _find(buf, needle, start, end):
+    """``buf.find`` that never searches up to the last byte of ``buf``:
+    CPython 3.11.2 (Debian 12) reads one byte past ``end`` in mmap.find,
+    which faults when the mapping ends on a page boundary.  A match ending
+    at the very end is checked by hand."""
+    stop = min(end, len(buf) - 1)
+    pos = buf.find(needle, start, stop) if stop > start else -1
+    if pos < 0 and end >= len(buf) and len(buf) - len(needle) >= start and \
+            buf[len(buf) - len(needle):] == needle:
+        pos = len(buf) - len(needle)
+    return pos
+
+
 def _signature_hits(buf, start, end, sig_bytes=SIG_BYTES, most=None):
     """Even offsets holding the signature.  The rest of a header may be
     damaged (ECC repairs it later), so only the signature is required.
@@ -186,12 +199,12 @@ def _signature_hits(buf, start, end, sig_bytes=SIG_BYTES, most=None):
     window = start
     while window < end and (most is None or len(hits) < most):
         stop = min(end, window + _WINDOW)
-        pos = buf.find(sig_bytes, window, min(end, stop + len(sig_bytes) - 1))
+        pos = _find(buf, sig_bytes, window, min(end, stop + len(sig_bytes) - 1))
         while 0 <= pos < stop and (most is None or len(hits) < most):
             if pos % 2 == 0:
                 hits.append(pos)
-            pos = buf.find(sig_bytes, pos + 1,
-                           min(end, stop + len(sig_bytes) - 1))
+            pos = _find(buf, sig_bytes, pos + 1,
+                        min(end, stop + len(sig_bytes) - 1))
         _release(buf, window, stop)
         window = stop
     return hits
