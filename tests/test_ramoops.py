@@ -204,9 +204,8 @@ def test_signature_scan_of_a_page_aligned_mmap_does_not_fault(tmp_path):
     import subprocess
     import sys
     region = Ramoops(16 << 20, record_size=0x4000)
-    region.console.write(LOG * 3)
-    path = tmp_path / "tail.bin"
-    path.write_bytes(bytes(region.image[-0x10000:]))
+    path = tmp_path / "region.bin"
+    path.write_bytes(bytes(region.image))
     code = ("import mmap, os, sys; from parsers import ramoops; "
             "m = mmap.mmap(os.open(sys.argv[1], os.O_RDONLY), 0, "
             "access=mmap.ACCESS_READ); "
@@ -214,6 +213,4 @@ def test_signature_scan_of_a_page_aligned_mmap_does_not_fault(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(path)],
                           capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    base = len(region.image) - 0x10000
-    plain = [z.offset for z in region.dmesg + [region.console, region.pmsg]]
-    assert int(done.stdout) == len([o for o in plain if o >= base])
+    assert int(done.stdout) == len(region.dmesg) + 2    # console, pmsg
