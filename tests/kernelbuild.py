@@ -91,8 +91,19 @@ def deflate_raw(data, wbits=-11, level=-1):
     return comp.compress(data) + comp.flush()
 
 
+class KernelRejects(ValueError):
+    """ramoops_probe() would fail with these parameters (no region)."""
+
+
 class Ramoops:
-    """A ramoops region laid out like ramoops_probe() with module params."""
+    """A ramoops region laid out like ramoops_probe() with module params.
+
+    Follows ram.c: sizes rounded down to powers of two, a zero size means
+    no such zone, the dmesg area (mem - console - ftrace - pmsg) split into
+    dump/record_size zones of (dump/count) rounded down to even, ftrace cut
+    into ``ftrace_cpus`` even-sized zones; ``new_order`` (6.2+) puts pmsg
+    before ftrace.  Raises KernelRejects where the probe fails.  Every zone
+    gets its header, as persistent_ram_new() zaps a zone without one."""
 
     def __init__(self, mem_size, record_size=4096, console_size=4096,
                  ftrace_size=4096, pmsg_size=4096, ecc=0, ftrace_cpus=1,
@@ -102,26 +113,52 @@ class Ramoops:
         record_size, console_size, ftrace_size, pmsg_size = (
             pow2_floor(s) for s in (record_size, console_size, ftrace_size,
                                     pmsg_size))
+        if not mem_size or not (record_size or console_size or ftrace_size
+                                or pmsg_size):
+            raise KernelRejects("mem_size and one zone size must be non-zero")
         dump = mem_size - console_size - ftrace_size - pmsg_size
-        count = dump // record_size if record_size else 0
-        step = (dump // count) // 2 * 2 if count else 0
-        self.dmesg = [Zone(self.image, i * step, step, ecc=ecc)
-                      for i in range(count)]
-        at = count * step
-        self.console = Zone(self.image, at, console_size, ecc=ecc)
-        at += console_size
-        fstep = (ftrace_size // ftrace_cpus) // 2 * 2
+        if dump < 0:
+            raise KernelRejects("no room for the dmesg area")
+        self.zones = []                       # (type, Zone) in address order
+        at = 0
+
+        def add(kind, size, sig=SIG):
+            nonlocal at
+            if size <= 12:
+                raise KernelRejects("a %d-byte %s zone" % (size, kind))
+            avail = size - 12
+            if ecc:
+                blocks = (avail - ecc + 128 + ecc - 1) // (128 + ecc)
+                if (blocks + 1) * ecc >= avail:
+                    raise KernelRejects("ecc %d does not fit a %d-byte zone"
+                                        % (ecc, size))
+            zone = Zone(self.image, at, size, sig=sig, ecc=ecc)
+            self.zones.append((kind, zone))
+            at += size
+            return zone
+
+        self.dmesg = []
+        if dump and record_size:
+            count = dump // record_size
+            if not count:
+                raise KernelRejects("record_size larger than the dmesg area")
+            step = (dump // count) // 2 * 2
+            self.dmesg = [add("dmesg", step) for _ in range(count)]
+        self.console = add("console", console_size) if console_size else None
+        self.ftrace, self.pmsg = [], None
         order = ["pmsg", "ftrace"] if new_order else ["ftrace", "pmsg"]
         for kind in order:
-            if kind == "pmsg":
-                self.pmsg = Zone(self.image, at, pmsg_size, ecc=ecc)
-                at += pmsg_size
-            else:
-                self.ftrace = []
-                for _ in range(ftrace_cpus):
-                    self.ftrace.append(Zone(self.image, at, fstep,
-                                            sig=SIG ^ version_code, ecc=ecc))
-                    at += fstep
+            if kind == "pmsg" and pmsg_size:
+                self.pmsg = add("pmsg", pmsg_size)
+            elif kind == "ftrace" and ftrace_size:
+                fstep = (ftrace_size // ftrace_cpus) // 2 * 2
+                self.ftrace = [add("ftrace", fstep, SIG ^ version_code)
+                               for _ in range(ftrace_cpus)]
+        self.params = dict(mem_size=mem_size, record_size=record_size,
+                           console_size=console_size, ftrace_size=ftrace_size,
+                           pmsg_size=pmsg_size, ecc=ecc,
+                           ftrace_cpus=ftrace_cpus if ftrace_size else 1,
+                           new_order=new_order)
         self.next_dump = 0
 
     def dump(self, reason, count, log, seconds=1700000000, usec=123456,
