@@ -14,7 +14,7 @@ from typing import List, Optional
 from construct import Int32sl, Int32ul, Int64ul, Struct
 
 from . import compression, ecc as rs
-from .exceptions import (BadHeaderError, BadMagicError, DecompressError,
+from .exceptions import (BadHeaderError, DecompressError,
                          EccError, LayoutError, LimitExceeded, ParseError,
                          TruncatedError)
 from .kmsg import parse_part_header
@@ -68,17 +68,49 @@ class Layout:
     version_code: Optional[int] = None   # LINUX_VERSION_CODE from ftrace sig
     detected: bool = False
     notes: List[str] = field(default_factory=list)
+    params: dict = field(default_factory=dict)   # module parameters, rounded
+    non_default: List[str] = field(default_factory=list)
+    order_known: bool = True             # False: no zone tells the order
+
+    def spec(self):
+        """The parameters as ``--source ramoops:FILE,...`` keys."""
+        keys = ("mem_size", "record_size", "console_size", "ftrace_size",
+                "pmsg_size", "ecc")
+        parts = ["%s=%s" % (k, self.params[k] if k == "ecc" else
+                          _size_text(self.params[k])) for k in keys
+                 if k in self.params]
+        if self.params.get("ftrace_cpus", 1) != 1:
+            parts.append("ftrace_cpus=%d" % self.params["ftrace_cpus"])
+        if self.new_order is not None and self.order_known:
+            parts.append("kernel=%s" % ("6.2" if self.new_order else "6.1"))
+        return ",".join(parts)
 
     def describe(self):
-        counts = {}
-        for zone in self.zones:
-            counts.setdefault(zone.type, []).append(zone.size)
-        parts = ["%s %dx0x%x" % (t, len(s), s[0]) for t, s in counts.items()]
-        if self.ecc_size:
-            parts.append("ecc %d" % self.ecc_size)
+        """One line for --list: the layout and how it was found."""
+        if not self.zones:
+            return "no zones" + ("; " + "; ".join(self.notes)
+                                 if self.notes else "")
+        how = "detected" if self.detected else "given"
+        text = "%s %s" % (how, self.spec())
+        if self.detected:
+            text += "; " + ("module defaults except %s" % ", ".join(
+                self.non_default) if self.non_default else "module defaults")
         if self.version_code:
-            parts.append("kernel %s" % version_string(self.version_code))
-        return ", ".join(parts)
+            text += "; ftrace signature of kernel %s" % version_string(
+                self.version_code)
+        return text + "".join("; " + note for note in self.notes)
+
+    def to_json(self):
+        return dict(self.params, order=None if not self.order_known else
+                    ("6.2+" if self.new_order else "6.1"),
+                    detected=self.detected, non_default=self.non_default)
+
+
+def _size_text(value):
+    for shift, unit in ((20, "M"), (10, "K")):
+        if value and value % (1 << shift) == 0:
+            return "%d%s" % (value >> shift, unit)
+    return "0x%x" % value if value > 9 else str(value)
 
 
 def version_string(code):
@@ -150,22 +182,15 @@ def compute_layout(mem_size, record_size=MODULE_DEFAULT_SIZE,
     else:
         ftrace()
         single("pmsg", pmsg_size)
-    return Layout(zones, ecc_size=16 if ecc == 1 else ecc,
-                  new_order=new_order)
+    ecc = 16 if ecc == 1 else ecc
+    params = dict(mem_size=mem_size, record_size=record_size,
+                  console_size=console_size, ftrace_size=ftrace_size,
+                  pmsg_size=pmsg_size, ecc=ecc,
+                  ftrace_cpus=ftrace_cpus if ftrace_size else 1)
+    return Layout(zones, ecc_size=ecc, new_order=new_order, params=params)
 
 
 # --- layout detection -----------------------------------------------------
-
-def _header_at(buf, off):
-    raw = buf[off:off + HEADER_SIZE]
-    if len(raw) < HEADER_SIZE:
-        return None
-    return _parse_header(raw)
-
-
-def _plausible(hdr, limit):
-    return hdr is not None and 0 <= hdr.start <= hdr.size < limit
-
 
 def _ftrace_version(sig):
     """LINUX_VERSION_CODE if ``sig`` is an ftrace zone signature, else None."""
@@ -224,134 +249,34 @@ def _release(buf, start, stop):
         pass
 
 
-def _has_sig(buf, off):
-    return buf[off:off + 4] == SIG_BYTES
-
-
 def detect_layout(buf, ecc=None):
-    """Infer the zone layout from the signatures every zone carries.
-
-    The kernel writes a header into every zone at boot, empty or not, so the
-    plain "DBGC" signatures mark dmesg, console and pmsg zones and the
-    version-XORed one marks ftrace zones.  dmesg zones are equally spaced from
-    offset 0; the zones after them are told apart by the ftrace zone's
-    position and kernel version (pmsg moved before ftrace in 6.2).
-    """
-    end = len(buf)
-    hits = _signature_hits(buf, 0, end, most=6)
-    if not hits or hits[0] != 0:
-        raise LayoutError("no ramoops zone signature at the start of the "
-                          "image; give mem_size/record_size or offset=",
+    """The layout whose zones sit where the region's signatures are
+    (parsers/ramoops_detect.py says how).  A region without any signature
+    was never written or was cleared: an empty layout, not an error."""
+    from . import ramoops_detect as detect
+    evidence = detect.gather(buf)
+    if not evidence.plain and not evidence.ftrace:
+        return Layout([], detected=True, notes=[
+            "no zone signature: never written, or cleared"])
+    ecc = detect.detect_ecc(buf, evidence) if ecc is None else ecc
+    best = detect.search(buf, evidence, ecc)
+    if best is None:
+        raise LayoutError("no ramoops layout puts a zone at every signature; "
+                          "give mem_size, record_size and the other sizes",
                           offset=0)
-    stride, count = _dmesg_run(buf, hits, end)
-    zones = [Zone("dmesg", i, i * stride, stride) for i in range(count)]
-    tail_start = count * stride
-    # Zones after the dmesg run: plain-signature ones plus ftrace ones, whose
-    # signature depends on the kernel version and so is searched for.
-    tail = _signature_hits(buf, tail_start, end)
-    version, ftrace_offsets = _find_ftrace(buf, tail_start, end, tail)
-    bounds = sorted(set(tail) | set(ftrace_offsets) | {tail_start})
-    bounds = [b for b in bounds if b < end]
-    extra = []
-    for i, off in enumerate(bounds):
-        nxt = bounds[i + 1] if i + 1 < len(bounds) else end
-        extra.append((off, nxt - off, off in ftrace_offsets))
-    layout = Layout(zones, detected=True, version_code=version)
-    plain = [(o, s) for o, s, f in extra if not f]
-    ftraces = [(o, s) for o, s, f in extra if f]
-    if ftraces:
-        layout.new_order = version >= 0x060200
-        assigned = _name_tail(layout, plain, ftraces[0][0])
-        for cpu, (off, size) in enumerate(ftraces):
-            layout.zones.append(Zone("ftrace", cpu, off, size,
-                                     PERSISTENT_RAM_SIG ^ version))
-    else:
-        assigned = list(zip(("console", "pmsg"), plain))
-        layout.notes.append("no ftrace zone: console/pmsg order assumed")
-    if len(assigned) < len(plain):
-        layout.notes.append("%d unexpected zone(s) after the dmesg zones"
-                            % (len(plain) - len(assigned)))
-    for kind, (off, size) in assigned:
-        layout.zones.append(Zone(kind, 0, off, size))
-    layout.zones.sort(key=lambda z: z.offset)
-    _trim_last_zone(layout.zones)
-    layout.ecc_size = _detect_ecc(buf, layout.zones) if ecc is None else ecc
+    p = best.params
+    layout = compute_layout(p["mem_size"], p["record_size"], p["console_size"],
+                            p["ftrace_size"], p["pmsg_size"], p["ecc"],
+                            p["ftrace_cpus"],
+                            kernel=(6, 2) if p["new_order"] else (6, 1))
+    layout.detected = True
+    layout.version_code = evidence.version
+    layout.non_default = detect.non_defaults(p)
+    layout.order_known = best.order_known
+    unexplained = best.cost[0]
+    if unexplained:
+        layout.notes.append("%d zone signature(s) fit no layout" % unexplained)
     return layout
-
-
-def _name_tail(layout, plain, first_ftrace):
-    """Name the plain-signature zones around the first ftrace zone: before
-    it console (6.1) or console and pmsg (6.2+), after it pmsg (6.1).
-    Console/pmsg zones as large as a dmesg zone were counted as dmesg zones
-    by their spacing; the ftrace zone's position says how many to take back."""
-    wanted = ("console", "pmsg") if layout.new_order else ("console",)
-    before = [p for p in plain if p[0] < first_ftrace][-len(wanted):]
-    after = [p for p in plain if p[0] > first_ftrace]
-    while len(before) < len(wanted) and layout.zones:
-        last = layout.zones[-1]
-        if last.offset + last.size != (before[0][0] if before else first_ftrace):
-            break
-        layout.zones.pop()
-        before.insert(0, (last.offset, last.size))
-    named = list(zip(wanted, before))
-    if not layout.new_order and after:
-        named.append(("pmsg", after[0]))
-    return named
-
-
-def _trim_last_zone(zones):
-    """The last zone only seems to run to the image end: the kernel leaves
-    the remainder of the dmesg division unused there.  Console, pmsg and a
-    lone ftrace zone are powers of two; per-CPU ftrace zones are equal."""
-    last = zones[-1]
-    if last.type == "dmesg":
-        return
-    siblings = [z for z in zones[:-1] if z.type == "ftrace"]
-    if last.type == "ftrace" and siblings:
-        last.size = min(last.size, siblings[0].size)
-    else:
-        last.size = _rounddown_pow2(last.size)
-
-
-def _dmesg_run(buf, hits, end):
-    """The stride and count of equally spaced zones starting at offset 0.
-
-    The stride is the smallest distance that repeats (a stray "DBGC" inside
-    zone 0 does not); a zone counts only if the next one starts where it
-    ends, or the image ends there, so a console zone of another size is not
-    swallowed."""
-    for stride in hits[1:6]:
-        count = 0
-        while _has_sig(buf, (count + 1) * stride):
-            count += 1
-        if (count + 1) * stride == end:
-            count += 1
-        if count >= 2:
-            return stride, count
-    return (hits[1], 1) if len(hits) > 1 else (end, 1)
-
-
-def _find_ftrace(buf, start, end, tail_hits):
-    """Locate ftrace zones after ``start``: try the places a power-of-two
-    sized zone could begin, then find the rest by their exact signature."""
-    candidates = set()
-    anchors = sorted(set(tail_hits) | {start})
-    for anchor in anchors:
-        step = 2
-        while anchor + step < end:
-            candidates.add(anchor + step)
-            step <<= 1
-    candidates |= set(tail_hits)
-    candidates.add(start)
-    for off in sorted(candidates):
-        hdr = _header_at(buf, off)
-        if hdr is None or not _plausible(hdr, end):
-            continue
-        version = _ftrace_version(hdr.sig)
-        if version:
-            return version, _signature_hits(buf, off, end,
-                                            hdr.sig.to_bytes(4, "little"))
-    return None, []
 
 
 def _ecc_geometry(zone_size, ecc_size, block_size=rs.BLOCK_SIZE):
@@ -369,37 +294,19 @@ def _ecc_geometry(zone_size, ecc_size, block_size=rs.BLOCK_SIZE):
     return avail - total, blocks
 
 
-def _detect_ecc(buf, zones):
-    """The ECC size whose header parity sits at the end of most zones (the
-    header's parity is always a zone's last ``ecc_size`` bytes)."""
-    if not rs.available():
-        return 0
-    def matches(zone, ecc_size):
-        if zone.size - HEADER_SIZE <= 2 * ecc_size:
-            return False
-        head = buf[zone.offset:zone.offset + HEADER_SIZE]
-        tail = buf[zone.offset + zone.size - ecc_size:zone.offset + zone.size]
-        return any(tail) and rs.header_parity(head, ecc_size) == tail
-
-    sample = zones[:5]
-    for ecc_size in range(1, 128):
-        if not any(matches(z, ecc_size) for z in sample[:2]):
-            continue
-        if sum(matches(z, ecc_size) for z in sample) * 2 > len(sample):
-            return ecc_size
-    return 0
-
-
 # --- zone decoding ------------------------------------------------------
 
 def read_zone(buf, zone, ecc_size=0):
     """Return ``(data, EccStatus|None)``: the zone's linearised old log, as
     persistent_ram_post_init + persistent_ram_save_old produce it.
 
-    Returns ``(b"", status)`` for an empty zone; raises a ParseError when the
-    kernel would discard the zone (bad signature, impossible start/size).
-    Only the header is touched for an empty zone, so large mostly-empty
-    regions scan at memory speed.
+    Returns ``(b"", status)`` for an empty zone, and ``(b"", None)`` for a
+    zone without its signature: the kernel takes that as empty too (never
+    initialised, or shared with a bootloader) and re-initialises it.
+    Raises a ParseError only for a zone that claims to hold a record and
+    cannot (impossible start/size), which the kernel discards.  Only the
+    header is touched for an empty zone, so large mostly-empty regions scan
+    at memory speed.
     """
     end = zone.offset + zone.size
     if end > len(buf):
@@ -432,10 +339,7 @@ def read_zone(buf, zone, ecc_size=0):
     if zone.sig is None and _ftrace_version(hdr.sig):
         zone.sig = hdr.sig
     if hdr.sig != zone.sig:
-        raise BadMagicError("%s zone signature 0x%08x, expected 0x%08x"
-                            % (zone.type, hdr.sig, zone.sig or
-                               PERSISTENT_RAM_SIG ^ 0x060100),
-                            offset=zone.offset)
+        return b"", None        # persistent_ram_post_init: "no valid data"
     if hdr.size == 0 and hdr.start == 0:
         return b"", status
     if not 0 <= hdr.start <= hdr.size <= buffer_size:

@@ -1,0 +1,414 @@
+"""Find a ramoops region's module parameters from what the zones left.
+
+The kernel writes a header into every zone it sets up, so the evidence is
+where the signatures are: plain "DBGC" for dmesg, console and pmsg zones,
+"DBGC" XOR LINUX_VERSION_CODE for ftrace zones (which also tells 6.1's
+zone order from 6.2's), and, with ECC, the header's Reed-Solomon parity in
+the last bytes of each zone.  A bootloader or a cleared region may keep
+only some of them.
+
+Rather than reading sizes off the gaps, the search asks which module
+parameters (record, console, ftrace and pmsg sizes, ftrace CPUs, zone
+order) make ramoops_probe() put a zone of the right kind at every
+signature, following its arithmetic exactly: powers of two, the dmesg
+area split into dump/record_size even-sized zones, per-CPU ftrace zones.
+Candidates are ranked by signatures left unexplained, then, when some
+layout gives every zone its signature (a kernel-written region), by zones
+without one and then by parameters that differ from the module defaults;
+in a region where zones lack signatures anyway (a bootloader's, a cleared
+one) the fewest non-default parameters come before missing zones.  The
+answer says which parameters are not the defaults.
+"""
+
+import math
+from bisect import bisect_left
+
+from . import ecc as rs
+from .ramoops import (HEADER_SIZE, MODULE_DEFAULT_SIZE, PERSISTENT_RAM_SIG,
+                      SIG_BYTES, _ecc_geometry, _find, _ftrace_version,
+                      _parse_header, _rounddown_pow2, _signature_hits)
+
+MIN_ZONE = 16                 # smallest size worth a zone (12-byte header)
+MAX_CPUS = 64                 # per-CPU ftrace zones considered
+DEFAULT = MODULE_DEFAULT_SIZE
+# Third byte of an ftrace signature: 0x47 ^ major version (2.6 .. 9.x).
+_FTRACE_TAILS = [bytes([0x47 ^ major, 0x43]) for major in range(2, 10)]
+
+
+class Evidence:
+    """Signature positions in a region: ``plain`` zone headers (dmesg,
+    console, pmsg) and ``ftrace`` ones, with the ftrace ``version``."""
+
+    def __init__(self, size):
+        self.size = size
+        self.plain = []
+        self.ftrace = []
+        self.version = None
+        self.stride = None     # dmesg zones seen back to back from offset 0
+
+
+def _data_end(buf, off):
+    """End of the data a header at ``off`` claims, or None if implausible;
+    signatures inside a record's data are data, not zones."""
+    if off + HEADER_SIZE > len(buf):
+        return None
+    hdr = _parse_header(buf[off:off + HEADER_SIZE])
+    if 0 <= hdr.start <= hdr.size and off + HEADER_SIZE + hdr.size <= len(buf):
+        return off + HEADER_SIZE + hdr.size
+    return None
+
+
+def _drop_covered(buf, hits, covered_until=0):
+    kept = []
+    for off in hits:
+        if off < covered_until:
+            continue
+        kept.append(off)
+        end = _data_end(buf, off)
+        if end is not None:
+            covered_until = max(covered_until, end)
+    return kept
+
+
+def gather(buf):
+    """Evidence from one pass over the region.  A run of dmesg zones with
+    one stride from offset 0 is followed by probing, not scanned, so a
+    kernel-written region costs a search of its last zones only."""
+    size = len(buf)
+    ev = Evidence(size)
+    first = _drop_covered(buf, _signature_hits(buf, 0, size, most=8))[:3]
+    scan_from = 0
+    if len(first) == 3 and first[0] == 0 and first[2] == 2 * first[1]:
+        stride = first[1]
+        count = 3
+        while (count + 1) * stride <= size and \
+                buf[count * stride:count * stride + 4] == SIG_BYTES:
+            count += 1
+        ev.plain = [i * stride for i in range(count - 1)]
+        ev.stride = stride
+        scan_from = (count - 1) * stride
+    ev.plain += _drop_covered(buf, _signature_hits(buf, scan_from, size))
+    sig = _first_ftrace_sig(buf, scan_from, ev.plain)
+    if sig is not None:
+        ev.version = sig ^ PERSISTENT_RAM_SIG
+        hits = _signature_hits(buf, scan_from, size, sig.to_bytes(4, "little"))
+        ev.ftrace = [h for h in hits if not _inside_plain_data(buf, ev.plain, h)]
+    return ev
+
+
+def _inside_plain_data(buf, plain, off):
+    i = bisect_left(plain, off) - 1
+    if i < 0:
+        return False
+    end = _data_end(buf, plain[i])
+    return end is not None and plain[i] + HEADER_SIZE <= off < end
+
+
+def _first_ftrace_sig(buf, start, plain):
+    """The lowest plausible ftrace zone header at or after ``start``."""
+    size = len(buf)
+    best = None
+    for tail in _FTRACE_TAILS:
+        pos = _find(buf, tail, start + 2, size)
+        while pos >= 0 and (best is None or pos - 2 < best):
+            off = pos - 2
+            if off % 2 == 0 and off + HEADER_SIZE <= size:
+                hdr = _parse_header(buf[off:off + HEADER_SIZE])
+                if _ftrace_version(hdr.sig) and _data_end(buf, off) and \
+                        not _inside_plain_data(buf, plain, off):
+                    best = off
+                    break
+            pos = _find(buf, tail, pos + 1, size)
+    if best is None:
+        return None
+    return _parse_header(buf[best:best + HEADER_SIZE]).sig
+
+
+# --- ECC ------------------------------------------------------------------
+
+class ParityCheck:
+    """Does the header at ``off`` have its parity in a zone's last bytes?"""
+
+    def __init__(self, buf, ecc):
+        self.buf, self.ecc, self.cache = buf, ecc, {}
+
+    def __call__(self, off, zone_size):
+        if not self.ecc or not rs.available():
+            return True
+        head = bytes(self.buf[off:off + HEADER_SIZE])
+        par = self.cache.get(head)
+        if par is None:
+            par = self.cache[head] = rs.header_parity(head, self.ecc)
+        end = off + zone_size
+        return self.buf[end - self.ecc:end] == par
+
+
+def detect_ecc(buf, ev):
+    """The ECC size whose header parity ends where the next zone starts,
+    for the first zones found (0: none).  A codeword's bytes XOR to zero
+    (its syndrome at alpha^0), which rules out almost every size before
+    any parity is computed."""
+    if not rs.available():
+        return 0
+    starts = sorted(ev.plain + ev.ftrace)
+    pairs = list(zip(starts, starts[1:]))[:3]
+    votes = {}
+    for off, nxt in pairs:
+        head = bytes(buf[off:off + HEADER_SIZE])
+        acc = 0
+        for byte in head:
+            acc ^= byte
+        limit = min(127, (nxt - off - HEADER_SIZE) // 2 - 1)
+        tail = bytes(buf[nxt - limit:nxt]) if limit > 0 else b""
+        for ecc in range(1, limit + 1):
+            acc ^= tail[-ecc]
+            if acc == 0 and any(tail[-ecc:]) and \
+                    rs.header_parity(head, ecc) == tail[-ecc:]:
+                votes[ecc] = votes.get(ecc, 0) + 1
+                break          # larger sizes also see zero parity before it
+    if not votes:
+        return 0
+    ecc, count = max(votes.items(), key=lambda kv: (kv[1], -kv[0]))
+    return ecc if count * 2 >= len(pairs) else 0
+
+
+# --- the search -----------------------------------------------------------
+
+def _fits(size, ecc):
+    if size < MIN_ZONE:
+        return False
+    try:
+        _ecc_geometry(size, ecc)
+    except Exception:          # LayoutError: the kernel refuses the zone
+        return False
+    return True
+
+
+def _sizes(ev):
+    """Power-of-two sizes worth trying for console, ftrace and pmsg: the
+    default, none, and what the gaps between signatures allow."""
+    points = sorted(set(ev.plain[-4:] + ev.ftrace[:2] + ev.ftrace[-1:]))
+    gaps = [b - a for a, b in zip(points, points[1:])]
+    if len(ev.ftrace) > 1:
+        gaps.append(ev.ftrace[1] - ev.ftrace[0])
+    values = {0, DEFAULT}
+    for gap in gaps:
+        low = _rounddown_pow2(gap)
+        values.update((low, 2 * low))
+    if points:
+        rest = ev.size - points[-1]
+        low = _rounddown_pow2(rest)
+        values.update(low >> k for k in range(5))
+    else:
+        values.update(1 << k for k in range(4, ev.size.bit_length()))
+    return sorted(v for v in values if v == 0 or MIN_ZONE <= v <= ev.size)
+
+
+def _record_sizes(ev):
+    """record_size candidates.  A dmesg zone is (dump / count) rounded to
+    even, between record_size and twice it, and the dmesg signatures sit
+    at multiples of it: so record_size is the power of two below some
+    even divisor of their spacing (any of the last two may be console or
+    pmsg).  A run of dmesg zones from offset 0 settles it."""
+    if ev.stride:
+        return [_rounddown_pow2(ev.stride)]
+    values = {0, DEFAULT}
+    tops = [1 << k for k in range(4, ev.size.bit_length())]
+    for cut in (2, 1, 0):
+        spacing = 0
+        for off in ev.plain[:len(ev.plain) - cut]:
+            spacing = math.gcd(spacing, off)
+        if not spacing:
+            continue
+        for low in tops:
+            if low > spacing:
+                break
+            first = max(1, spacing // (2 * low))
+            for parts in range(first, min(spacing // low, first + 4096) + 1):
+                zone = spacing // parts
+                if spacing % parts == 0 and zone % 2 == 0 and \
+                        low <= zone < 2 * low:
+                    values.add(low)
+                    break
+    if len(values) == 2:            # nothing to go by: every size is possible
+        values.update(tops)
+    return sorted(v for v in values if v <= ev.size)
+
+
+def _cpu_counts(ev):
+    counts = {1}
+    if len(ev.ftrace) > 1:
+        step = min(b - a for a, b in zip(ev.ftrace, ev.ftrace[1:]))
+        counts.add(len(ev.ftrace))
+        if step:
+            counts.add((ev.ftrace[-1] - ev.ftrace[0]) // step + 1)
+    return sorted(c for c in counts if c <= MAX_CPUS)
+
+
+class Candidate:
+    __slots__ = ("params", "cost", "order_known")
+
+    def __init__(self, params, cost):
+        self.params, self.cost, self.order_known = params, cost, True
+
+
+def _dmesg_geometry(mem, record_size, tail_total):
+    """(count, zone size) of ramoops_init_przs("dmesg"), or None when the
+    probe would fail."""
+    dump = mem - tail_total
+    if dump < 0:
+        return None
+    if not dump or not record_size:
+        return 0, 0
+    count = dump // record_size
+    if not count:
+        return None
+    zone = (dump // count) & ~1
+    return (count, zone) if zone else None
+
+
+def _tail(base, console, ftrace, pmsg, cpus, new_order):
+    """[(kind, offset, size)] of the zones after the dmesg zones."""
+    zones, pos = [], base
+    if console:
+        zones.append(("console", pos, console))
+        pos += console
+    each = (ftrace // cpus) & ~1 if ftrace else 0
+    order = ("pmsg", "ftrace") if new_order else ("ftrace", "pmsg")
+    for kind in order:
+        if kind == "pmsg" and pmsg:
+            zones.append(("pmsg", pos, pmsg))
+            pos += pmsg
+        elif kind == "ftrace" and ftrace:
+            for _ in range(cpus):
+                zones.append(("ftrace", pos, each))
+                pos += each
+    return zones
+
+
+def search(buf, ev, ecc):
+    """The best Candidate for the evidence, or None."""
+    mem = ev.size
+    orders = (False, True)
+    if ev.version:
+        orders = (ev.version >= 0x060200,)
+    parity = ParityCheck(buf, ecc)
+    plain, ftrace = ev.plain, ev.ftrace
+    first_ftrace = ftrace[0] if ftrace else mem
+    sizes = _sizes(ev)
+    records = _record_sizes(ev)
+    cpus = _cpu_counts(ev)
+    prefix_gcd = []
+    g = 0
+    for off in plain:
+        g = math.gcd(g, off)
+        prefix_gcd.append(g)
+    dmesg_ok = {}
+
+    def dmesg_fit(record_size, total):
+        """(count, zone, base, matched plain hits) if the plain signatures
+        before the tail sit on dmesg zone starts."""
+        key = (record_size, total)
+        if key in dmesg_ok:
+            return dmesg_ok[key]
+        result = None
+        geo = _dmesg_geometry(mem, record_size, total)
+        if geo is not None:
+            count, zone = geo
+            base = count * zone
+            below = bisect_left(plain, base)
+            if len(plain) - below <= 2 and base <= first_ftrace and \
+                    (below == 0 or (zone and prefix_gcd[below - 1] % zone == 0
+                                    and _fits(zone, ecc) and
+                                    parity(plain[below - 1], zone))):
+                result = (count, zone, base, below)
+        dmesg_ok[key] = result
+        return result
+
+    best = {}                  # new_order -> Candidate
+    for record_size in records:
+        for console in sizes:
+            for pmsg in sizes:
+                for ftrace_size in sizes:
+                    total = console + pmsg + ftrace_size
+                    if total > mem or not (record_size or total):
+                        continue
+                    fit = dmesg_fit(record_size, total)
+                    if fit is None:
+                        continue
+                    count, zone, base, matched = fit
+                    for ncpu in (cpus if ftrace_size else (1,)):
+                        if ftrace_size and (ftrace_size // ncpu) & ~1 < MIN_ZONE:
+                            continue
+                        for new_order in orders:
+                            cand = _score(plain, ftrace, matched, count, zone,
+                                          _tail(base, console, ftrace_size,
+                                                pmsg, ncpu, new_order),
+                                          ecc, parity)
+                            if cand is None:
+                                continue
+                            params = dict(mem_size=mem, record_size=record_size,
+                                          console_size=console,
+                                          ftrace_size=ftrace_size,
+                                          pmsg_size=pmsg, ecc=ecc,
+                                          ftrace_cpus=ncpu, new_order=new_order)
+                            unexplained, missing = cand
+                            extra = len(non_defaults(params))
+                            for key, cost in (
+                                    ("complete", (unexplained, missing, extra)),
+                                    ("sparse", (unexplained, extra, missing))):
+                                old = best.get((key, new_order))
+                                if old is None or cost < old.cost:
+                                    best[key, new_order] = Candidate(params, cost)
+    if not best:
+        return None
+    # A kernel writes every zone's header: when some layout has a signature
+    # in every zone, a zone without one counts against a layout before
+    # parameters do.  Otherwise (a bootloader's or cleared region) missing
+    # headers say little, and the fewest non-default parameters decide.
+    complete = min(c.cost[1] for (key, _), c in best.items()
+                   if key == "complete") == 0
+    key = "complete" if complete else "sparse"
+    ranked = {order: c for (k, order), c in best.items() if k == key}
+    winner = min(ranked.values(),
+                 key=lambda c: (c.cost, not c.params["new_order"]))
+    winner.order_known = len(ranked) == 1 or \
+        ranked[True].cost != ranked[False].cost
+    return winner
+
+
+def _score(plain, ftrace, matched, count, zone, tail, ecc, parity):
+    """(unexplained signatures, zones without one) or None if a zone
+    cannot hold ECC."""
+    starts = {}
+    for kind, off, size in tail:
+        if not _fits(size, ecc):
+            return None
+        starts[off] = (kind, size)
+    unexplained = missing = 0
+    seen = set()
+    for off in plain[matched:]:
+        kind = starts.get(off, ("", 0))
+        if kind[0] in ("console", "pmsg") and parity(off, kind[1]):
+            seen.add(off)
+        else:
+            unexplained += 1
+    for off in ftrace:
+        kind = starts.get(off, ("", 0))
+        if kind[0] == "ftrace" and parity(off, kind[1]):
+            seen.add(off)
+        else:
+            unexplained += 1
+    missing = (count - matched) + (len(tail) - len(seen))
+    return unexplained, missing
+
+
+def non_defaults(params):
+    """The module parameters that differ from ramoops' defaults."""
+    out = [k for k in ("record_size", "console_size", "ftrace_size",
+                       "pmsg_size") if params[k] != DEFAULT]
+    if params["ecc"]:
+        out.append("ecc")
+    if params["ftrace_size"] and params["ftrace_cpus"] != 1:
+        out.append("ftrace_cpus")
+    return out
