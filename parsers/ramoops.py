@@ -85,20 +85,21 @@ class Layout:
             parts.append("kernel=%s" % ("6.2" if self.new_order else "6.1"))
         return ",".join(parts)
 
-    def describe(self):
-        """One line for --list: the layout and how it was found."""
+    def summary(self):
+        """How the layout was found, in words (the keys are in spec())."""
         if not self.zones:
-            return "no zones" + ("; " + "; ".join(self.notes)
-                                 if self.notes else "")
-        how = "detected" if self.detected else "given"
-        text = "%s %s" % (how, self.spec())
+            return "; ".join(["no zones"] + self.notes)
+        parts = ["detected" if self.detected else "given"]
         if self.detected:
-            text += "; " + ("module defaults except %s" % ", ".join(
+            parts.append("module defaults except %s" % ", ".join(
                 self.non_default) if self.non_default else "module defaults")
         if self.version_code:
-            text += "; ftrace signature of kernel %s" % version_string(
-                self.version_code)
-        return text + "".join("; " + note for note in self.notes)
+            parts.append("ftrace signature of kernel %s"
+                         % version_string(self.version_code))
+        if not self.order_known:
+            parts.append("zone order unknown (6.1 and 6.2+ give the same "
+                         "zones here)")
+        return "; ".join(parts + self.notes)
 
     def to_json(self):
         return dict(self.params, order=None if not self.order_known else
