@@ -260,6 +260,7 @@ def detect_layout(buf, ecc=None):
         return Layout([], detected=True, notes=[
             "no zone signature: never written, or cleared"])
     ecc = detect.detect_ecc(buf, evidence) if ecc is None else ecc
+    detect.probe_sizes(buf, evidence, ecc)
     best = detect.search(buf, evidence, ecc)
     if best is None:
         raise LayoutError("no ramoops layout puts a zone at every signature; "

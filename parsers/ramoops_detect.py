@@ -24,6 +24,7 @@ import math
 from bisect import bisect_left
 
 from . import ecc as rs
+from .exceptions import LayoutError
 from .ramoops import (HEADER_SIZE, MODULE_DEFAULT_SIZE, PERSISTENT_RAM_SIG,
                       SIG_BYTES, _ecc_geometry, _find, _ftrace_version,
                       _parse_header, _rounddown_pow2, _signature_hits)
@@ -45,6 +46,10 @@ class Evidence:
         self.ftrace = []
         self.version = None
         self.stride = None     # dmesg zones seen back to back from offset 0
+        self.kinds = {}        # plain hit -> True: holds a dmesg record,
+                               # False: holds console/pmsg text
+        self.used = {}         # hit -> bytes its header says are in use
+        self.parity_sizes = set()   # zone sizes header parity pointed to
 
 
 def _data_end(buf, off):
@@ -56,6 +61,16 @@ def _data_end(buf, off):
     if 0 <= hdr.start <= hdr.size and off + HEADER_SIZE + hdr.size <= len(buf):
         return off + HEADER_SIZE + hdr.size
     return None
+
+
+def _holds_dmesg(buf, off):
+    """True if the zone at ``off`` holds a dmesg record ("====" header),
+    False if it holds something else, None if it is empty."""
+    hdr = _parse_header(buf[off:off + HEADER_SIZE])
+    if hdr.size <= 0 or not 0 <= hdr.start <= hdr.size:
+        return None
+    first = off + HEADER_SIZE + (hdr.start if hdr.start < hdr.size else 0)
+    return buf[first:first + 4] == b"===="
 
 
 def _drop_covered(buf, hits, covered_until=0):
@@ -88,11 +103,19 @@ def gather(buf):
         ev.stride = stride
         scan_from = (count - 1) * stride
     ev.plain += _drop_covered(buf, _signature_hits(buf, scan_from, size))
+    for off in ev.plain:
+        kind = _holds_dmesg(buf, off) if off + HEADER_SIZE <= size else None
+        if kind is not None:
+            ev.kinds[off] = kind
     sig = _first_ftrace_sig(buf, scan_from, ev.plain)
     if sig is not None:
         ev.version = sig ^ PERSISTENT_RAM_SIG
         hits = _signature_hits(buf, scan_from, size, sig.to_bytes(4, "little"))
         ev.ftrace = [h for h in hits if not _inside_plain_data(buf, ev.plain, h)]
+    for off in ev.plain + ev.ftrace:
+        end = _data_end(buf, off)
+        if end is not None:
+            ev.used[off] = end - off - HEADER_SIZE
     return ev
 
 
@@ -152,6 +175,25 @@ def detect_ecc(buf, ev):
         return 0
     starts = sorted(ev.plain + ev.ftrace)
     pairs = list(zip(starts, starts[1:]))[:3]
+    if not pairs and starts:
+        # One zone: it ends at a power of two or, less the dmesg
+        # remainder, near the region's end.
+        last = starts[-1]
+        ends = {ev.size} | {last + (1 << k) for k in range(4, 32)
+                            if last + (1 << k) <= ev.size}
+        pairs = [(last, end) for end in sorted(ends)]
+        found = _vote(buf, pairs, ev)
+        return min(found) if found else 0
+    votes = _vote(buf, pairs, ev)
+    if not votes:
+        return 0
+    ecc, count = max(votes.items(), key=lambda kv: (kv[1], -kv[0]))
+    return ecc if count * 2 >= len(pairs) else 0
+
+
+def _vote(buf, pairs, ev):
+    """{ecc size: zones whose header parity ends at the pair's end}; the
+    zone sizes that showed parity go to ``ev.parity_sizes``."""
     votes = {}
     for off, nxt in pairs:
         head = bytes(buf[off:off + HEADER_SIZE])
@@ -162,26 +204,45 @@ def detect_ecc(buf, ev):
         tail = bytes(buf[nxt - limit:nxt]) if limit > 0 else b""
         for ecc in range(1, limit + 1):
             acc ^= tail[-ecc]
+            if ecc == 1:
+                continue       # ecc=1 is the module's way of saying 16
             if acc == 0 and any(tail[-ecc:]) and \
                     rs.header_parity(head, ecc) == tail[-ecc:]:
                 votes[ecc] = votes.get(ecc, 0) + 1
+                ev.parity_sizes.add(nxt - off)
                 break          # larger sizes also see zero parity before it
-    if not votes:
-        return 0
-    ecc, count = max(votes.items(), key=lambda kv: (kv[1], -kv[0]))
-    return ecc if count * 2 >= len(pairs) else 0
+    return votes
+
+
+def probe_sizes(buf, ev, ecc):
+    """With ECC, the power-of-two sizes at whose end the last zones' header
+    parity sits: the last zone's size is otherwise free when no dmesg
+    arithmetic pins it."""
+    if not ecc or not rs.available():
+        return
+    check = ParityCheck(buf, ecc)
+    for off in sorted(ev.plain[-3:] + ev.ftrace[-1:]):
+        for k in range(4, ev.size.bit_length()):
+            if off + (1 << k) <= ev.size and check(off, 1 << k):
+                ev.parity_sizes.add(1 << k)
 
 
 # --- the search -----------------------------------------------------------
 
-def _fits(size, ecc):
-    if size < MIN_ZONE:
-        return False
-    try:
-        _ecc_geometry(size, ecc)
-    except Exception:          # LayoutError: the kernel refuses the zone
-        return False
-    return True
+_BUFFERS = {}
+
+
+def _buffer(size, ecc):
+    """Data bytes of a zone (persistent_ram_init_ecc), or 0 when the kernel
+    would refuse a zone of that size."""
+    key = (size, ecc)
+    if key not in _BUFFERS:
+        try:
+            _BUFFERS[key] = _ecc_geometry(size, ecc)[0] \
+                if size >= MIN_ZONE else 0
+        except LayoutError:
+            _BUFFERS[key] = 0
+    return _BUFFERS[key]
 
 
 def _sizes(ev):
@@ -190,8 +251,10 @@ def _sizes(ev):
     points = sorted(set(ev.plain[-4:] + ev.ftrace[:2] + ev.ftrace[-1:]))
     gaps = [b - a for a, b in zip(points, points[1:])]
     if len(ev.ftrace) > 1:
-        gaps.append(ev.ftrace[1] - ev.ftrace[0])
-    values = {0, DEFAULT}
+        # ftrace_size spread over CPUs: (size / cpus) rounded to even.
+        step = min(b - a for a, b in zip(ev.ftrace, ev.ftrace[1:]))
+        gaps.extend(step * cpus for cpus in _cpu_counts(ev))
+    values = {0, DEFAULT} | {_rounddown_pow2(s) for s in ev.parity_sizes}
     for gap in gaps:
         low = _rounddown_pow2(gap)
         values.update((low, 2 * low))
@@ -218,7 +281,8 @@ def _record_sizes(ev):
         spacing = 0
         for off in ev.plain[:len(ev.plain) - cut]:
             spacing = math.gcd(spacing, off)
-        if not spacing:
+        if not spacing:        # at most one dmesg zone seen: any size
+            values.update(tops)
             continue
         for low in tops:
             if low > spacing:
@@ -230,8 +294,6 @@ def _record_sizes(ev):
                         low <= zone < 2 * low:
                     values.add(low)
                     break
-    if len(values) == 2:            # nothing to go by: every size is possible
-        values.update(tops)
     return sorted(v for v in values if v <= ev.size)
 
 
@@ -299,10 +361,15 @@ def search(buf, ev, ecc):
     records = _record_sizes(ev)
     cpus = _cpu_counts(ev)
     prefix_gcd = []
-    g = 0
+    text_before = [0]          # plain zones before i holding non-dmesg text
+    prefix_used = []           # largest size a header claims, up to i
+    g = used = 0
     for off in plain:
         g = math.gcd(g, off)
         prefix_gcd.append(g)
+        used = max(used, ev.used.get(off, 0))
+        prefix_used.append(used)
+        text_before.append(text_before[-1] + (ev.kinds.get(off) is False))
     dmesg_ok = {}
 
     def dmesg_fit(record_size, total):
@@ -319,7 +386,8 @@ def search(buf, ev, ecc):
             below = bisect_left(plain, base)
             if len(plain) - below <= 2 and base <= first_ftrace and \
                     (below == 0 or (zone and prefix_gcd[below - 1] % zone == 0
-                                    and _fits(zone, ecc) and
+                                    and prefix_used[below - 1] <=
+                                    _buffer(zone, ecc) and
                                     parity(plain[below - 1], zone))):
                 result = (count, zone, base, below)
         dmesg_ok[key] = result
@@ -344,7 +412,8 @@ def search(buf, ev, ecc):
                             cand = _score(plain, ftrace, matched, count, zone,
                                           _tail(base, console, ftrace_size,
                                                 pmsg, ncpu, new_order),
-                                          ecc, parity)
+                                          ecc, parity, ev.kinds, text_before,
+                                          ev.used)
                             if cand is None:
                                 continue
                             params = dict(mem_size=mem, record_size=record_size,
@@ -358,7 +427,7 @@ def search(buf, ev, ecc):
                                     ("complete", (unexplained, missing, extra)),
                                     ("sparse", (unexplained, extra, missing))):
                                 old = best.get((key, new_order))
-                                if old is None or cost < old.cost:
+                                if _better(cost, params, old):
                                     best[key, new_order] = Candidate(params, cost)
     if not best:
         return None
@@ -377,25 +446,44 @@ def search(buf, ev, ecc):
     return winner
 
 
-def _score(plain, ftrace, matched, count, zone, tail, ecc, parity):
+def _tie_break(params):
+    """At equal cost: fewer kinds of zone (an empty last dmesg zone is not
+    read as a console), then a lone text zone is the console rather than
+    pmsg (nothing in the zone tells them apart)."""
+    kinds = sum(1 for k in ("console_size", "ftrace_size", "pmsg_size")
+                if params[k])
+    return kinds, bool(params["pmsg_size"] and not params["console_size"])
+
+
+def _better(cost, params, old):
+    return old is None or \
+        (cost, _tie_break(params)) < (old.cost, _tie_break(old.params))
+
+
+def _score(plain, ftrace, matched, count, zone, tail, ecc, parity, kinds,
+           text_before, used):
     """(unexplained signatures, zones without one) or None if a zone
-    cannot hold ECC."""
+    cannot hold ECC.  A zone's content counts too: a dmesg record in a
+    console or pmsg zone, or other text in a dmesg zone, is unexplained."""
     starts = {}
     for kind, off, size in tail:
-        if not _fits(size, ecc):
+        room = _buffer(size, ecc)
+        if not room:
             return None
-        starts[off] = (kind, size)
-    unexplained = missing = 0
+        starts[off] = (kind, size, room)
+    unexplained = text_before[matched]
     seen = set()
     for off in plain[matched:]:
-        kind = starts.get(off, ("", 0))
-        if kind[0] in ("console", "pmsg") and parity(off, kind[1]):
+        kind = starts.get(off, ("", 0, 0))
+        if kind[0] in ("console", "pmsg") and parity(off, kind[1]) and \
+                not kinds.get(off) and used.get(off, 0) <= kind[2]:
             seen.add(off)
         else:
             unexplained += 1
     for off in ftrace:
-        kind = starts.get(off, ("", 0))
-        if kind[0] == "ftrace" and parity(off, kind[1]):
+        kind = starts.get(off, ("", 0, 0))
+        if kind[0] == "ftrace" and parity(off, kind[1]) and \
+                used.get(off, 0) <= kind[2]:
             seen.add(off)
         else:
             unexplained += 1

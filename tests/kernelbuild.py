@@ -23,6 +23,18 @@ def pow2_floor(n):
     return p if n else 0
 
 
+_CODECS = {}
+_HEADER_PARITY = {}
+
+
+def _codec(nroots):
+    """init_rs(8, 0x11d, fcr 0, prim 1, nroots) as reedsolo spells it."""
+    if nroots not in _CODECS:
+        _CODECS[nroots] = reedsolo.RSCodec(nsym=nroots, nsize=255, fcr=0,
+                                           prim=0x11D, generator=2, c_exp=8)
+    return _CODECS[nroots]
+
+
 class Zone:
     """One persistent_ram_zone: header (sig, start, size), data, parity."""
 
@@ -32,8 +44,7 @@ class Zone:
         if ecc:
             blocks = (avail - ecc + 128 + ecc - 1) // (128 + ecc)
             self.buffer_size = avail - (blocks + 1) * ecc
-            self.rs = reedsolo.RSCodec(nsym=ecc, nsize=255, fcr=0, prim=0x11D,
-                                       generator=2, c_exp=8)
+            self.rs = _codec(ecc)
         else:
             self.buffer_size = avail
         self.sig, self.start, self.used = sig, 0, 0
@@ -43,7 +54,10 @@ class Zone:
         hdr = struct.pack("<Iii", self.sig, self.start, self.used)
         self.image[self.offset:self.offset + 12] = hdr
         if self.ecc:
-            par = self.rs.encode(hdr)[12:]
+            key = (self.ecc, hdr)
+            if key not in _HEADER_PARITY:
+                _HEADER_PARITY[key] = self.rs.encode(hdr)[12:]
+            par = _HEADER_PARITY[key]
             end = self.offset + self.size
             self.image[end - self.ecc:end] = par
 
@@ -66,12 +80,17 @@ class Zone:
         rest = data[first:]
         self.image[self._data_at(0):self._data_at(0) + len(rest)] = rest
         if self.ecc:
-            self._update_parity()
+            # persistent_ram_update_ecc: the blocks the write touched.
+            self._update_parity(pos, pos + first)
+            self._update_parity(0, len(rest))
         self._store_header()
 
-    def _update_parity(self):
+    def _update_parity(self, start, end):
         par_base = self._data_at(self.buffer_size)
-        for k, block in enumerate(range(0, self.buffer_size, 128)):
+        if end <= start:
+            return
+        for block in range(start - start % 128, end, 128):
+            k = block // 128
             length = min(128, self.buffer_size - block)
             chunk = bytes(self.image[self._data_at(block):
                                      self._data_at(block) + length])
