@@ -260,10 +260,13 @@ class PstoreZoneImage:
                 self.zones[kind] = [(at, size)]
                 at += size
         if ftrace_size:
+            # psz_init_zones(): ftrace_size / nr_cpu_ids bytes each, as
+            # many as fit; the next zones start right after them.
             each = ftrace_size // ftrace_cpus
+            count = ftrace_size // each
             self.zones["ftrace"] = [(at + i * each, each)
-                                    for i in range(ftrace_size // each)]
-            at += ftrace_size
+                                    for i in range(count)]
+            at += each * count
         count = (total - at) // kmsg_size
         self.zones["dmesg"] = [(at + i * kmsg_size, kmsg_size)
                                for i in range(count)]
