@@ -262,6 +262,10 @@ def detect_layout(buf, ecc=None):
     ecc = detect.detect_ecc(buf, evidence) if ecc is None else ecc
     detect.probe_sizes(buf, evidence, ecc)
     best = detect.search(buf, evidence, ecc)
+    if best is None or best.cost[0]:
+        # The region may be only the start of the image (a dump of more
+        # memory than mem_size): try region sizes ending after the last zone.
+        best = detect.search_shorter(buf, evidence, ecc) or best
     if best is None:
         raise LayoutError("no ramoops layout puts a zone at every signature; "
                           "give mem_size, record_size and the other sizes",
@@ -275,6 +279,9 @@ def detect_layout(buf, ecc=None):
     layout.version_code = evidence.version
     layout.non_default = detect.non_defaults(p)
     layout.order_known = best.order_known
+    if p["mem_size"] < len(buf):
+        layout.notes.append("the region is the first 0x%x bytes of the image"
+                            % p["mem_size"])
     unexplained = best.cost[0]
     if unexplained:
         layout.notes.append("%d zone signature(s) fit no layout" % unexplained)

@@ -26,9 +26,10 @@ from bisect import bisect_left
 
 from . import ecc as rs
 from .exceptions import LayoutError
-from .ramoops import (HEADER_SIZE, MODULE_DEFAULT_SIZE, PERSISTENT_RAM_SIG,
-                      SIG_BYTES, _ecc_geometry, _find, _ftrace_version,
-                      _parse_header, _rounddown_pow2, _signature_hits)
+from .ramoops import (_WINDOW, HEADER_SIZE, MODULE_DEFAULT_SIZE,
+                      PERSISTENT_RAM_SIG, SIG_BYTES, _ecc_geometry, _find,
+                      _ftrace_version, _release, _rounddown_pow2,
+                      _signature_hits)
 
 MIN_ZONE = 16                 # smallest size worth a zone (12-byte header)
 MAX_CPUS = 64                 # per-CPU ftrace zones considered
@@ -125,23 +126,31 @@ def _inside_plain_data(buf, plain, off):
 
 
 def _first_ftrace_sig(buf, start, plain):
-    """The lowest plausible ftrace zone header at or after ``start``."""
+    """The signature of the lowest plausible ftrace zone header at or after
+    ``start`` (its third byte is 0x47 ^ the major version, its fourth 'C').
+    Searched window by window, each released after (a mapped 1 GiB image
+    does not become resident)."""
     size = len(buf)
-    best = None
-    for tail in _FTRACE_TAILS:
-        pos = _find(buf, tail, start + 2, size)
-        while pos >= 0 and (best is None or pos - 2 < best):
-            off = pos - 2
-            if off % 2 == 0 and off + HEADER_SIZE <= size:
-                hdr = _parse_header(buf[off:off + HEADER_SIZE])
-                if _ftrace_version(hdr.sig) and _data_end(buf, off) and \
+    window = start
+    while window < size:
+        stop = min(size, window + _WINDOW)
+        best = None
+        for tail in _FTRACE_TAILS:
+            pos = _find(buf, tail, window + 2, min(size, stop + 3))
+            while pos >= 0 and (best is None or pos - 2 < best):
+                off = pos - 2
+                if off % 2 == 0 and off + HEADER_SIZE <= size and \
+                        _ftrace_version(_HEADER.unpack_from(buf, off)[0]) \
+                        and _data_end(buf, off) and \
                         not _inside_plain_data(buf, plain, off):
                     best = off
                     break
-            pos = _find(buf, tail, pos + 1, size)
-    if best is None:
-        return None
-    return _parse_header(buf[best:best + HEADER_SIZE]).sig
+                pos = _find(buf, tail, pos + 1, min(size, stop + 3))
+        _release(buf, window, stop)
+        if best is not None:
+            return _HEADER.unpack_from(buf, best)[0]
+        window = stop
+    return None
 
 
 # --- ECC ------------------------------------------------------------------
@@ -447,6 +456,25 @@ def search(buf, ev, ecc):
     winner.order_known = len(ranked) == 1 or \
         ranked[True].cost != ranked[False].cost
     return winner
+
+
+def search_shorter(buf, ev, ecc):
+    """The best fully explained Candidate for a region shorter than the
+    image: mem_size a 4 KiB multiple, a MiB multiple or a power of two
+    just past the last signature."""
+    last = max(ev.plain + ev.ftrace)
+    low = last + MIN_ZONE
+    sizes = {-(-low // 4096) * 4096 + 4096 * k for k in range(16)}
+    sizes |= {-(-low // (1 << 20)) << 20, 1 << (low - 1).bit_length()}
+    found = []
+    for mem in sorted(m for m in sizes if m < ev.size):
+        shorter = Evidence(mem)
+        shorter.__dict__.update({k: v for k, v in ev.__dict__.items()
+                                 if k != "size"})
+        best = search(buf, shorter, ecc)
+        if best is not None and not best.cost[0]:
+            found.append(best)
+    return min(found, key=lambda c: c.cost) if found else None
 
 
 def _tie_break(params):

@@ -183,3 +183,16 @@ def test_mtdoops_sample_matches_console(scenario):
         # The log lines the record holds are console lines, in order.
         assert len(found) >= 0.9 * len(positions)
         assert found == sorted(found)
+
+
+@pytest.mark.parametrize("scenario", scenarios("ramoops"))
+def test_ramoops_sample_inside_a_larger_image(scenario):
+    """A dump of more memory than the region (zeros after it): the region
+    is found (an empty last zone may be read smaller, the 4 KiB default)
+    and the records are the kernel's."""
+    image = read(os.path.join(SAMPLES, scenario["name"], "raw", "ramoops.bin"))
+    padded = image + bytes(3 * len(image))
+    result = ramoops.parse(padded)
+    assert result.errors == []
+    assert result.info["layout"].params["mem_size"] <= len(image)
+    compare_with_kernel(result, kernel_files(scenario))
