@@ -23,6 +23,7 @@ answer says which parameters are not the defaults.
 import math
 import struct
 from bisect import bisect_left
+from functools import reduce
 
 from . import ecc as rs
 from .exceptions import LayoutError
@@ -366,16 +367,21 @@ def search(buf, ev, ecc):
     sizes = _sizes(ev)
     records = _record_sizes(ev)
     cpus = _cpu_counts(ev)
-    prefix_gcd = []
-    text_before = [0]          # plain zones before i holding non-dmesg text
-    prefix_used = []           # largest size a header claims, up to i
-    g = used = 0
-    for off in plain:
+    # Over the plain signatures before index i (only the last three i can
+    # end the dmesg zones): their gcd, the largest size a header claims,
+    # and how many hold text other than a dmesg record.
+    prefix_gcd, prefix_used, text_before = {}, {}, {0: 0}
+    head = max(0, len(plain) - 3)
+    g = reduce(math.gcd, plain[:head], 0)
+    used = max((ev.used.get(off, 0) for off in plain[:head]), default=0)
+    text = sum(1 for off in plain[:head] if ev.kinds.get(off) is False)
+    text_before[head] = text
+    for i in range(head, len(plain)):
+        off = plain[i]
         g = math.gcd(g, off)
-        prefix_gcd.append(g)
         used = max(used, ev.used.get(off, 0))
-        prefix_used.append(used)
-        text_before.append(text_before[-1] + (ev.kinds.get(off) is False))
+        text += ev.kinds.get(off) is False
+        prefix_gcd[i], prefix_used[i], text_before[i + 1] = g, used, text
     dmesg_ok = {}
 
     def dmesg_fit(record_size, total):
