@@ -196,7 +196,8 @@ def compute_layout(mem_size, record_size=MODULE_DEFAULT_SIZE,
 def _ftrace_version(sig):
     """LINUX_VERSION_CODE if ``sig`` is an ftrace zone signature, else None."""
     code = sig ^ PERSISTENT_RAM_SIG
-    return code if 0x020600 <= code < 0x0A0000 else None
+    minor = (code >> 8) & 0xFF        # no series has had 64 minor versions
+    return code if 0x020600 <= code < 0x0A0000 and minor < 64 else None
 
 
 _WINDOW = 16 << 20

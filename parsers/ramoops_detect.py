@@ -94,9 +94,12 @@ def gather(buf):
         while (count + 1) * stride <= size and \
                 buf[count * stride:count * stride + 4] == SIG_BYTES:
             count += 1
-        ev.plain = [i * stride for i in range(count - 1)]
+        # The last two entries may be console and pmsg zones, with ftrace
+        # zones between them: from there on the region is searched.
+        keep = max(0, count - 3)
+        ev.plain = [i * stride for i in range(keep)]
         ev.stride = stride
-        scan_from = (count - 1) * stride
+        scan_from = keep * stride
     ev.plain += _drop_covered(buf, _signature_hits(buf, scan_from, size))
     sig = _first_ftrace_sig(buf, scan_from, ev.plain)
     if sig is not None:
