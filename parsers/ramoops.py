@@ -267,6 +267,13 @@ def detect_layout(buf, ecc=None):
         # The region may be only the start of the image (a dump of more
         # memory than mem_size): try region sizes ending after the last zone.
         best = detect.search_shorter(buf, evidence, ecc) or best
+    if (best is None or best.cost[0]) and evidence.ftrace:
+        # An ftrace-like signature no layout explains may be chance bytes
+        # (ECC parity, compressed data): try without it.
+        plain_only = detect.without_ftrace(evidence)
+        other = detect.search(buf, plain_only, ecc)
+        if other is not None and not other.cost[0]:
+            best, evidence = other, plain_only
     if best is None:
         raise LayoutError("no ramoops layout puts a zone at every signature; "
                           "give mem_size, record_size and the other sizes",

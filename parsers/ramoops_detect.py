@@ -106,18 +106,18 @@ def gather(buf):
         ev.version = sig ^ PERSISTENT_RAM_SIG
         hits = _signature_hits(buf, scan_from, size, sig.to_bytes(4, "little"))
         ev.ftrace = [h for h in hits if not _inside_plain_data(buf, ev.plain, h)]
+    unpack, used_at, kinds = _HEADER.unpack_from, ev.used, ev.kinds
     for off in ev.plain + ev.ftrace:
         if off + HEADER_SIZE > size:
             continue
-        _, start, used = _HEADER.unpack_from(buf, off)
-        if not 0 <= start <= used or off + HEADER_SIZE + used > size:
-            continue
-        ev.used[off] = used
-        if used:          # what the zone holds: a dmesg record or text
+        _, start, used = unpack(buf, off)
+        if used and 0 <= start <= used and off + HEADER_SIZE + used <= size:
+            used_at[off] = used
+            # What the zone holds: a dmesg record or other text.
             first = off + HEADER_SIZE + (start if start < used else 0)
-            ev.kinds[off] = buf[first:first + 4] == b"===="
+            kinds[off] = buf[first:first + 4] == b"===="
     for off in ev.ftrace:
-        ev.kinds.pop(off, None)
+        kinds.pop(off, None)
     return ev
 
 
@@ -193,7 +193,9 @@ def detect_ecc(buf, ev):
                             if last + (1 << k) <= ev.size}
         pairs = [(last, end) for end in sorted(ends)]
         found = _vote(buf, pairs, ev)
-        return min(found) if found else 0
+        # One zone, many possible ends: the longest parity is the least
+        # likely to match by chance (2 bytes of 0xff can).
+        return max(found) if found else 0
     votes = _vote(buf, pairs, ev)
     if not votes:
         return 0
@@ -410,8 +412,11 @@ def search(buf, ev, ecc):
 
     best = {}                  # (ranking, new_order) -> Candidate
     in_sizes = set(sizes)
+    # At most two plain signatures follow the dmesg zones, so the zones
+    # after them fit between the third-last one and the region's end.
+    room = mem - plain[-3] if len(plain) >= 3 else mem
     totals = sorted({c + p + f for c in sizes for p in sizes for f in sizes
-                     if c + p + f <= mem})
+                     if c + p + f < room or c + p + f == room == mem})
     for record_size in records:
         # The dmesg arithmetic first: only a few console+pmsg+ftrace totals
         # put the dmesg zones on the dmesg signatures.
@@ -465,6 +470,14 @@ def search(buf, ev, ecc):
     winner.order_known = len(ranked) == 1 or \
         ranked[True].cost != ranked[False].cost
     return winner
+
+
+def without_ftrace(ev):
+    """The evidence without its ftrace signatures."""
+    other = Evidence(ev.size)
+    other.__dict__.update(ev.__dict__)
+    other.ftrace, other.version = [], None
+    return other
 
 
 def search_shorter(buf, ev, ecc):
