@@ -87,7 +87,7 @@ def gather(buf):
     size = len(buf)
     ev = Evidence(size)
     first = _drop_covered(buf, _signature_hits(buf, 0, size, most=8))[:3]
-    scan_from = 0
+    scan_from = run = 0
     if len(first) == 3 and first[0] == 0 and first[2] == 2 * first[1]:
         stride = first[1]
         count = 3
@@ -96,7 +96,7 @@ def gather(buf):
             count += 1
         # The last two entries may be console and pmsg zones, with ftrace
         # zones between them: from there on the region is searched.
-        keep = max(0, count - 3)
+        keep = run = max(0, count - 3)
         ev.plain = [i * stride for i in range(keep)]
         ev.stride = stride
         scan_from = keep * stride
@@ -106,8 +106,11 @@ def gather(buf):
         ev.version = sig ^ PERSISTENT_RAM_SIG
         hits = _signature_hits(buf, scan_from, size, sig.to_bytes(4, "little"))
         ev.ftrace = [h for h in hits if not _inside_plain_data(buf, ev.plain, h)]
+    # What each zone holds and how much it claims, beyond the run of dmesg
+    # zones (a run that long settles their size; a damaged header in it is
+    # the zone's problem, reported when it is read, not the layout's).
     unpack, used_at, kinds = _HEADER.unpack_from, ev.used, ev.kinds
-    for off in ev.plain + ev.ftrace:
+    for off in ev.plain[run:] + ev.ftrace:
         if off + HEADER_SIZE > size:
             continue
         _, start, used = unpack(buf, off)

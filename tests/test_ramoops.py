@@ -286,3 +286,18 @@ def test_uboot_board_data_decodes_as_uboot_expects(layout):
     if layout == "detected":
         found = result.info["layout"]
         assert found.params["record_size"] == 4096 and found.non_default == []
+
+
+def test_a_damaged_header_among_dmesg_zones_is_that_zones_problem():
+    built = Ramoops(0x100000, record_size=0x4000)
+    for zone in range(8):
+        built.dump("Oops", zone + 1, LOG, zone=zone)
+    damaged = bytearray(built.image)
+    at = built.dmesg[5].offset
+    damaged[at + 8:at + 12] = (0x7FFFFFFF).to_bytes(4, "little")
+    result = ramoops.parse(bytes(damaged))
+    given = ramoops.compute_layout(0x100000, record_size=0x4000)
+    assert [(z.type, z.offset) for z in result.info["layout"].zones] == \
+        [(z.type, z.offset) for z in given.zones]
+    assert [e.offset for e in result.errors] == [at]
+    assert sorted(r.id for r in result.records) == [0, 1, 2, 3, 4, 6, 7]
