@@ -35,9 +35,11 @@ sources (--source KIND:PATH[,key=value]..., repeatable):
                     ftrace_size, pmsg_size, ecc, ftrace_cpus, offset and
                     kernel=6.1 (the era's rules: zone order, dmesg stride,
                     pmsg zone); sizes take 4096, 0x1000, 4K, 1M.
-                    Without sizes the layout is detected from the zones'
-                    signatures.  Given sizes follow the module's defaults
-                    (console, ftrace and pmsg 4K each unless given).
+                    Without sizes the module parameters are detected
+                    from the zones' signatures; --list prints them as
+                    keys that pin them.  Given sizes follow the module's
+                    defaults (console, ftrace and pmsg 4K each unless
+                    given).  A zone without its signature is empty.
   ramoops:devicetree  the region the device tree reserves for ramoops,
                     read through /dev/mem with the node's sizes
   mtdoops:FILE      an mtdoops partition (/dev/mtdN, or its name as in
