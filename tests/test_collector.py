@@ -3,6 +3,7 @@ clearing order, idempotence, fault injection and planted-file attacks."""
 
 import hashlib
 import os
+import re
 import shutil
 import stat
 
@@ -412,3 +413,49 @@ def test_list_is_readable_at_80_columns(env, capsys):
         text = capsys.readouterr().out
         assert "[harvested]" in text
         assert max(len(line) for line in text.splitlines()) <= 80, text
+
+
+def test_list_ramoops_layout_once_per_source_and_pinnable(env, capsys):
+    """Issue 11: a region shared with a bootloader (U-Boot's board data in
+    a zeroed region) lists its records and exits 0, says the detected
+    layout once, and that layout pinned as keys gives the same records."""
+    import json
+    from tests.test_ramoops import UBOOT_EXPECTED, uboot_region
+    image = env["tmp"] / "region.bin"
+    image.write_bytes(uboot_region())
+    state = str(env["state"])
+    assert cli.main(["--list", "--source", "ramoops:%s" % image,
+                     "--state-dir", state]) == 0
+    text = capsys.readouterr().out
+    assert text.count("layout of ") == 1 and "problem" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80, text
+    keys = "".join(line.strip() for line in
+                   text[text.index("layout of "):].splitlines()
+                   if re.match(r"\s+[a-z_]+=", line))
+    assert keys.startswith("mem_size=1M,record_size=4K,")
+    assert cli.main(["--list", "--json", "--source", "ramoops:%s" % image,
+                     "--state-dir", state]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert sorted(r["id"] for r in rows) == sorted(UBOOT_EXPECTED)
+    assert {r["layout"]["record_size"] for r in rows} == {4096}
+    assert all(r["layout"]["detected"] and r["layout"]["non_default"] == []
+               for r in rows)
+    assert cli.main(["--list", "--json", "--source", "ramoops:%s,%s"
+                     % (image, keys), "--state-dir", state]) == 0
+    pinned = json.loads(capsys.readouterr().out)
+    assert [(r["id"], r["size"]) for r in pinned] == \
+        [(r["id"], r["size"]) for r in rows]
+    assert not any(r["layout"]["detected"] for r in pinned)
+
+
+def test_list_and_collect_exit_0_on_a_never_written_region(env, capsys):
+    image = env["tmp"] / "zero.bin"
+    image.write_bytes(bytes(0x100000))
+    for spec in ("ramoops:%s" % image,
+                 "ramoops:%s,mem_size=1M,record_size=16K" % image):
+        assert cli.main(["--list", "--source", spec,
+                         "--state-dir", str(env["state"])]) == 0
+        assert "problem" not in capsys.readouterr().out
+        assert cli.main(["--collect", "--source", spec, "--output-dir",
+                         str(env["out"]), "--state-dir", str(env["state"])]) == 0
+    assert reports(env) == []
