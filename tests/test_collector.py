@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from harvester import cli, storage
-from tests import apport_format
+from tests import apport_format, invariants
 
 SAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "samples")
 EFI_SAMPLE = os.path.join(SAMPLES, "efi-6.1-two-dumps")
@@ -37,10 +37,15 @@ def env(tmp_path):
 
 
 def collect(env, *extra):
-    return cli.main(["--collect", "--config", str(env["config"]),
-                     "--source", "pstore:%s" % env["pstore"],
-                     "--output-dir", str(env["out"]),
-                     "--state-dir", str(env["state"])] + list(extra))
+    """--collect on the env's pstore copy; the conservation invariant
+    (tests/invariants.py) must hold after it."""
+    spec = "pstore:%s" % env["pstore"]
+    before = invariants.snapshot([spec])
+    rc = cli.main(["--collect", "--config", str(env["config"]),
+                   "--source", spec, "--output-dir", str(env["out"]),
+                   "--state-dir", str(env["state"])] + list(extra))
+    invariants.check(before, str(env["out"]), str(env["state"]))
+    return rc
 
 
 def reports(env):
