@@ -416,3 +416,22 @@ def test_list_is_readable_at_80_columns(env, capsys):
         text = capsys.readouterr().out
         assert "[harvested]" in text
         assert max(len(line) for line in text.splitlines()) <= 80, text
+
+
+@pytest.mark.xfail(strict=True, reason="finding B (new, found by "
+                   "tests/test_stateful.py): with clear_backends false, a "
+                   "console that appears after its dump was reported is "
+                   "attached to it and the dump is reported a second time")
+def test_a_new_console_does_not_report_a_kept_dump_again(env):
+    """clear_backends: false keeps the dumps; the next boot brings a new
+    console-ramoops-0 (as every boot does)."""
+    shutil.rmtree(env["pstore"])
+    os.mkdir(env["pstore"])
+    basic = os.path.join(SAMPLES, "ramoops-6.1-basic", "pstore")
+    shutil.copy(os.path.join(basic, "dmesg-ramoops-1"), env["pstore"])
+    env["config"].write_text("require_pstore_mount: false\n"
+                             "clear_backends: false\n")
+    assert collect(env) == 0 and len(reports(env)) == 1
+    (env["pstore"] / "console-ramoops-0").write_bytes(b"[ 1.0] next boot\n")
+    assert collect(env) == 0          # the invariant: no event twice
+    assert len(reports(env)) == 1
