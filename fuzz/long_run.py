@@ -59,6 +59,38 @@ def run_one(target, seconds, corpus, artifacts, timeout=10, rss_mb=1024,
     }
 
 
+def run_for(target, seconds, corpus, artifacts):
+    """Run one harness for ``seconds`` in all: libFuzzer stops at a
+    finding, so it is restarted on the grown corpus until the time is
+    used (each finding's log is kept next to its input)."""
+    total = None
+    deadline = time.monotonic() + seconds
+    while True:
+        left = int(deadline - time.monotonic())
+        if total is not None and left < 5:
+            return total
+        result = run_one(target, max(left, 1), corpus, artifacts)
+        for path in result["findings"]:
+            with open(path + ".log", "w") as f:
+                f.write(result["log_tail"])
+        if total is None:
+            total = result
+        else:
+            for key in ("seconds", "executions"):
+                total[key] = round(total[key] + result[key], 1)
+            for key in ("coverage_edges", "features", "corpus_units",
+                        "peak_rss_mb", "slowest_unit_s"):
+                total[key] = max(total[key], result[key])
+            total["findings"] += result["findings"]
+            for k, v in result["known_skipped_at_least"].items():
+                total["known_skipped_at_least"][k] = \
+                    total["known_skipped_at_least"].get(k, 0) + v
+            total["exit"] = total["exit"] or result["exit"]
+            total["log_tail"] = total["log_tail"] or result["log_tail"]
+        if not result["findings"]:
+            return total
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=25)
@@ -74,7 +106,7 @@ def main(argv=None):
     results = []
     for target in targets:
         seconds = args.seconds_each or args.minutes * 60 * SHARES[target] / total
-        results.append(run_one(target, max(1, int(seconds)),
+        results.append(run_for(target, max(1, int(seconds)),
                                os.path.join(args.corpus_root, target),
                                args.artifacts))
         sys.stderr.write("%s\n" % json.dumps({k: v for k, v in results[-1].items()
