@@ -19,6 +19,7 @@ from .exceptions import (BadHeaderError, BadMagicError, DecompressError,
 from .kmsg import KMSG_DUMP_REASONS_V58, parse_part_header
 from .ramoops import merge_ftrace, render_ftrace
 from .records import PSTORE_TYPE_IDS, Origin, ParseResult, Record
+from .scan import find_all
 
 PSZ_SIG = 0x43474244
 KMSG_HEADER_MAGIC = 0x4DFC3AE5
@@ -91,11 +92,8 @@ def detect_layout(buf):
     hits = []
     for kind in ("pmsg", "console", "ftrace", "dmesg"):
         needle = (PSZ_SIG ^ PSTORE_TYPE_IDS[kind]).to_bytes(4, "little")
-        pos = buf.find(needle)
-        while pos >= 0:
-            if pos % 512 == 0:
-                hits.append((pos, kind))
-            pos = buf.find(needle, pos + 1)
+        hits += [(pos, kind) for pos in find_all(buf, needle)
+                 if pos % 512 == 0]
     hits.sort()
     if not hits:
         return []           # erased or never written: nothing to decode

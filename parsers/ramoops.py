@@ -19,6 +19,7 @@ from .exceptions import (BadHeaderError, BadMagicError, DecompressError,
                          TruncatedError)
 from .kmsg import parse_part_header
 from .records import EccStatus, Origin, ParseResult, Record
+from .scan import find_all
 
 # struct persistent_ram_buffer (little-endian: every real deployment is LE).
 ZoneHeader = Struct(
@@ -183,17 +184,11 @@ def _signature_hits(buf, start, end, sig_bytes=SIG_BYTES, most=None):
     Searched window by window; a mapped image's pages are released after
     each window, so scanning a 1 GiB image does not make it resident."""
     hits = []
-    window = start
-    while window < end and (most is None or len(hits) < most):
-        stop = min(end, window + _WINDOW)
-        pos = buf.find(sig_bytes, window, min(end, stop + len(sig_bytes) - 1))
-        while 0 <= pos < stop and (most is None or len(hits) < most):
-            if pos % 2 == 0:
-                hits.append(pos)
-            pos = buf.find(sig_bytes, pos + 1,
-                           min(end, stop + len(sig_bytes) - 1))
-        _release(buf, window, stop)
-        window = stop
+    for pos in find_all(buf, sig_bytes, start, end, _WINDOW, _release):
+        if pos % 2 == 0:
+            hits.append(pos)
+            if most is not None and len(hits) >= most:
+                break
     return hits
 
 
