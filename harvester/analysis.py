@@ -11,12 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-# "<4>[   12.345678] [T123] ", tolerating bit rot in it (a flipped "[" is
-# ESC, a flipped digit NUL, invalid bytes U+FFFD) so that a marker behind
-# a damaged prefix is still found.
-_PREFIX = re.compile("^(?:<[^>]{0,3}>)?"
-                     "(?:[\\[\x1b\ufffd]?[ 0-9.\x00-\x1f\ufffd]{3,24}[\\]\ufffd]? ?)?"
-                     "(?:\\[ *[TC]\\d{1,10}\\] ?)?")
+from .prefixes import strip_prefix
+
 _MARKERS = re.compile(
     r"^(?:BUG: |Oops: |Oops\b|kernel BUG at |WARNING: |"
     r"general protection fault|Unable to handle kernel |"
@@ -60,11 +56,6 @@ class Analysis:
     frames: List[str] = field(default_factory=list)
     title: str = "Kernel crash"
     signature: str = ""
-
-
-def strip_prefix(line):
-    """Drop the syslog level, timestamp and caller id."""
-    return _PREFIX.sub("", line, count=1)
 
 
 def _failure_kind(headline):

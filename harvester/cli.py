@@ -107,11 +107,16 @@ def build_parser():
 
 
 def iso_time(time_ns):
+    """ISO 8601 in UTC; None when unknown or outside years 1..9999 (times
+    come from the input, e.g. an efivars name with a 20-digit second)."""
     if not time_ns:
         return None
     import datetime
-    return datetime.datetime.fromtimestamp(
-        time_ns / 1e9, datetime.timezone.utc).isoformat(timespec="seconds")
+    try:
+        return datetime.datetime.fromtimestamp(
+            time_ns / 1e9, datetime.timezone.utc).isoformat(timespec="seconds")
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 def record_json(inv, event, rec, harvested):

@@ -10,6 +10,7 @@ steps is recovered by the next run without a second report.
 import errno
 import fcntl
 import os
+import re
 import struct
 import sys
 
@@ -17,7 +18,7 @@ from . import storage
 from .inventory import gather
 from .log import Logger
 from .sources import EFIVARS_DIR, PSTORE_DIR, mounted_fstype, mount_pstore
-from .state import AlreadyRunning, Snapshot, State
+from .state import AlreadyRunning, SaveFailed, Snapshot, State, record_set
 from .text import one_line
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
@@ -40,6 +41,7 @@ class Collector:
         self.failed = False        # something was left in place: exit 1
         self.stop = False          # the output is full or read-only
         self.clearable = {}
+        self.waiting = 0           # our reports in the output directory
 
     # --- deciding what becomes a report -----------------------------------
 
@@ -65,12 +67,14 @@ class Collector:
             src = str(inv.source_of(ev.newest))
             if src in newest:
                 extra.setdefault(id(newest[src]), []).extend(ev.records)
+                # e.g. a console kept from its newest end: the report says so
+                newest[src].problems.extend(p for r in ev.records
+                                            for p in r.problems)
             elif ev.type == "console":
-                # No dump to report, but the console saw the crash: the one
-                # that ended the boot is its last panic, else its last oops.
-                found = analyse(ev.log())
-                if found.headline:
-                    failure = "Panic" if found.panic_message else "Oops"
+                # No dump to report, but the console saw the boot end in a
+                # crash: its panic (nothing returns from one), else an oops.
+                failure = _console_crash(analyse(ev.log(), "Panic"))
+                if failure:
                     reports.append((ev, failure, [], inv.corrupt.get(src, [])))
                     newest[src] = ev
         for ev in dumps:
@@ -145,6 +149,14 @@ class Collector:
                 self.log("write-failed", "output directory: %s" % exc,
                          "error", REPORT=self.out_dir)
                 return EXIT_PARTIAL
+            try:
+                self.take_stock(state, out_fd)
+            except OSError as exc:
+                os.close(out_fd)
+                self.log("write-failed", "output directory %s: %s; nothing "
+                         "written" % (self.out_dir, exc.strerror or exc),
+                         "error", REPORT=self.out_dir)
+                return EXIT_PARTIAL
         else:
             out_fd = None
         try:
@@ -155,7 +167,7 @@ class Collector:
                 self.archive(inv, state, ev, failure, attached)
         finally:
             if out_fd is not None:
-                os.close(out_fd)
+                storage.close_dir(out_fd)
         return EXIT_PARTIAL if self.failed else EXIT_OK
 
     def open_output(self):
@@ -164,8 +176,42 @@ class Collector:
             inner = storage.open_private_subdir(fd, PRIVATE_SUBDIR)
             os.close(fd)
             fd = inner
-        storage.remove_stale_temps(fd)
         return fd
+
+    def take_stock(self, state, out_fd):
+        """Once per run, before anything is written: which of our reports
+        still wait in the output directory, and where the reports of a
+        killed run are.  Only names the state recorded are looked at, each
+        stat'ed once: the directory is never listed, so no number of
+        files planted there costs time or memory, and none of them counts
+        against max_reports_in_output_dir."""
+        lost_inode = False
+        for entry in state.data["pending"].values():
+            entry.pop("found", None)
+            found = None
+            for name in storage.candidate_names(str(entry.get("stem")),
+                                                REPORT_SUFFIX):
+                st = storage.our_stat(out_fd, name)
+                if st is not None and entry.get("inode") == \
+                        storage.file_identity(st):
+                    found = name
+                    break
+            if found:
+                entry["found"] = found
+                state.add_report(found)
+            elif "inode" in entry:
+                # Not linked: its temp goes below, and the inode number with
+                # it (it may be reused by another file).
+                del entry["inode"]
+                lost_inode = True
+        if lost_inode:
+            state.save()
+        for temp in state.pending_temps():
+            storage.remove_temp(out_fd, temp)
+        waiting = [n for n in state.reports()
+                   if storage.our_stat(out_fd, n) is not None]
+        state.keep_reports(waiting)
+        self.waiting = len(waiting)
 
     def _group_gid(self):
         if not self.config.report_group:
@@ -198,23 +244,24 @@ class Collector:
             self.out.write("would write %s%s (%s)\n" % (
                 stem, REPORT_SUFFIX, one_line(analysis.title, 80)))
             return True
-        if self._too_many_reports(out_fd):
-            return False
-        name = self._already_written(state, out_fd, ev.id)
         try:
+            name = self._recovered(state, ev.id, records)
             if name is None:
-                state.set_pending(ev.id, stem)
-                gid = self._group_gid()
-                name = storage.publish(
-                    out_fd, storage.candidate_names(stem, REPORT_SUFFIX), data,
-                    mode=0o640 if gid is not None else 0o600, gid=gid)
+                if self._too_many_reports():
+                    return False
+                name = self._publish(state, out_fd, ev.id, stem, records, data)
+                self.waiting += 1
             state.mark_done(ev.id, records, name)
         except OSError as exc:
             self.failed = True
             self.stop = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
-            self.log("write-failed", "cannot write report for %s: %s; its "
-                     "records stay in place" % (ev.id, exc.strerror or exc),
-                     "error", REPORT=stem)
+            if isinstance(exc, SaveFailed):
+                what = exc.strerror
+            else:
+                what = "cannot write report for %s: %s" % (
+                    ev.id, exc.strerror or exc)
+            self.log("write-failed", "%s; the records of %s stay in place"
+                     % (what, ev.id), "error", REPORT=stem)
             return False
         self.out.write("%s\n" % os.path.join(self._report_dir(), name))
         self.log("report", "wrote %s: %s" % (name, analysis.title),
@@ -224,38 +271,53 @@ class Collector:
         self.clear(inv, records)
         return True
 
+    def _publish(self, state, out_fd, event_id, stem, records, data):
+        """The report, announced as pending (its records and temp name)
+        first, and its inode noted once it is complete on disk."""
+        gid = self._group_gid()
+        temp = storage.temp_name()
+        state.set_pending(event_id, stem, records, temp)
+        identity = storage.write_temp(out_fd, temp, data, gid=gid,
+                                      mode=0o640 if gid is not None else 0o600)
+        try:
+            state.set_pending_inode(event_id, identity)
+        except OSError:
+            storage.remove_temp(out_fd, temp)
+            raise
+        return storage.link_temp(out_fd, temp,
+                                 storage.candidate_names(stem, REPORT_SUFFIX))
+
     def _report_dir(self):
         if self.config.private:
             return os.path.join(self.out_dir, PRIVATE_SUBDIR)
         return self.out_dir
 
-    def _already_written(self, state, out_fd, event_id):
-        """A pending report of an interrupted run that did reach the disk."""
-        stem = state.pending(event_id)
-        if not stem:
-            return None
-        for name in storage.candidate_names(stem, REPORT_SUFFIX):
-            if storage.is_our_file(out_fd, name):
-                return name
+    def _recovered(self, state, event_id, records):
+        """The report of a killed run (found by take_stock), if it holds
+        exactly these records.  One holding others (a reboot brought a new
+        console) stays as it is, and these records get their own report."""
+        entry = state.pending(event_id)
+        if entry and entry.get("found") and \
+                entry.get("records") == record_set(records):
+            return entry["found"]
         return None
 
-    def _too_many_reports(self, out_fd):
-        cap = self.config.max_reports_in_output_dir
-        # Only files we wrote count: anyone can plant names in /var/crash.
-        ours = sum(1 for n in os.listdir(out_fd)
-                   if n.startswith("linux-image-") and n.endswith(REPORT_SUFFIX)
-                   and storage.is_our_file(out_fd, n))
-        if ours >= cap:
+    def _too_many_reports(self):
+        """max_reports_in_output_dir counts our reports that still wait
+        (the names the state recorded, see take_stock)."""
+        if self.waiting >= self.config.max_reports_in_output_dir:
             self.failed = self.stop = True
             self.log("write-failed", "%d kernel reports already in %s "
                      "(max_reports_in_output_dir); leaving records in place"
-                     % (ours, self.out_dir), "error")
+                     % (self.waiting, self.out_dir), "error")
             return True
         return False
 
     def archive(self, inv, state, ev, reason, attached):
         """Dumps that are not reported (e.g. Shutdown) are kept in the state
-        directory, then cleared like reported ones."""
+        directory, then cleared like reported ones.  The console, pmsg and
+        ftrace records that go with the dump are archived in the same file
+        (each after a header line naming it): they are cleared with it."""
         records = list(ev.records) + list(attached)
         if all(state.harvested(r) for r in records):
             if not self.dry_run:
@@ -267,12 +329,14 @@ class Collector:
         stem = "archive-%s" % ev.id
         try:
             name = storage.publish(state.fd, storage.candidate_names(stem, ".log"),
-                                   ev.log())
-            state.mark_done(ev.id, records, name)
+                                   _archive_content(inv, ev, attached))
+            state.mark_done(ev.id, records, name, in_output=False)
         except OSError as exc:
             self.failed = True
-            self.log("write-failed", "cannot archive %s: %s" % (ev.id, exc),
-                     "error")
+            what = exc.strerror if isinstance(exc, SaveFailed) else \
+                "cannot archive %s: %s" % (ev.id, exc.strerror or exc)
+            self.log("write-failed", "%s; the records of %s stay in place"
+                     % (what, ev.id), "error")
             return
         self.log("archived", "archived %s dump %s as %s/%s" % (
             reason, ev.id, self.state_dir, name), BACKEND=ev.backend)
@@ -340,6 +404,32 @@ def _describe(rec):
     what = "part %d" % rec.part if rec.part else rec.type
     state = ", still compressed" if rec.still_compressed else ""
     return "%s, %d bytes%s" % (what, len(rec.payload), state)
+
+
+# die() numbers every oops on every architecture: "Oops: 0002 [#1]",
+# "Internal error: Oops: 96000005 [#1]", "invalid opcode: 0000 [#1]".
+_DIE_COUNTER = re.compile(r" \[#\d{1,6}\]")
+
+
+def _console_crash(found):
+    """"Panic" or "Oops" when a console's boot ended in one, else None:
+    a console is kept after every boot, and warnings alone (WARNING, BUG:
+    sleeping function...) do not end one."""
+    if found.panic_message is not None:
+        return "Panic"
+    if found.headline and _DIE_COUNTER.search(found.block):
+        return "Oops"
+    return None
+
+
+def _archive_content(inv, ev, attached):
+    """The dump's log, then each attached record's payload as is."""
+    pieces = [ev.log()]
+    for rec in attached:
+        pieces.append(b"\n--- oops-harvest: %s (%s) follows ---\n" % (
+            inv.ids[id(rec)].encode(), _describe(rec).encode()))
+        pieces.append(rec.payload)
+    return b"".join(pieces)
 
 
 def _reason_from_text(ev):

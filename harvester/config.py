@@ -21,7 +21,8 @@ KEYS = {
                        "dump reasons that become reports"),
     "report_group": (None, "str?", "group allowed to read reports (0640)"),
     "private": (False, bool, "reports in a root-only 0700 subdirectory"),
-    "max_record_bytes": (1 << 20, int, "largest pstore file or EFI variable"),
+    "max_record_bytes": (1 << 20, int, "largest pstore file or EFI variable; "
+                         "a larger console is read from its newest end"),
     "max_decompressed_bytes": (4 << 20, int, "cap on one decompressed record"),
     "max_report_bytes": (8 << 20, int, "cap on one report"),
     "max_records": (1000, int, "records handled per run"),

@@ -108,14 +108,35 @@ def group(records):
     return events
 
 
+MISSING_PARTS_LISTED = 20
+
+
 def _make_event(parts):
     parts = sorted(parts, key=lambda r: -r.part)
     event = Event(parts)
-    numbers = [r.part for r in parts]
-    missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
-    if missing:
-        event.problems.append("parts missing: %s" % ", ".join(map(str, missing)))
+    listed, total = missing_parts([r.part for r in parts])
+    if total:
+        more = " and %d more" % (total - len(listed)) if total > len(listed) else ""
+        event.problems.append("parts missing: %s%s"
+                              % (", ".join(map(str, listed)), more))
     return event
+
+
+def missing_parts(numbers):
+    """``(the first few missing part numbers, how many are missing)``
+    below the highest.  Part numbers come from the input (``Part2000000000``
+    is one short line): the work is bounded by the records, never by the
+    numbers, so no range is ever built from them."""
+    present = set(n for n in numbers if n >= 1)
+    if not present:
+        return [], 0
+    total = max(present) - len(present)
+    listed, candidate = [], 1
+    while len(listed) < min(total, MISSING_PARTS_LISTED):
+        if candidate not in present:
+            listed.append(candidate)
+        candidate += 1
+    return listed, total
 
 
 def find(events, ident):

@@ -15,7 +15,7 @@ import struct
 import time
 import zlib
 
-from .text import clean
+from .text import clean, one_line
 
 _KEY = re.compile(r"[A-Za-z0-9._-]+\Z")
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
@@ -27,6 +27,12 @@ _RELEASE_ARCHES = ("amd64", "arm64", "armmp", "armhf", "i386", "686-pae",
                    "686", "powerpc64le", "s390x", "riscv64", "rpi", "loong64")
 MAX_RAW_ATTACHMENTS = 64
 OOPS_TEXT_MAX = 64 * 1024
+FIELD_MAX = 64 * 1024        # bytes written for any text field but KernelLog
+MAX_PROBLEMS = 50
+NOTES = 512                  # room kept for KernelLogTruncated and the like
+# What apport needs to take the file as a kernel report: never cut.
+_ESSENTIAL = ("ProblemType", "Package", "SourcePackage", "Failure",
+              "PstoreEvent", "Date", "Architecture")
 
 
 def _gzip_header(key):
@@ -97,7 +103,11 @@ def distro_release(os_release="/etc/os-release"):
 
 
 def apport_date(time_ns):
-    return time.asctime(time.localtime(time_ns // 10**9))
+    """apport's Date; None when the time cannot be a date (out of range)."""
+    try:
+        return time.asctime(time.localtime(time_ns // 10**9))
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 def build(event, analysis, attachments, failure, extra=None,
@@ -133,21 +143,21 @@ def build(event, analysis, attachments, failure, extra=None,
                                    "the kernel that crashed")
     fields["Package"] = package
     fields["Architecture"] = architecture(release)
-    if event.time_ns:
-        fields["Date"] = apport_date(event.time_ns)
-    else:
+    fields["Date"] = event.time_ns and apport_date(event.time_ns)
+    if not fields["Date"]:
         fields["Date"] = apport_date(time.time_ns())
-        fields["DateSource"] = "time of harvest: the dump carries no time"
+        fields["DateSource"] = "time of harvest: the dump carries no %stime" \
+            % ("usable " if event.time_ns else "")
     distro = distro_release()
     if distro:
         fields["DistroRelease"] = distro
     if analysis.block:
         # From the marker on: the whole rest of the log when no end of
         # trace follows, so bounded here (its start is what matters).
-        block = clean(analysis.block)
-        if len(block.encode("utf-8")) > OOPS_TEXT_MAX:
-            block = block.encode("utf-8")[:OOPS_TEXT_MAX].decode("utf-8", "ignore") \
-                + "\n[OopsText cut at %d bytes; KernelLog has the rest]" % OOPS_TEXT_MAX
+        block, cut = _bounded_text(analysis.block, OOPS_TEXT_MAX)
+        if cut:
+            block += "\n[OopsText cut at %d bytes; KernelLog has the rest]" \
+                % OOPS_TEXT_MAX
         fields["OopsText"] = block
     if analysis.panic_message:
         fields["PanicMessage"] = analysis.panic_message
@@ -166,15 +176,23 @@ def build(event, analysis, attachments, failure, extra=None,
             sum(e.corrected for e in ecc), sum(e.unrecoverable for e in ecc))
     problems = [p for r in event.records for p in r.problems] + event.problems
     if problems:
-        fields["PstoreProblems"] = "\n".join(problems[:50])
+        fields["PstoreProblems"] = "\n".join(
+            one_line(p, 300) for p in problems[:MAX_PROBLEMS])
     fields.update(extra or {})
-    # The cap holds for the bytes written: escaping can make the log up to
-    # four times its raw size, and gzip+base64 a raw record 4/3 of its own.
-    room = max_bytes - len(serialise(fields, {})) - 512   # the notes below
-    log_text, cut = _tail_within(clean(event.log()), max(room // 2, 0))
-    if cut:
-        fields["KernelLogTruncated"] = "kept the last %d of %d characters " \
-            "(max_report_bytes)" % (len(log_text), cut)
+    # The cap holds for the bytes written, every field counted: each is
+    # bounded where it enters (escaping can make text up to six times its
+    # raw size), the largest are cut further when the cap is small, and
+    # the log and the raw records (gzip+base64: 4/3) share what is left.
+    fields = {key: _bounded(value, FIELD_MAX) for key, value in fields.items()}
+    _fit(fields, max_bytes - NOTES)
+    room = max_bytes - len(serialise(fields, {})) - NOTES
+    log = event.log()
+    log_room = max(room // 2, 0)
+    log_text, cut = _tail_within(clean(log[-log_room:] if log_room else b""),
+                                 log_room)
+    if cut or len(log) > log_room:
+        fields["KernelLogTruncated"] = "kept the last %d characters of a " \
+            "%d-byte log (max_report_bytes)" % (len(log_text), len(log))
     fields["KernelLog"] = log_text
     room -= len(text_value("KernelLog", log_text))
     binary = {}
@@ -189,6 +207,38 @@ def build(event, analysis, attachments, failure, extra=None,
         room -= len(value)
     head = serialise(fields, {})
     return package, head + b"".join(binary[k] for k in sorted(binary))
+
+
+def _bounded(value, limit):
+    return _bounded_text(value, limit)[0]
+
+
+def _bounded_text(value, limit):
+    """(``value`` as clean text of at most ``limit`` bytes of UTF-8,
+    whether it was cut).  Cut before cleaning too, so that a huge value is
+    never escaped whole."""
+    text = clean(value[:limit + 1])
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text, len(value) > limit
+    return data[:limit].decode("utf-8", "ignore"), True
+
+
+def _fit(fields, limit):
+    """Halve the largest field but the essential ones until all of them
+    serialise within ``limit`` bytes (only ever needed for small caps)."""
+    sizes = {key: len(text_value(key, value)) for key, value in fields.items()}
+    total = sum(sizes.values())
+    while total > limit:
+        key = max((k for k in sizes if k not in _ESSENTIAL and fields[k]),
+                  key=sizes.get, default=None)
+        if key is None:
+            return
+        value = fields[key].encode("utf-8")
+        fields[key] = value[:len(value) // 2].decode("utf-8", "ignore")
+        new = len(text_value(key, fields[key]))
+        total += new - sizes[key]
+        sizes[key] = new
 
 
 def _tail_within(text, limit):

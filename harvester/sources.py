@@ -3,7 +3,9 @@
 Every input is opened with O_NOFOLLOW | O_NONBLOCK, checked to be a regular
 file (or a device for raw backends) on the open fd, and read with a size
 cap: a symlink, FIFO or huge file planted in a source directory cannot
-redirect, hang or exhaust us.  Parsing is left to ``parsers``.
+redirect, hang or exhaust us.  An entry of a source directory is lstat'ed
+first: a device node, FIFO or socket there is refused without being
+opened.  Parsing is left to ``parsers``.
 """
 
 import mmap
@@ -15,7 +17,7 @@ from parsers.exceptions import ParseError
 KINDS = ("pstore", "ramoops", "mtdoops", "efivars", "pstoreblk")
 PSTORE_DIR = "/sys/fs/pstore"
 EFIVARS_DIR = "/sys/firmware/efi/efivars"
-MAX_RECORD_BYTES = 1 << 20          # one pstore file / EFI variable
+MAX_RECORD_BYTES = 1 << 20          # one pstore file / EFI variable / console
 MAX_IMAGE_BYTES = 1 << 30           # a raw ramoops or mtdoops image
 MAX_FILES = 1000                    # entries looked at in one directory
 SYSTEMD_ARCHIVE = "/var/lib/systemd/pstore"
@@ -91,8 +93,13 @@ def parse_spec(spec):
 
 def open_input(path, dir_fd=None, allow_devices=False):
     """Open for reading without following a symlink or blocking on a FIFO;
-    return ``(fd, stat)`` for a regular file (or a device when allowed)."""
+    return ``(fd, stat)`` for a regular file (or a device when allowed).
+    Unless devices are allowed, anything else is refused from its lstat,
+    before it is opened (opening a device node runs its driver)."""
     try:
+        if not allow_devices and not stat.S_ISREG(os.stat(
+                path, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+            raise SourceError("%s is not a regular file" % path)
         fd = os.open(path, _O_READ, dir_fd=dir_fd)
     except OSError as exc:
         raise SourceError("cannot open %s: %s" % (path, exc.strerror)) from None
@@ -149,9 +156,36 @@ def read_image(path, offset=0, length=None, cap=MAX_IMAGE_BYTES):
         os.close(fd)
 
 
-def read_dir(path, wanted=None, cap=MAX_RECORD_BYTES, max_files=MAX_FILES):
+def read_tail(fd, size, cap):
+    """The newest ``cap`` bytes of a file of ``size`` bytes, from the first
+    line that starts in them (never more than ``cap`` bytes in memory)."""
+    start = max(size - cap, 0)
+    os.lseek(fd, start, os.SEEK_SET)
+    chunks, total = [], 0
+    while total < cap:
+        chunk = os.read(fd, min(1 << 20, cap - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    data = b"".join(chunks)
+    return _whole_lines(data) if start else data
+
+
+def _whole_lines(data):
+    """Without the partial line a cut left at the start."""
+    newline = data.find(b"\n")
+    return data[newline + 1:] if 0 <= newline < len(data) - 1 else data
+
+
+def read_dir(path, wanted=None, cap=MAX_RECORD_BYTES, max_files=MAX_FILES,
+             tail=None, cut=None):
     """``({name: (bytes, mtime_ns)}, [problems], [unreadable names])`` for
-    the regular files of a directory, each opened relative to its fd."""
+    the regular files of a directory, each opened relative to its fd.
+
+    A file over ``cap`` whose name satisfies ``tail`` (a console: its
+    newest end tells how the boot ended) is read from its end instead of
+    refused; ``cut[name]`` then holds its full size."""
     try:
         dfd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW |
                       os.O_CLOEXEC)
@@ -174,7 +208,13 @@ def read_dir(path, wanted=None, cap=MAX_RECORD_BYTES, max_files=MAX_FILES):
                 unreadable.append(name)
                 continue
             try:
-                files[name] = (read_capped(fd, cap), st.st_mtime_ns)
+                if tail and st.st_size > cap and tail(name):
+                    data = read_tail(fd, st.st_size, cap)
+                    if cut is not None:
+                        cut[name] = st.st_size
+                else:
+                    data = read_capped(fd, cap)
+                files[name] = (data, st.st_mtime_ns)
             except (SourceError, OSError) as exc:
                 problems.append("%s/%s: %s" % (path, name, exc))
                 unreadable.append(name)
@@ -244,6 +284,7 @@ def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None):
     decompressed payload (the parsers' default when None)."""
     loaded = Loaded(source)
     caps = {} if decompressed_cap is None else {"limit": decompressed_cap}
+    cut = {}                   # console file name -> its size, read from its end
     try:
         if source.kind == "pstore":
             wanted = None
@@ -251,7 +292,8 @@ def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None):
                 # systemd-pstore adds dmesg.txt and the like next to records.
                 from parsers.pstorefs import is_record_name as wanted
             files, loaded.problems, loaded.unreadable = read_dir(
-                source.path, wanted=wanted, cap=record_cap)
+                source.path, wanted=wanted, cap=record_cap,
+                tail=_is_console, cut=cut)
             if files:                 # an empty pstore: no parser imported
                 from parsers import pstorefs
                 loaded.result = pstorefs.parse(files, source=source.path,
@@ -285,12 +327,34 @@ def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None):
     except (SourceError, ParseError, OSError) as exc:
         loaded.problems.append("%s: %s" % (source, exc))
     if loaded.result is not None:
+        _keep_newest_console(loaded.result.records, record_cap, cut)
         # A part kept back (over the decompression cap) counts as unread.
         from parsers.exceptions import LimitExceeded
         loaded.unreadable += [e.name for e in loaded.result.errors
                               if isinstance(e, LimitExceeded)
                               and getattr(e, "name", None)]
     return loaded
+
+
+def _is_console(name):
+    return name.startswith("console-")
+
+
+def _keep_newest_console(records, cap, cut):
+    """A console over ``cap`` bytes is kept from its newest end (where the
+    boot ended), for pstore files as read and for consoles decoded from
+    a raw image; the record says what was left out."""
+    for rec in records:
+        if rec.type != "console":
+            continue
+        size = cut.get(rec.origin.name)
+        if size is None and len(rec.payload) > cap:
+            size = len(rec.payload)
+            rec.payload = _whole_lines(bytes(rec.payload[-cap:]))
+        if size is not None:
+            rec.problems.append(
+                "%s holds %d bytes; only its newest %d are kept "
+                "(max_record_bytes)" % (rec.name, size, len(rec.payload)))
 
 
 def mounted_fstype(path, mountinfo="/proc/self/mountinfo"):

@@ -2,9 +2,16 @@
 
 Backends that are not cleared (raw images, copies, disabled clearing) are
 recognised by record fingerprints.  A report is announced as *pending*
-(event -> file name) before it is linked into place and marked *done*
-after: a run killed in between finds its own file on the next run instead
-of writing the crash twice.  Lives in a root-only directory (R14).
+before it is linked into place and marked *done* after: a run killed in
+between finds its own file on the next run instead of writing the crash
+twice.  The pending entry names the event's records (fingerprints), the
+temporary file, and once it is written its inode: the next run takes a
+file at one of the report's names as ours only if it is that inode (link
+counts prove nothing, anyone may hard-link it), and only for the very same
+records (after a reboot the console is another one, and needs its own
+report).  ``reports`` lists the reports written that may still wait in the
+output directory (what max_reports_in_output_dir counts).  Lives in a
+root-only directory (R14).
 """
 
 import fcntl
@@ -25,6 +32,11 @@ def fingerprint(record):
     backend = "efi" if record.backend.startswith("efi") else record.backend
     return "%s:%s:%s:%s:%s" % (backend, record.type, record.id,
                                record.time_ns, digest)
+
+
+def record_set(records):
+    """What a report holds, comparable across runs."""
+    return sorted(fingerprint(r) for r in records)
 
 
 def read_harvested(path):
@@ -58,12 +70,16 @@ class AlreadyRunning(Exception):
     pass
 
 
+class SaveFailed(OSError):
+    """The state could not be saved (not the report: its file is fine)."""
+
+
 class State:
     def __init__(self, path):
         self.path = path
         self.fd = storage.open_dir(path, create_mode=0o700, private=True)
         self._lock_fd = None
-        self.data = {"harvested": {}, "pending": {}}
+        self.data = {"harvested": {}, "pending": {}, "reports": []}
 
     def lock(self):
         fd = os.open(LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW |
@@ -89,33 +105,72 @@ class State:
         try:
             data = json.loads(raw)
             self.data["harvested"] = dict(data.get("harvested", {}))
-            self.data["pending"] = dict(data.get("pending", {}))
-        except (ValueError, AttributeError):
+            self.data["pending"] = {
+                event: entry if isinstance(entry, dict) else {"stem": entry}
+                for event, entry in dict(data.get("pending", {})).items()}
+            reports = data.get("reports")
+            if reports is None:       # a state written before issue 13
+                reports = sorted({v.get("report") for v in
+                                  self.data["harvested"].values()
+                                  if isinstance(v, dict)} - {None})
+                reports = [n for n in reports if isinstance(n, str)
+                           and not n.startswith("archive-")]
+            self.data["reports"] = [n for n in reports if isinstance(n, str)]
+        except (ValueError, AttributeError, TypeError):
             # A torn or foreign file: start afresh rather than stop harvesting.
             pass
+        storage.remove_stale_temps(self.fd)
 
     def save(self):
-        storage.replace_private(self.fd, STATE_FILE,
-                                json.dumps(self.data, sort_keys=True).encode())
+        try:
+            storage.replace_private(self.fd, STATE_FILE, json.dumps(
+                self.data, sort_keys=True).encode())
+        except OSError as exc:
+            raise SaveFailed(exc.errno, "cannot save the state %s/%s: %s" % (
+                self.path, STATE_FILE, exc.strerror or exc)) from None
 
     def harvested(self, record):
         return fingerprint(record) in self.data["harvested"]
 
     def pending(self, event_id):
+        """The pending entry of an event: {"stem", "records", "temp",
+        "inode"} (only "stem" in a state of an older version)."""
         return self.data["pending"].get(event_id)
 
-    def set_pending(self, event_id, name):
-        self.data["pending"][event_id] = name
+    def pending_temps(self):
+        return [e["temp"] for e in self.data["pending"].values()
+                if isinstance(e.get("temp"), str)]
+
+    def set_pending(self, event_id, stem, records, temp):
+        self.data["pending"][event_id] = {
+            "stem": stem, "records": record_set(records), "temp": temp}
         self.save()
 
-    def mark_done(self, event_id, records, report):
+    def set_pending_inode(self, event_id, identity):
+        self.data["pending"][event_id]["inode"] = identity
+        self.save()
+
+    def mark_done(self, event_id, records, report, in_output=True):
         for rec in records:
             self.data["harvested"][fingerprint(rec)] = {
                 "event": event_id, "report": report}
         self.data["pending"].pop(event_id, None)
+        if in_output:
+            self.add_report(report)
         self.save()
+
+    def reports(self):
+        return list(self.data["reports"])
+
+    def add_report(self, name):
+        if name not in self.data["reports"]:
+            self.data["reports"].append(name)
+
+    def keep_reports(self, names):
+        """Forget the reports that are no longer in the output directory."""
+        self.data["reports"] = list(names)
 
     def close(self):
         if self._lock_fd is not None:
-            os.close(self._lock_fd)
-        os.close(self.fd)
+            storage.close_dir(self._lock_fd)
+        storage.close_dir(self.fd)

@@ -23,6 +23,19 @@ class UnsafeDirectory(Exception):
     """A directory we would write into could be swapped or read by others."""
 
 
+def close_dir(fd):
+    """Close a directory or lock fd that nothing was written through.
+
+    Linux frees the fd whatever close() returns, and every write that
+    matters was fsynced before, so an error here (EIO injected, or from a
+    network filesystem) must not turn a finished run into a traceback.
+    """
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
 def open_dir(path, create_mode=None, private=False):
     """Open ``path`` as a directory fd after checking who controls it.
 
@@ -109,37 +122,60 @@ def _write_all(fd, data):
 def is_our_file(dir_fd, name):
     """True if ``name`` is a regular file we own with one link (never
     opened, so neither its atime nor a FIFO can bite)."""
+    st = our_stat(dir_fd, name)
+    return st is not None and st.st_nlink == 1
+
+
+def our_stat(dir_fd, name):
+    """lstat of ``name`` if it is a regular file we own, else None.  Its
+    link count is not checked: anyone may hard-link our files when
+    fs.protected_hardlinks=0, so it says nothing about what the file is."""
     try:
         st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except FileNotFoundError:
-        return False
-    return (stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
-            and st.st_nlink == 1)
+        return None
+    if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():
+        return st
+    return None
+
+
+def file_identity(st):
+    return [st.st_dev, st.st_ino]
 
 
 TEMP_PREFIX = ".oops-harvest-"
 
 
+def temp_name():
+    """A fresh, unguessable temporary name."""
+    return "%s%s.tmp" % (TEMP_PREFIX, os.urandom(8).hex())
+
+
+def remove_temp(dir_fd, tmp):
+    """Remove our temporary file ``tmp`` if it is there (a killed run's)."""
+    try:
+        if our_stat(dir_fd, tmp) is not None:
+            os.unlink(tmp, dir_fd=dir_fd)
+    except FileNotFoundError:
+        pass
+
+
 def remove_stale_temps(dir_fd):
-    """Temp files of a run that was killed before removing them (they
-    would leave the published report with two links)."""
+    """Temp files of a run that was killed before removing them, in a
+    directory only we can write (the state directory: listing it is safe,
+    unlike a world-writable output directory)."""
     for name in os.listdir(dir_fd):
-        if name.startswith(TEMP_PREFIX) and name.endswith(".tmp"):
+        if name.startswith(".") and name.endswith(".tmp"):
             try:
-                st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-                if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():
-                    os.unlink(name, dir_fd=dir_fd)
+                remove_temp(dir_fd, name)
             except OSError:
                 pass
 
 
-def publish(dir_fd, names, data, mode=0o600, gid=None):
-    """Durably create a new file under the first free name in ``names``.
-
-    Returns the name used.  Raises OSError (ENOSPC, EEXIST when every name
-    is taken...) with nothing left behind but possibly nothing at all.
-    """
-    tmp = "%s%s.tmp" % (TEMP_PREFIX, os.urandom(8).hex())
+def write_temp(dir_fd, tmp, data, mode=0o600, gid=None):
+    """Create ``tmp`` (O_EXCL|O_NOFOLLOW), set its owner and mode on the
+    fd, write and fsync it.  Returns its identity ``[dev, inode]``;
+    on failure nothing is left behind."""
     fd = os.open(tmp, _CREATE, 0o600, dir_fd=dir_fd)
     try:
         try:
@@ -148,8 +184,19 @@ def publish(dir_fd, names, data, mode=0o600, gid=None):
             os.fchmod(fd, mode)
             _write_all(fd, data)
             os.fsync(fd)
+            return file_identity(os.fstat(fd))
         finally:
             os.close(fd)
+    except BaseException:
+        remove_temp(dir_fd, tmp)
+        raise
+
+
+def link_temp(dir_fd, tmp, names):
+    """Link the written ``tmp`` to the first free name in ``names`` (link
+    fails on an existing name instead of replacing it), fsync the
+    directory, remove ``tmp``.  Returns the name used."""
+    try:
         for name in names:
             try:
                 os.link(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd,
@@ -160,10 +207,18 @@ def publish(dir_fd, names, data, mode=0o600, gid=None):
             return name
         raise OSError(errno.EEXIST, "every candidate name is taken")
     finally:
-        try:
-            os.unlink(tmp, dir_fd=dir_fd)
-        except FileNotFoundError:
-            pass
+        remove_temp(dir_fd, tmp)
+
+
+def publish(dir_fd, names, data, mode=0o600, gid=None):
+    """Durably create a new file under the first free name in ``names``.
+
+    Returns the name used.  Raises OSError (ENOSPC, EEXIST when every name
+    is taken...) with nothing left behind but possibly nothing at all.
+    """
+    tmp = temp_name()
+    write_temp(dir_fd, tmp, data, mode, gid)
+    return link_temp(dir_fd, tmp, names)
 
 
 def replace_private(dir_fd, name, data):
@@ -171,11 +226,18 @@ def replace_private(dir_fd, name, data):
     tmp = ".%s.%s.tmp" % (name, os.urandom(4).hex())
     fd = os.open(tmp, _CREATE, 0o600, dir_fd=dir_fd)
     try:
-        _write_all(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        try:                          # e.g. ENOSPC: leave no temp behind
+            os.unlink(tmp, dir_fd=dir_fd)
+        except OSError:
+            pass
+        raise
     os.fsync(dir_fd)
 
 

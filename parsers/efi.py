@@ -14,7 +14,8 @@ from . import compression
 from .exceptions import (BadHeaderError, DecompressError, LimitExceeded,
                          ParseError, TruncatedError)
 from .kmsg import parse_part_header
-from .records import PSTORE_TYPE_NAMES, Origin, ParseResult, Record
+from .records import (PSTORE_TYPE_NAMES, Origin, ParseResult, Record,
+                      time_from_seconds)
 
 CRASH_GUID = "cfc8fc79-be2e-4ddc-97f0-9f98bfe298a0"   # LINUX_EFI_CRASH_GUID
 PSTORE_EFI_ATTRIBUTES = 0x7     # NON_VOLATILE | BOOTSERVICE | RUNTIME
@@ -74,8 +75,9 @@ def parse_variable(name, data, efivarfs=None, limit=compression.DEFAULT_LIMIT,
         data = data[ATTRIBUTE_SIZE:]
     record = Record(backend, PSTORE_TYPE_NAMES.get(vtype, "unknown"),
                     generic_id(seconds, part, count), bytes(data), count=count,
-                    part=part, time_ns=seconds * 10**9, compressed=compressed,
+                    part=part, compressed=compressed,
                     origin=Origin(path=source, name=name, length=len(data)))
+    record.time_ns = time_from_seconds(seconds, record)
     if compressed:
         try:
             record.payload = compression.decompress(record.payload, limit)[1]

@@ -15,7 +15,8 @@ from . import compression
 from .exceptions import (BadHeaderError, DecompressError, LimitExceeded,
                          ParseError)
 from .kmsg import parse_part_header
-from .records import PSTORE_TYPE_NAMES, EccStatus, Origin, ParseResult, Record
+from .records import (PSTORE_TYPE_NAMES, EccStatus, Origin, ParseResult,
+                      Record, time_from_seconds)
 
 _TYPES = sorted(list(PSTORE_TYPE_NAMES.values()) + ["unknown"], key=len,
                 reverse=True)
@@ -79,7 +80,7 @@ def parse_file(name, data, mtime_ns=None, limit=compression.DEFAULT_LIMIT,
     if backend.startswith("efi") and rid:
         record.count = rid % 1000
         record.part = (rid // 1000) % 100
-        record.time_ns = (rid // 100000) * 10**9
+        record.time_ns = time_from_seconds(rid // 100000, record)
     if rtype == "dmesg" and not record.still_compressed:
         text = record.payload
         total = _ZONE_TOTAL.match(text, 0, 64)

@@ -22,6 +22,20 @@ PSTORE_TYPE_NAMES = {
 }
 PSTORE_TYPE_IDS = {name: num for num, name in PSTORE_TYPE_NAMES.items()}
 
+# The last second of year 9999: a time beyond it (a name with a 20-digit
+# second) is bit rot or a forgery, and taken as unknown.
+MAX_SECONDS = 253402300799
+
+
+def time_from_seconds(seconds, record):
+    """``seconds * 10**9``, or None (noted in the record's problems) when
+    no calendar can show it."""
+    if 0 <= seconds <= MAX_SECONDS:
+        return seconds * 10**9
+    record.problems.append("time %d s is out of range; taken as unknown"
+                           % seconds)
+    return None
+
 
 @dataclass
 class EccStatus:

@@ -75,7 +75,7 @@ def fill_foreign(folder, count, kernel_like=0, owner=None):
 
 def test_t15_sparse_2gib_record_is_refused_by_size(public_path):
     env = Env(os.path.join(public_path, "env"), "pstore")
-    huge = os.path.join(env.src, "console-ramoops-0")
+    huge = os.path.join(env.src, "dmesg-ramoops-9")
     with open(huge, "wb") as f:
         f.truncate(2 << 30)
     rc, seconds, rss = run_measured(env.argv(), timeout=120)
@@ -85,6 +85,28 @@ def test_t15_sparse_2gib_record_is_refused_by_size(public_path):
     assert os.path.exists(huge)                 # not ours to clear
     figures.record("load", case="T15 sparse 2 GiB record", seconds=round(seconds, 2),
                    peak_rss_mib=round(rss, 1))
+
+
+def test_t15_sparse_2gib_console_is_read_from_its_end(public_path):
+    """A console's newest end says how the boot ended: it is read up to
+    max_record_bytes from there, in bounded memory, and the report says so."""
+    env = Env(os.path.join(public_path, "env"), "pstore")
+    huge = os.path.join(env.src, "console-ramoops-0")
+    with open(huge, "wb") as f:
+        f.truncate(2 << 30)
+    rc, seconds, rss = run_measured(env.argv(), timeout=120)
+    assert rc == 0
+    assert seconds < 30 and rss < RSS_LIMIT_MIB, (seconds, rss)
+    reports = complete_reports(env)
+    assert len(reports) == 2
+    (fields,) = [f for f in reports.values()
+                 if "console-ramoops-0" in f["PstoreRecords"]]
+    assert "console-ramoops-0 (console, %d bytes)" % (1 << 20) \
+        in fields["PstoreRecords"]
+    assert "console-ramoops-0 holds %d bytes; only its newest %d are kept " \
+        "(max_record_bytes)" % (2 << 30, 1 << 20) in fields["PstoreProblems"]
+    figures.record("load", case="T15 sparse 2 GiB console-ramoops-0",
+                   seconds=round(seconds, 2), peak_rss_mib=round(rss, 1))
 
 
 def test_t15_zlib_bomb_in_a_compressed_ramoops_zone(public_path):
@@ -134,13 +156,19 @@ def test_t16_ten_thousand_foreign_files(public_path):
 
 
 def test_t16_our_reports_reaching_the_cap_stop_the_run(tmp_path):
+    """Only our reports (the names the state recorded) count: kernel-like
+    files of the same owner that we did not write do not (issue 13: the
+    output directory is never listed)."""
     env = Env(tmp_path / "env", "pstore")
-    env.write_config("max_reports_in_output_dir: 5\n")
+    env.write_config("max_reports_in_output_dir: 1\n")
     fill_foreign(env.out, 5, kernel_like=5)
     n_files = len(env.source_files())
-    assert env.collect() == 1
-    assert len(os.listdir(env.out)) == 5
-    assert len(env.source_files()) == n_files
+    assert env.collect() == 1                    # one written, then the cap
+    assert len(os.listdir(env.out)) == 6
+    left = env.source_files()
+    assert 0 < len(left) < n_files
+    assert env.collect() == 1                    # ours waits: still full
+    assert len(os.listdir(env.out)) == 6 and env.source_files() == left
 
 
 @root_only
