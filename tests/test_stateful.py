@@ -293,13 +293,14 @@ Safe.TestCase.settings = _settings(100, 20)
 TestSafe = Safe.TestCase
 
 # Known failures (fixes pending): strict, so a fix shows up as XPASS.
+# Fixed (were strict xfails until 13a's bbe4b58 and e7136f3): 1 Shutdown,
+# 2 KillReboot.
+for machine in (Shutdown, KillReboot):
+    machine.TestCase.settings = _settings(60, 20)
+TestShutdown = Shutdown.TestCase
+TestKillReboot = KillReboot.TestCase
+
 _XFAIL = {
-    Shutdown: "finding 1: the console/pmsg attached to an archived "
-              "(Shutdown) newest dump are erased, the archive holds only "
-              "the dump",
-    KillReboot: "finding 2: recovery after a kill accepts the pending report "
-                "for the event id and erases the current console/pmsg, "
-                "which it does not hold",
     SmallReports: "finding A: a record whose attachment exceeds "
                   "max_report_bytes is erased though nothing holds it",
     NoClear: "finding B: with clear_backends false, a console/pmsg that "

@@ -2,9 +2,10 @@
 table in tests/README.md).  Heavy cases run --list / --collect in a fresh
 python with its address space capped (RLIMIT_AS), so a blow-up is a quick
 failure here instead of a machine out of memory; the unit's limits are
-MemoryMax=256M and TimeoutStartSec=60s.  A test that fails on this
-branch because its fix is pending is a strict xfail naming the finding of
-issue 13 (flip it when the fix is merged)."""
+MemoryMax=256M and TimeoutStartSec=60s.  A test that fails because its
+fix is pending is a strict xfail naming the finding of issue 13 (flip it
+when the fix is merged); the tests of findings 3, 4, 6 and 7 were strict
+xfails until 13a's fixes (9b58edf, da246cc, aa46605, e7136f3)."""
 
 import os
 import shutil
@@ -90,8 +91,6 @@ def deflate(data):
 
 # --- part and dump numbers ------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="finding 4: a part number becomes a "
-                   "set of that size in events._make_event")
 def test_part_number_in_a_header(tmp_path):
     env = pstore_env(tmp_path, {"dmesg-ramoops-0": b"Oops#1 Part2000000000\n"
                                 + OOPS})
@@ -99,8 +98,6 @@ def test_part_number_in_a_header(tmp_path):
     assert len(our_reports(env.out)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="finding 4: a part number becomes a "
-                   "set of that size in events._make_event")
 def test_part_number_in_an_efivars_name(tmp_path):
     env = efivars_env(tmp_path, {
         "dump-type0-4000000000-1-1700000000-D-%s" % GUID:
@@ -121,8 +118,6 @@ def test_dump_numbers_at_the_width_the_parsers_accept(tmp_path):
 
 # --- timestamps -----------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="finding 6: out-of-range timestamps "
-                   "raise in cli.iso_time and report.apport_date")
 def test_efivars_time_past_the_year_9999(tmp_path):
     env = efivars_env(tmp_path, {
         "dump-type0-1-1-99999999999999999999-D-%s" % GUID:
@@ -131,8 +126,6 @@ def test_efivars_time_past_the_year_9999(tmp_path):
     assert len(our_reports(env.out)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="finding 6: out-of-range timestamps "
-                   "raise in cli.iso_time and report.apport_date")
 def test_pstore_efi_id_past_the_year_9999(tmp_path):
     env = pstore_env(tmp_path, {"dmesg-efi-99999999999999999001":
                                 b"Oops#1 Part1\n" + OOPS})
@@ -154,8 +147,6 @@ def test_mtdoops_timestamp_at_the_ends_of_int64(tmp_path, timestamp_ns):
 
 # --- line length, lines and markers ------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="finding 3: PanicMessage is unbounded "
-                   "(max_report_bytes does not hold, peak RSS over MemoryMax)")
 def test_panic_line_as_long_as_the_decompressed_cap(tmp_path):
     """A 4 KB compressed record whose panic line is 3.5 MiB (the cap on a
     decompressed record is 4 MiB; 10x the OopsText cap of 64 KiB)."""
@@ -166,9 +157,6 @@ def test_panic_line_as_long_as_the_decompressed_cap(tmp_path):
     assert len(our_reports(env.out)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="finding 3: report fields outside "
-                   "KernelLog (PanicMessage, CrashFunction, PstoreProblems) "
-                   "are not counted against max_report_bytes")
 def test_every_report_field_at_ten_times_its_cap(tmp_path):
     """One log with every analysed field ten times its cap: headline
     (Title 200), signature frames (500), the block (OopsText 64 KiB),
@@ -197,9 +185,6 @@ def test_every_report_field_at_ten_times_its_cap(tmp_path):
     assert os.path.getsize(os.path.join(env.out, name)) <= 100000
 
 
-@pytest.mark.xfail(strict=True, reason="finding 3 (and 4): a part header "
-                   "Part1500000 fills PstoreProblems, the report is over "
-                   "max_report_bytes with KernelLog empty")
 def test_part_header_fills_no_report_field(tmp_path):
     env = pstore_env(tmp_path, {"dmesg-ramoops-0": b"Oops#1 Part1500000\n"
                                 + OOPS * 100})
@@ -238,8 +223,6 @@ def test_a_decompressed_cap_of_oops_lines(tmp_path):
 
 # --- files in the output directory --------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="finding 7: the output directory is "
-                   "listed and stat'ed once per event")
 def test_output_directory_is_listed_a_bounded_number_of_times(tmp_path,
                                                               monkeypatch):
     """Listing a crowded /var/crash costs time and memory per listing:
