@@ -10,9 +10,14 @@ The forms are a table (``CALLER_FORMS``), one row per printer, tried in
 order after the level and timestamp (compiled into one regex).  Every pattern is anchored and its
 quantifiers bounded, so a line costs a constant amount of work whatever
 its length (no catastrophic backtracking, even on a 64 KiB line).
-Timestamps tolerate bit rot, as consoles read back from RAM after a reset
-often carry some: a flipped ``[`` or ``]``, a digit turned into a control
-character or an invalid byte (U+FFFD after decoding).
+Bit rot is tolerated, as consoles read back from RAM after a reset often
+carry some: a timestamp may have a flipped ``[`` or ``]``, a digit turned
+into a control character or an invalid byte (U+FFFD after decoding).  A
+vendor caller part after a timestamp may be damaged the same way
+(``Y3\x1aprovider@4.0-se: 1806]`` for ``[3:provider@4.0-se: 1806]``):
+each vendor form has a rotten twin (``ROTTEN_FORMS``) in which every fixed
+character may be any one-bit flip of itself.  A rotten prefix is removed
+but names no caller, as its digits cannot be trusted.
 """
 
 import re
@@ -20,10 +25,29 @@ import re
 # "<4>", "<12>"; any three characters survive a flipped bit.
 _LEVEL = "<[^>\n]{0,3}>"
 
-# What a flipped bit makes of "[" and "]" (one bit of 0x5b / 0x5d changed,
-# ESC and U+FFFD for the control and invalid-UTF-8 cases).
-_OPEN = "[\\[{ZY_SK\x1b\ufffd]"
-_CLOSE = "[\\]}\\\\_YUM\x1d\ufffd]"
+
+def _flipped(chars):
+    """A regex class of ``chars`` and of what one flipped bit makes of each
+    once decoded (a byte over 0x7f is U+FFFD); never a newline."""
+    found = set()
+    for char in chars:
+        found.add(char)
+        for bit in range(8):
+            code = ord(char) ^ (1 << bit)
+            found.add(chr(code) if code < 0x80 else "\ufffd")
+    found.discard("\n")
+    return "[%s]" % "".join(re.escape(c) for c in sorted(found))
+
+
+def _rotten(word):
+    """``word`` with any of its characters flipped."""
+    return "".join(_flipped(char) for char in word)
+
+
+# What a flipped bit makes of "[", "]", a digit and ":".
+_OPEN, _CLOSE = _flipped("["), _flipped("]")
+_DIGIT, _COLON = _flipped("0123456789"), _flipped(":")
+
 # "[   12.345678]" (at most 15 characters inside), HiSilicon's
 # "[   12.345678s]"; a digit may have rotted into punctuation, a letter
 # p-y, a control character or U+FFFD.  It must start with a digit after
@@ -33,8 +57,12 @@ _BODY = ("(?=[ \x00-\x1f\ufffd!-/]{0,12}[0-9])"
          "[ 0-9.\x00-\x1f\ufffd!-/:-?`p-y]{3,15}s?")
 _TIME = "(?:%s%s%s?|%s?%s%s) ?" % (_OPEN, _BODY, _CLOSE,
                                    _OPEN, _BODY, _CLOSE)
+# HiSilicon adds the wall clock to a line a second:
+# "[ 1129.341491s][2023:11:30 17:19:27][pid:2071,...]".
+_WALL = r"\[\d{4}:\d\d:\d\d \d\d:\d\d:\d\d\]"
 
-_COMM = "[^\\]\n]{1,24}"
+# A task's comm holds at most 15 characters (TASK_COMM_LEN).
+_COMM = "[^\\]\n]{1,15}"
 # (printer, pattern); named groups: kind+id (kernel caller id) or
 # cpu/pid/comm (vendors), irq when the form marks interrupt context.
 CALLER_FORMS = [
@@ -52,21 +80,54 @@ CALLER_FORMS = [
     # itself hold ':'), pid; "I[5:  swapper/5:    0]" in interrupt context.
     ("samsung", r" {0,2}(?P<irq>I)?\[(?P<cpu>\d{1,3}): *"
                 r"(?P<comm>[^\]\n]{1,16}?): *(?P<pid>\d{1,7})\]"),
-    # HiSilicon (Huawei) "[pid:0,cpu0,swapper]".
+    # HiSilicon (Huawei) "[pid:0,cpu0,swapper]", newer kernels
+    # "[pid:6550,cpu6,lshw-bak,9]"; "in irq" for the comm in interrupt
+    # context.
     ("hisilicon", r"\[pid:(?P<pid>\d{1,7}),cpu(?P<cpu>\d{1,3}),"
-                  r"(?P<comm>%s)\]" % _COMM),
+                  r"(?:(?P<irq>in irq)(?:,\d)?|[^\]\n]{1,18})\]"),
+]
+
+
+def _comm_ended(width):
+    """A comm of at most ``width`` characters and its "]": the first "]",
+    else the first flip of "]" that no comm holds ("\\", "}", ^], U+FFFD),
+    else the first that a comm may hold ("M", "U", "Y", "_")."""
+    return "(?:[^\\]\n]{1,%d}\\]|[^\n]{1,%d}?[\\\\}\x1d\ufffd]|" \
+           "[^\n]{1,%d}?[MUY_])" % (width, width, width)
+
+
+# The vendor forms with every fixed character possibly flipped, tried only
+# after a timestamp and only when no intact form matches.  Their shapes
+# (brackets, separators and digits where the form has them, Samsung's
+# fixed widths) are what keeps ordinary text from being taken for them.
+ROTTEN_FORMS = [
+    ("mediatek/qualcomm", "%s{0,3}%s%s{1,2}%s%s%s{1,7}%s%s" % (
+        _flipped(" -"), _flipped("("), _flipped("0123456789abcdef"),
+        _flipped(")"), _OPEN, _DIGIT, _COLON, _comm_ended(15))),
+    ("mediatek", "%s%s{1,3}%s%s{1,7}%s%s" % (
+        _OPEN, _DIGIT, _COLON, _DIGIT, _COLON, _comm_ended(15))),
+    # "[%d:%15s:%5d]": the comm and pid fields have fixed widths.
+    ("samsung", "%s{0,3}%s%s{1,2}%s[^\n]{15}%s%s{5,7}%s" % (
+        _flipped(" I"), _OPEN, _DIGIT, _COLON, _COLON,
+        _flipped(" 0123456789"), _CLOSE)),
+    ("hisilicon", "%s%s%s{1,7}%s%s%s{1,3}%s%s" % (
+        _OPEN, _rotten("pid:"), _DIGIT, _flipped(","), _rotten("cpu"),
+        _DIGIT, _flipped(","), _comm_ended(18))),     # "comm" or "comm,N"
 ]
 
 
 def _one_pattern():
-    """Level, timestamp and the table's rows as one anchored regex (one
-    match per line instead of one per row); row N's groups get "_N"."""
+    """Level, timestamp and the tables' rows as one anchored regex (one
+    match per line instead of one per row); row N's groups get "_N", and
+    the rotten rows count only after a timestamp."""
     rows = []
     for index, (_, pattern) in enumerate(CALLER_FORMS):
         pattern = re.sub(r"\(\?P<(\w+)>", r"(?P<\1_%d>" % index, pattern)
         rows.append("(?P<row_%d>%s)" % (index, pattern))
-    return re.compile("(?:%s)?(?:%s)?(?:(?:%s) ?)?" % (
-        _LEVEL, _TIME, "|".join(rows)))
+    rotten = "|".join(pattern for _, pattern in ROTTEN_FORMS)
+    return re.compile(
+        "(?:%s)?(?P<time>%s(?:%s)?)?(?:(?:%s|(?(time)(?P<rotten>%s)|(?!))) ?)?"
+        % (_LEVEL, _TIME, _WALL, "|".join(rows), rotten))
 
 
 _PREFIX = _one_pattern()
@@ -83,7 +144,7 @@ def split_prefix(line):
     further indentation (stack frames) is kept."""
     match = _PREFIX.match(line)
     text = line[match.end():]
-    if match.lastgroup is None:
+    if match.lastgroup not in _FIELDS:      # no caller part, or a rotten one
         return None, text
     kind, ident, irq, cpu, pid = _FIELDS[match.lastgroup]
     if kind:

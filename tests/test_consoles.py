@@ -1,7 +1,8 @@
 """Console rescue on real Android and embedded consoles (tests/data/consoles,
 sources in its NOTICE): each one whose boot ended in a panic or an oops
 becomes a report whose Title names it, whatever vendor prefix its lines
-carry; the others become none.  Consoles over max_record_bytes are read
+carry; the others become none.  (The two HiSilicon files are dmesg-ramoops
+dumps, collected as such.)  Consoles over max_record_bytes are read
 from their newest end, and the report says so.
 
 The labels below were written by reading each log, not from the code."""
@@ -15,9 +16,6 @@ from harvester import cli, sources
 from tests import apport_format
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "consoles")
-NEEDS_10A = pytest.mark.xfail(
-    strict=True, reason="the Title is today's marker line (Internal error: "
-    "Oops ...), not the oops kind: issue 10a's crash recogniser names it")
 
 # file: (prefix form, how the boot ended, phrases of which the Title must
 # hold one: the oops kind or the panic message, numbers left out)
@@ -58,16 +56,16 @@ ENDED_IN_A_CRASH = {
     "samsung-bitrot.console-ramoops-0": (
         "samsung, bit rot", "oops in provider@4.0-se",
         ["Unable to handle kernel NULL pointer dereference"]),
+    # Two pstore dumps (the kernel's own record of the panic, kept under
+    # their name) of one bug on a HiSilicon Kirin 990 laptop: lshw-bak
+    # opening a framebuffer faults in mutex_lock, then "Fatal exception".
+    "hisilicon-kirin990.dmesg-ramoops-0": (
+        "hisilicon [pid:6550,cpu6,lshw-bak,9]", "oops, then panic",
+        ["Unable to handle kernel paging request"]),
+    "hisilicon-kirin990-2.dmesg-ramoops-0": (
+        "hisilicon [pid:13760,cpu7,lshw-bak,6]", "oops, then panic",
+        ["Unable to handle kernel paging request"]),
 }
-KNOWN_GAPS = {
-    "mediatek-mt6853.console-ramoops": NEEDS_10A,
-    "mediatek-mt6769.last_kmsg": NEEDS_10A,
-    "gki-mediatek-oplus.console-ramoops-0": NEEDS_10A,
-    "samsung-bitrot.console-ramoops-0": pytest.mark.xfail(
-        strict=True, reason="the oops line's Samsung prefix itself is "
-        "damaged ('Y3provider@4.0-se: 1806]'), so no marker starts a line"),
-}
-UNSEEN = {"samsung-bitrot.console-ramoops-0"}     # no report at all yet
 # Boots that went on (or rebooted on purpose): no report.
 ENDED_WITHOUT_A_CRASH = {
     "samsung-exynos990.last_kmsg": "samsung; WARNING splats only",
@@ -87,12 +85,12 @@ def test_every_fixture_is_labelled_and_noticed():
     assert all("\n%s | " % name in notice for name in names)
 
 
-def rescue(tmp_path, data, config=""):
-    """``data`` as console-ramoops-0, alone in a pstore directory, through
+def rescue(tmp_path, data, config="", record="console-ramoops-0"):
+    """``data`` as ``record``, alone in a pstore directory, through
     --collect; the reports' fields."""
     pstore = tmp_path / "pstore"
     pstore.mkdir()
-    (pstore / "console-ramoops-0").write_bytes(data)
+    (pstore / record).write_bytes(data)
     conf = tmp_path / "config.yaml"
     conf.write_text("require_pstore_mount: false\n" + config)
     out = tmp_path / "crash"
@@ -114,20 +112,26 @@ def read(name):
         return f.read()
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=KNOWN_GAPS[n] if n in UNSEEN else ())
-    for n in sorted(ENDED_IN_A_CRASH)])
+def collect(tmp_path, name):
+    """A fixture through --collect under its pstore name: a dump record
+    as itself, anything else as console-ramoops-0."""
+    record = name.rsplit(".", 1)[1]
+    if not record.startswith("dmesg-"):
+        record = "console-ramoops-0"
+    return rescue(tmp_path, read(name), record=record)
+
+
+@pytest.mark.parametrize("name", sorted(ENDED_IN_A_CRASH))
 def test_a_console_that_ended_in_a_crash_is_reported(tmp_path, name):
     _, ended, _ = ENDED_IN_A_CRASH[name]
-    (fields,) = rescue(tmp_path, read(name))
+    (fields,) = collect(tmp_path, name)
     assert fields["Failure"] == ("panic" if "panic" in ended else "oops")
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=KNOWN_GAPS.get(n, ())) for n in sorted(ENDED_IN_A_CRASH)])
+@pytest.mark.parametrize("name", sorted(ENDED_IN_A_CRASH))
 def test_its_report_is_titled_by_the_crash(tmp_path, name):
     _, _, phrases = ENDED_IN_A_CRASH[name]
-    (fields,) = rescue(tmp_path, read(name))
+    (fields,) = collect(tmp_path, name)
     title = _squash(fields["Title"])
     assert any(_squash(p) in title for p in phrases), fields["Title"]
 
@@ -136,6 +140,26 @@ def test_its_report_is_titled_by_the_crash(tmp_path, name):
 def test_a_console_whose_boot_went_on_is_not_reported(tmp_path, name):
     assert rescue(tmp_path, read(name)) == []
 
+
+def test_two_dumps_of_one_bug_share_a_signature(tmp_path):
+    """Both HiSilicon dumps are lshw-bak faulting in mutex_lock called from
+    fb_open (different boots, pids, CPUs, addresses and kernel builds)."""
+    (tmp_path / "1").mkdir()
+    (tmp_path / "2").mkdir()
+    first, = collect(tmp_path / "1", "hisilicon-kirin990.dmesg-ramoops-0")
+    second, = collect(tmp_path / "2", "hisilicon-kirin990-2.dmesg-ramoops-0")
+    assert first["DuplicateSignature"] == second["DuplicateSignature"]
+    assert "fb_open" in first["Title"]
+
+
+def test_a_rotten_vendor_prefix_is_not_part_of_the_oops(tmp_path):
+    """samsung-bitrot's oops line reads "Y3^Zprovider@4.0-se: 1806] Unable
+    to handle kernel NULL pointer dereference ..." ("[" and ":" each one
+    bit off): the report's oops text starts with the oops itself."""
+    (fields,) = rescue(tmp_path, read("samsung-bitrot.console-ramoops-0"))
+    assert fields["OopsText"].startswith(
+        "Unable to handle kernel NULL pointer dereference at virtual "
+        "address 000000000 000008\nLem abort info:\n")
 
 def test_a_console_over_the_cap_is_read_from_its_newest_end(tmp_path):
     """1.4 MB, over the 1 MiB default: the oops near its end is reported

@@ -70,7 +70,8 @@ def test_signature_ignores_addresses_pids_and_offsets():
     assert one.frames == ["do_one_initcall", "do_init_module"]
     assert one.release == "6.1.0-56-amd64" and one.taint == "G OE"
     assert one.comm == "modprobe"
-    assert one.title == "BUG: kernel NULL pointer dereference in bad_init [mymod]"
+    assert one.title == ("BUG: unable to handle kernel NULL pointer dereference "
+                         "in bad_init [mymod]")
     assert one.block.startswith("BUG: kernel NULL") and one.block.endswith("]---")
 
 
@@ -81,7 +82,7 @@ def test_panic_after_oops_is_about_the_oops():
     result = analysis.analyse(log, "Panic")
     assert result.function == "bad_init [mymod]"
     assert result.panic_message == "Fatal exception"
-    assert result.failure == "bug"
+    assert result.failure == "oops"
 
 
 def test_arm64_and_warning_forms():

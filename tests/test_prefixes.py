@@ -2,12 +2,15 @@
 ids, bit rot, and bounded time.  Every example line is copied from a real
 console in tests/data/consoles (file named beside it)."""
 
+import os
 import time
 
 import pytest
 
 from harvester import analysis
 from harvester.prefixes import split_prefix, strip_prefix
+
+DATA = os.path.join(os.path.dirname(__file__), "data")
 
 # (line, caller id, text after the prefix)
 REAL = [
@@ -70,10 +73,22 @@ REAL = [
      "[E/sensorhub] light sensor read tp color is 120, 0x78"),
     ("[   59.563232s][pid:1,cpu0,init]Restarting system with command "
      "'recovery'.", "T1", "Restarting system with command 'recovery'."),
+    # HiSilicon's newer form, interrupt context, the wall clock
+    # (hisilicon-kirin990, hisilicon-kirin990-2)
+    ("<0>[  123.176391s][pid:6550,cpu6,lshw-bak,4]Kernel panic - not "
+     "syncing: Fatal exception", "T6550",
+     "Kernel panic - not syncing: Fatal exception"),
+    ("<3>[  114.234069s][pid:488,cpu0,in irq,0]ufshcd f8200000.ufs: : "
+     "UFSSYS_HC_DEBUG:                0x00000000", "C0",
+     "ufshcd f8200000.ufs: : UFSSYS_HC_DEBUG:                0x00000000"),
+    ("<6>[ 1129.341491s][2023:11:30 17:19:27][pid:2071,cpu6,kworker/u17:2,9]"
+     "sp805-wdt fe026000.watchdog0: watchdog kick now", "T2071",
+     "sp805-wdt fe026000.watchdog0: watchdog kick now"),
 ]
 
-# Bit rot in the timestamp (samsung-bitrot, qualcomm-oplus-bitrot): "["
-# read as "S", "," for ".", "'" and "(" for digits, "$" and "_" for "]".
+# Bit rot (samsung-bitrot, qualcomm-oplus-bitrot, mediatek-mt6765-bitrot):
+# in the timestamp "[" read as "S", "," for ".", "'" and "(" for digits,
+# "$" and "_" for "]"; in the vendor part as below.
 ROTTEN = [
     ("S    4,416971]  [4:   \x00       init:    1] init: procesCing actaon "
      "(post-fs)", "T1", "init: procesCing actaon (post-fs)"),
@@ -83,8 +98,29 @@ ROTTEN = [
     ("[    4.5003$3_  (6)[422:kworker/6:3][OPLUS_CHG][oplus_chg_parse_charger"
      "_dt]usb_high_than_bat_decidegc:100", "T422",
      "[OPLUS_CHG][oplus_chg_parse_charger_dt]usb_high_than_bat_decidegc:100"),
-    ("[ $  4.508421]  *7-_422:kworker/6:3][OPLUS_CHG]", None,
-     " *7-_422:kworker/6:3][OPLUS_CHG]"),
+    # flipped bits in the vendor part too: removed, naming no caller
+    ("[ $  4.508421]  *7-_422:kworker/6:3][OPLUS_CHG]", None, "[OPLUS_CHG]"),
+    ("[ \" 41>717664_ \ufffd(\ufffd+[1:init]init: Untracked pid 794 recekved "
+     "signa| ;", None, "init: Untracked pid 794 recekved signa| ;"),
+    ("[  !41.71757>] \ufffdh1+_1:init]init:`Untrack\ufffdd pkd 778 ex\ufffd"
+     "\ufffded wit\ufffd status 0", None,
+     "init:`Untrack\ufffdd pkd 778 ex\ufffd\ufffded wit\ufffd status 0"),
+    # the oops line of samsung-bitrot, "[" read as "Y" and ":" as ^Z
+    ("[   45.808082]  Y3\x1aprovider@4.0-se: 1806] Unable to handle kernel "
+     "NULL pointer dereference at virtual address 000000000 000008", None,
+     "Unable to handle kernel NULL pointer dereference at virtual address "
+     "000000000 000008"),
+    ("[   47.808096]\x00 [3:provider@4.\x10-se: 1806] Lem abort info:", None,
+     "Lem abort info:"),
+    # mediatek-mt6765-bitrot: ")" read as a tab, "]" as "\\"
+    ("[  120.756270] -(0\t[0:sw`Pper/0\\Kernel BUG at 04000000134cad11 "
+     "\x1bverbose debtg iffo un!vaila\"le]", None,
+     "Kernel BUG at 04000000134cad11 \x1bverbose debtg iffo un!vaila\"le]"),
+    ("[  120.777623] -(0\t[0:cwapper/0]Call trace2", None, "Call trace2"),
+    # two bits flipped in one character ("[" read as "J") are not taken
+    ("[   47.811\x1698]  J38p2/vi\ufffdeb@4.0%se: 1806]  dma_buf_detach"
+     "+0x3c/0xa0", None,
+     " J38p2/vi\ufffdeb@4.0%se: 1806]  dma_buf_detach+0x3c/0xa0"),
     # flipped bits as the old prefix regex already tolerated them
     ("<4>\x1b   12.345678] Kernel panic - not syncing: x", None,
      "Kernel panic - not syncing: x"),
@@ -97,6 +133,77 @@ def test_prefix_forms(line, caller, text):
     assert split_prefix(line) == (caller, text)
     assert strip_prefix(line) == text
 
+
+# (timestamp, vendor part, its comm, text) of real lines, one per vendor form
+VENDOR_LINES = [
+    ("[    6.319127] ", " (6)[1019:mtk_agpsd]", "mtk_agpsd",
+     "Unable to handle kernel NULL pointer dereference"),
+    ("[  120.756205] ", "-(0)[0:swapper/0]", "swapper/0", "Har$ Reset"),
+    ("[    4.500346] ", " (6)[422:kworker/6:3]", "kworker/6:3",
+     "[OPLUS_CHG][oplus_chg_parse_charger_dt] CONFIG_HIGH_TEMP_VERSION"),
+    ("[    0.691373]", "[7:1:init] ", "init", "Kernel panic - not syncing"),
+    ("<0>[    2.232206] ", " [4:           init:    1] ", "init",
+     "Kernel panic - not syncing: Attempted to kill init task group!"),
+    ("<0>[ 2514.900650] ", " [1:proxy-server-po:20809] ", "proxy-server-po",
+     "Internal error: Oops: 96000046 [#1] PREEMPT SMP"),
+    ("<2>[    2.232408] ", "I[5:      swapper/5:    0] ", "swapper/5",
+     "CPU5: stopping"),
+    ("[   59.563232s]", "[pid:1,cpu0,init]", "init",
+     "Restarting system with command 'recovery'."),
+    ("<0>[  123.176391s]", "[pid:6550,cpu6,lshw-bak,4]", "lshw-bak",
+     "Kernel panic - not syncing: Fatal exception"),
+]
+
+
+def _one_bit_flips(char):
+    for bit in range(8):
+        code = ord(char) ^ (1 << bit)
+        flipped = chr(code) if code < 0x80 else "\ufffd"   # as decoded
+        if flipped != "\n":                 # that one splits the line
+            yield flipped
+
+
+@pytest.mark.parametrize("stamp,vendor,comm,text", VENDOR_LINES)
+def test_a_vendor_part_with_any_fixed_character_flipped_is_removed(
+        stamp, vendor, comm, text):
+    """Each bracket, separator, letter of "pid"/"cpu" and digit of the
+    vendor part, flipped one bit at a time in every way: the text is still
+    found, and the caller is the line's or unknown.  (The comm is free
+    text; a flip there is just another comm.)"""
+    start = vendor.index(comm)
+    fixed = [i for i in range(len(vendor.rstrip(" ")))
+             if not start <= i < start + len(comm)]
+    callers = {split_prefix(stamp + vendor + text)[0], None}
+    tried = 0
+    for i in fixed:
+        for flipped in _one_bit_flips(vendor[i]):
+            if vendor[i] == "]" and flipped in "MUY_" and set(comm) & set(
+                    "MUY_"):
+                continue        # ambiguous: where does "mtk_agpsd" end?
+            line = stamp + vendor[:i] + flipped + vendor[i + 1:] + text
+            caller, rest = split_prefix(line)
+            assert rest.lstrip(" ") == text, repr(line)
+            assert caller in callers or caller[1:].isdigit(), repr(line)
+            tried += 1
+    assert tried >= 7 * len(fixed)
+
+
+def test_ordinary_text_is_never_taken_for_a_rotten_prefix():
+    """No line of the dev set's logs (real kernels, mainline prefixes) nor
+    of the consoles without bit rot takes one of the rotten forms."""
+    from harvester.prefixes import _PREFIX
+    folders = [os.path.join(DATA, "syzkaller"), os.path.join(DATA, "consoles")]
+    lines = 0
+    for folder in folders:
+        for name in sorted(os.listdir(folder)):
+            if name == "NOTICE" or "bitrot" in name:
+                continue
+            with open(os.path.join(folder, name), "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+            for line in text.splitlines():
+                lines += 1
+                assert _PREFIX.match(line).group("rotten") is None, repr(line)
+    assert lines > 50000
 
 def test_analysis_uses_the_table():
     assert analysis.strip_prefix is strip_prefix
@@ -123,6 +230,12 @@ def test_text_without_a_prefix_is_left_alone(line):
     "[    1.000000] [pid:" + "1" * 65536,
     "[    1.000000]  [4:" + " " * 65536 + "init:    1]",
     "\ufffd" * 65536,
+    # the rotten forms: every character a flipped bracket, digit or colon
+    "[    1.000000] " + "\ufffd" * 65536,
+    "[    1.000000] (0)[1:" + "_" * 65536,
+    "[    1.000000] " + "Y3\x1a" * 21845,
+    "[    1.000000] -(" + "0)[" * 21845,
+    "[    1.000000] [pid:1,cpu0," + "M" * 65536,
 ])
 def test_a_64k_line_takes_constant_time(line):
     start = time.perf_counter()

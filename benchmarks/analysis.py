@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Crash analysis against expert labels: syzkaller's Linux report testdata
+(even-numbered files only, tests/data/syzkaller; the odd ones are the
+held-out evaluation and are never read here).
+
+Each log is wrapped as a /sys/fs/pstore ``dmesg-ramoops-0`` file the way
+the kernel writes one (``Oops#1 Part1`` first, ``<4>`` before every
+timestamped line) and goes through the real pipeline: pstorefs parser,
+event grouping, analysis and report building; Title and
+DuplicateSignature are read back from the report bytes.
+
+Prints: culprit named in Title (%), Title equal to the label after
+normalisation (%), dedup pairwise precision and recall (same label vs
+same DuplicateSignature), labelled logs without a report, wall time per
+MiB.  Targets (issue 10): culprit >= 90%, precision >= 0.97, recall >=
+0.85, no labelled log without a report, a 1 MiB log analysed < 100 ms.
+Run: python3 benchmarks/analysis.py [-v]
+"""
+
+import itertools
+import os
+import re
+import sys
+import time
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
+sys.path.insert(0, ROOT)
+
+from harvester import analysis, events, report  # noqa: E402
+from parsers import pstorefs  # noqa: E402
+
+DEV_SET = os.path.join(ROOT, "tests", "data", "syzkaller")
+TARGETS = {"culprit": 0.90, "precision": 0.97, "recall": 0.85,
+           "without_report": 0, "ms_per_mib": 100.0}
+_TIMESTAMPED = re.compile(rb"^\[ *\d+\.\d+\]")
+
+
+class Case:
+    def __init__(self, number, labels, log):
+        self.number = number
+        self.labels = labels       # {"TITLE": ..., "CORRUPTED": "Y", ...}
+        self.log = log
+
+    @property
+    def title(self):
+        """The expected title; syzkaller's own executor failures (SYZFAIL,
+        SYZFATAL) are not kernel crashes and count as unlabelled."""
+        title = self.labels.get("TITLE") or None
+        return None if title and title.startswith("SYZ") else title
+
+    @property
+    def corrupted(self):
+        return self.labels.get("CORRUPTED") == "Y"
+
+    @property
+    def culprit(self):
+        """The labelled function, when the label names one."""
+        if not self.title or self.corrupted or " in " not in self.title:
+            return None
+        func = self.title.rsplit(" in ", 1)[1].split("/")[0]
+        return func if re.match(r"^[\w<>:.]+$", func) else None
+
+
+def dev_numbers():
+    return sorted(int(n) for n in os.listdir(DEV_SET)
+                  if n.isdigit() and int(n) % 2 == 0)
+
+
+def load(number):
+    with open(os.path.join(DEV_SET, str(number)), "rb") as f:
+        data = f.read()
+    head, _, log = data.partition(b"\n\n")
+    labels = {}
+    for line in head.decode("utf-8", "replace").splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.isupper() and key not in labels:
+            labels[key] = value.strip()
+    return Case(number, labels, log)
+
+
+def as_pstore_file(log):
+    """The log as ramoops would store an Oops dump of it."""
+    lines = [b"<4>" + line if _TIMESTAMPED.match(line) else line
+             for line in log.splitlines()]
+    return b"Oops#1 Part1\n" + b"\n".join(lines) + b"\n"
+
+
+def through_pipeline(log):
+    """``(Title, DuplicateSignature, found a crash, analysis seconds)``."""
+    parsed = pstorefs.parse({"dmesg-ramoops-0": (as_pstore_file(log), None)})
+    (event,) = events.group(parsed.records)
+    start = time.perf_counter()
+    result = analysis.analyse(event.log(), event.reason)
+    spent = time.perf_counter() - start
+    attachments = [("dmesg-ramoops-0", "part 1", r.payload)
+                   for r in event.records]
+    data = report.build(event, result, attachments, "oops")[1]
+    fields = dict(re.findall(rb"^(Title|DuplicateSignature): (.*)$", data,
+                             re.M))
+    return (fields[b"Title"].decode(), fields[b"DuplicateSignature"].decode(),
+            result.headline is not None, spent)
+
+
+def _norm_func(func):
+    func = re.sub(r" \[[\w.-]+\]$", "", func.strip())
+    return func[4:] if func.startswith("sys_") else func
+
+
+def culprit_named(title, func):
+    if " in " not in title:
+        return False
+    return _norm_func(title.rsplit(" in ", 1)[1]) == _norm_func(func)
+
+
+def title_equal(title, label):
+    def norm(text):
+        text = " ".join(text.split())
+        if " in " in text:
+            head, func = text.rsplit(" in ", 1)
+            text = "%s in %s" % (head, _norm_func(func))
+        return text
+    return norm(title) == norm(label)
+
+
+def evaluate(numbers=None):
+    cases = [load(n) for n in (numbers or dev_numbers())]
+    rows = []
+    total_bytes, total_time = 0, 0.0
+    for case in cases:
+        title, signature, found, spent = through_pipeline(case.log)
+        total_bytes += len(case.log)
+        total_time += spent
+        rows.append((case, title, signature, found))
+    labelled = [r for r in rows if r[0].title]
+    scored = [r for r in labelled if r[0].culprit]
+    named = [r for r in scored if culprit_named(r[1], r[0].culprit)]
+    equal = [r for r in labelled if title_equal(r[1], r[0].title)]
+    without = [r for r in labelled if not r[3]]
+    clean = [r for r in labelled if not r[0].corrupted]
+    tp = fp = fn = 0
+    for a, b in itertools.combinations(clean, 2):
+        same_label, same_sig = a[0].title == b[0].title, a[2] == b[2]
+        tp += same_label and same_sig
+        fp += same_sig and not same_label
+        fn += same_label and not same_sig
+    return {
+        "rows": rows, "logs": len(rows), "labelled": len(labelled),
+        "scored": len(scored), "culprit": len(named) / len(scored),
+        "title_equal": len(equal) / len(labelled),
+        "precision": tp / (tp + fp) if tp + fp else 1.0,
+        "recall": tp / (tp + fn) if tp + fn else 1.0,
+        "pairs": (tp, fp, fn), "without_report": len(without),
+        "without": [r[0].number for r in without],
+        "ms_per_mib": total_time * 1000 / (total_bytes / 2**20),
+    }
+
+
+def one_mib_log():
+    """1 MiB of real log lines without a crash (the dev-set logs up to
+    their first crash header), then one real report: every line has to
+    be looked at before the crash is found.  Lines repeat, so each round
+    gets its own tag to keep every line distinct, as in a real log."""
+    noise, report_lines = [], None
+    for number in dev_numbers():
+        lines = load(number).log.splitlines()
+        texts = [analysis.strip_prefix(l.decode("utf-8", "replace"))
+                 for l in lines]
+        first = next((i for i, t in enumerate(texts)
+                      if analysis._header(t)), None)
+        if first is None:
+            continue
+        noise.extend(lines[:first])
+        if number == 130:
+            report_lines = lines[first:]
+    body, size, rounds = [], 0, 0
+    while size < (1 << 20) - 8192:
+        for line in noise:
+            line += b" (%d)" % rounds if rounds else b""
+            body.append(line)
+            size += len(line) + 1
+            if size >= (1 << 20) - 8192:
+                break
+        rounds += 1
+    return b"\n".join(body + report_lines)[:1 << 20] + b"\n"
+
+
+def time_one_mib(runs=5):
+    log = one_mib_log()
+    best = None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = analysis.analyse(log, "Oops")
+        spent = time.perf_counter() - start
+        best = spent if best is None else min(best, spent)
+    return len(log), best, result.title
+
+
+def main():
+    figures = evaluate()
+    if "-v" in sys.argv:
+        for case, title, signature, found in figures["rows"]:
+            if case.title and not title_equal(title, case.title):
+                print("%5d %-60s | %s" % (case.number, case.title[:60], title))
+    size, spent, title = time_one_mib()
+    print("dev set: %d logs (%d labelled, %d with a culprit to name)" % (
+        figures["logs"], figures["labelled"], figures["scored"]))
+    print("culprit named in Title:      %5.1f%%  (target >= 90%%)"
+          % (100 * figures["culprit"]))
+    print("Title equal to label:        %5.1f%%" % (100 * figures["title_equal"]))
+    print("dedup precision:             %6.3f  (target >= 0.97)"
+          % figures["precision"])
+    print("dedup recall:                %6.3f  (target >= 0.85)"
+          % figures["recall"])
+    print("pairs: same label and signature %d, same signature only %d, "
+          "same label only %d" % figures["pairs"])
+    print("labelled logs without a report: %d %s" % (
+        figures["without_report"], figures["without"] or ""))
+    print("analysis time on the dev set: %.1f ms per MiB" % figures["ms_per_mib"])
+    print("one 1 MiB log (%d bytes, crash at the end): %.1f ms (target < 100 ms); "
+          "%s" % (size, spent * 1000, title))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Stack-trace lines as the kernel prints them, on every architecture.
+
+One frame per line; what the line looks like depends on the arch and the
+kernel's age (arch/*/kernel/traps.c, dumpstack.c, lib/dump_stack.c):
+
+    x86-64, arm64 (5.x+)    " func+0x1c/0x2c [mod]"      "? " if unreliable
+    old x86-64, i386        " [<ffffffff8123>] func+0x1c/0x2c"
+    riscv, mips, old arm64  "[<ffffffff8123>] func+0x1c/0x2c" (no indent)
+    arm32                   " func from caller+0x1/0x2" (6.x), with
+                            CONFIG_BACKTRACE_VERBOSE or before 5.x
+                            "[<c0123>] (func) from [<c0456>] (caller+0x1/0x2)"
+    powerpc                 "[c0000000012f] [c00000001234] func+0x1c/0x2c"
+                            with " (unreliable)" appended when unreliable
+    s390                    " [<000000012345>] func+0x1c/0x2c", unreliable
+                            ones in parentheses "([<0000012345>] func+...)"
+    symbolised (syzbot)     " func+0x1c/0x2c fs/x.c:12" and inlined frames
+                            " func fs/x.c:12 [inline]"
+
+Everything is bounded: names are at most 256 characters and only the
+first 512 characters of a line are looked at.
+"""
+
+import re
+
+MAX_LINE = 512
+_NAME = r"[A-Za-z_$<][A-Za-z0-9_.$<>:]{0,255}"
+
+_FRAME = re.compile(
+    r"\s{0,24}"
+    r"(?P<paren>\()?"                                   # s390 unreliable
+    r"(?:\[<?(?:0x)?[0-9a-fA-F]{1,16}>?\]\s{0,4}){0,2}"  # [<pc>], [sp] [pc]
+    r"(?P<q>\?\s{1,2})?"                                # x86 unreliable
+    r"(?:\((?P<arm>" + _NAME + r")(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16})?"
+    r"(?:\s\[(?P<armmod>[A-Za-z0-9_.-]{1,64})\])?\) from |"  # arm32 "(f) from"
+    r"(?P<func>" + _NAME + r")"
+    r"(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"           # func+off/size
+    r"(?:\s\[(?P<mod>[A-Za-z0-9_.-]{1,64})[^\]]{0,80}\])?"
+    r"|(?P<inline>\s\S{1,200}:\d{1,7}\s\[inline\])"
+    r"|(?:\s\[(?P<mod2>[A-Za-z0-9_.-]{1,64})\])? from "
+    r"(?=[A-Za-z_][A-Za-z0-9_.]{0,200}\+0x)))")
+_UNRELIABLE_TAIL = re.compile(r"\(unreliable\)\s*$")
+
+# Where an instruction pointer is printed, per arch: x86 "RIP: 0010:f+0x",
+# old x86 "RIP: 0010:[<a>]  [<a>] f+0x", i386 "EIP: f+0x" or
+# "EIP: 0060:[<a>] f+0x", arm32 "PC is at f+0x", arm64 "pc : f+0x",
+# powerpc "NIP [a] f+0x", riscv "epc : f+0x", mips "epc   : a f+0x",
+# s390 "Krnl PSW : mask addr (f+0x".  The link register comes right after
+# (arm "LR is at", "lr : ", powerpc "LR [a]", riscv " ra : ", mips "ra    :
+# a"): it names the caller when the instruction pointer has no symbol (a
+# jump to a bad address), and is never read before the pointer's line.
+_IP = re.compile(
+    r"(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|pc : |PC is at |"
+    r"LR is at |lr : |LR \[[0-9a-f]{1,16}\] |ra {0,4}: (?:[0-9a-f]{8,16} )?|"
+    r"NIP:? {0,4}\[[0-9a-f]{1,16}\] |epc {0,4}: (?:[0-9a-f]{8,16} )?|"
+    r"Krnl PSW .{0,80}\()"
+    r"(?:\[<[0-9a-f]{1,16}>\] {0,2}){0,2}"
+    r"(?P<func>" + _NAME + r")\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"
+    r"(?:\s\[(?P<mod>[A-Za-z0-9_.-]{1,64})[^\]]{0,80}\])?")
+
+# Compiler and syscall decorations that change between builds and
+# kernels but not between bugs.
+_SUFFIX = re.compile(r"\.(?:isra|cold|part|constprop|llvm|lto_priv|"
+                     r"localalias|specialized)(?:\.\d+)?.*$|\.\d+$")
+_SYSCALL = re.compile(r"^(?:__(?:x64|ia32|arm64|riscv|s390x?|powerpc)_)?"
+                      r"(?:compat_)?(?:SyS_|SYSC_|sys_|__se_sys_|__do_sys_|"
+                      r"____sys_|___sys_|__sys_|ksys_|__se_compat_sys_|"
+                      r"__do_compat_sys_)(?P<name>[a-z0-9_]{2,64})$")
+
+
+def clean_name(func):
+    """``tcp_close.isra.0`` -> ``tcp_close``; every syscall entry form
+    (``__x64_sys_mount``, ``__do_sys_mount``, ``SyS_mount``, ``ksys_mount``)
+    -> ``sys_mount``."""
+    func = _SUFFIX.sub("", func) or func
+    syscall = _SYSCALL.match(func)
+    return "sys_" + syscall.group("name") if syscall else func
+
+
+class Frame:
+    __slots__ = ("func", "module", "unreliable")
+
+    def __init__(self, func, module=None, unreliable=False):
+        self.func = clean_name(func)
+        self.module = module
+        self.unreliable = unreliable
+
+    def __str__(self):
+        return "%s [%s]" % (self.func, self.module) if self.module else self.func
+
+    def __repr__(self):
+        return "Frame(%r)" % str(self)
+
+
+def parse_frame(text):
+    """The frame a trace line shows, or None."""
+    text = text[:MAX_LINE]
+    match = _FRAME.match(text)
+    if not match:
+        return None
+    func = match.group("arm") or match.group("func")
+    unreliable = bool(match.group("q") or match.group("paren")
+                      or _UNRELIABLE_TAIL.search(text))
+    module = match.group("mod") or match.group("armmod") or match.group("mod2")
+    return Frame(func, module, unreliable)
+
+
+def parse_ip(text):
+    """The function an instruction-pointer line names, or None."""
+    match = _IP.search(text[:MAX_LINE])
+    if not match:
+        return None
+    return Frame(match.group("func"), match.group("mod"))

@@ -1,0 +1,594 @@
+"""The kinds of report the kernel prints, one table entry each.
+
+Each entry says how the report's first line looks (``start``, searched in
+a line after its prefix, tried only when the line holds one of its
+``needles``), how its title is written (``title``, syzbot's
+wording: ``{culprit}`` and the ``start``/``detail`` groups are filled in),
+where its culprit comes from (``culprit``, one of the rules below), which
+frames it skips on top of the common lists, what ends it besides an end
+marker or the next crash (``end``) and what ``Failure`` it is.
+
+Culprit rules (harvester.analysis carries them out):
+    ip      the function the faulting instruction pointer names (RIP:,
+            pc :, PC is at, NIP, epc, EIP:, Krnl PSW; the link register
+            when the pointer has no symbol), else the trace
+    trace   the first meaningful frame of the report's first stack trace
+    head    the function the first line names (``in f``/``at file f+0x``),
+            else the trace
+    lock    lockdep's ``at: f`` after "is trying to acquire lock" (or the
+            line after "release lock ... at:"), else the trace
+    stall   the frame just before the first dispatcher (syscall entry,
+            process_one_work, timers, softirq, ret_from_fork) in the
+            interrupted task's trace: the loop, not where the tick hit it
+    hung    the first frame of the blocked task that is not scheduling,
+            locking or waiting; every synchronize_rcu/srcu/net wait is one
+            bucket, as is every rtnl_lock wait
+    leak    the function named on a ``last function:`` line
+    none    the kind alone tells the bug (no culprit in the title)
+
+Formats are from the kernel sources (lib/bug.c, kernel/panic.c,
+mm/kasan/report.c, kernel/locking/lockdep.c, kernel/rcu/tree_stall.h,
+kernel/hung_task.c, kernel/watchdog.c, arch/*/kernel/traps.c and
+dumpstack.c, mm/kfence, mm/kmsan, kernel/kcsan, lib/ubsan.c,
+mm/kmemleak.c) and the experience recorded in syzkaller's pkg/report.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Optional, Pattern, Tuple
+
+FUNC = r"(?P<func>[A-Za-z_][A-Za-z0-9_.]{0,200})"
+_KASAN_END = re.compile(r"^={40,}\s*$")
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str                      # stable id of the kind
+    needles: Tuple[str, ...]       # every line it starts on has one of these
+    start: Pattern                 # the report's first line
+    title: str                     # template: {culprit} and named groups
+    culprit: str = "trace"         # rule, see the module docstring
+    failure: str = "oops"          # Failure of a report of this kind
+    skip: Tuple[str, ...] = ()     # more frames to skip (searched regexes)
+    detail: Optional[Pattern] = None   # more groups, from a later line
+    end: Optional[Pattern] = None  # ends the report (line included)
+    panic: bool = False            # a panic: what a crash may lead to
+    dumps: bool = False            # the kernel writes an Oops dump for it
+    cause: bool = False            # a sanitizer report: it names the
+                                   # cause of an oops that follows it
+    weak: bool = False             # a message that may be no bug: counts
+                                   # only when the log holds nothing else
+
+
+def _k(name, needles, start, title, culprit="trace", failure="oops", **kw):
+    """A kind; an oops (die(), arm's die_kernel_fault) is what makes the
+    kernel write an Oops dump."""
+    kw.setdefault("dumps", failure == "oops")
+    return Kind(name, needles, re.compile(start), title, culprit, failure,
+                **kw)
+
+
+_SANITIZER = dict(end=_KASAN_END, cause=True)
+# Where an interrupted or preempted task's trace passes through the
+# scheduler: never the loop a stall or lockup is about.
+_SCHEDULER = ("^preempt_schedule", "^__schedule", "^schedule$",
+              "^schedule_timeout", "^schedule_hrtimeout",
+              "^__switch_to", "^context_switch", "^finish_task_switch",
+              "^retint_", "^irqentry_exit", "^__cond_resched", "^_cond_resched")
+
+# Order matters: the first entry whose start matches a line names it.
+KINDS = (
+    # --- sanitizers --------------------------------------------------------
+    _k("kasan", ('KASAN',),
+       r"BUG: KASAN: (?P<what>double-free or invalid-free|"
+       r"double-free|invalid-free)", "KASAN: invalid-free in {culprit}",
+       failure="bug", skip=("^kfree", "^kvfree", "^kmem_cache_free",
+                            "^slab_free", "^free_"), **_SANITIZER),
+    _k("kasan", ('KASAN',),
+       r"BUG: KASAN: (?P<what>[a-z-]{3,40})",
+       "KASAN: {what} {access} in {culprit}", failure="bug",
+       detail=re.compile(r"^(?P<access>Read|Write) (?:of size|at addr)"),
+       **_SANITIZER),
+    _k("kmsan", ('KMSAN',),
+       r"BUG: KMSAN: (?P<what>[a-z-]{3,40})",
+       "KMSAN: {what} in {culprit}", failure="bug", **_SANITIZER),
+    _k("kcsan", ('KCSAN',),
+       r"BUG: KCSAN: (?P<what>[a-z-]{3,40}(?:: race)?) in " + FUNC,
+       "KCSAN: {what} in {culprit}", culprit="head", failure="bug",
+       **_SANITIZER),
+    _k("kfence", ('KFENCE',),
+       r"BUG: KFENCE: (?P<what>[a-z- ]{3,40}?) in " + FUNC,
+       "KFENCE: {what} in {culprit}", culprit="head", failure="bug",
+       **_SANITIZER),
+    _k("ubsan", ('UBSAN',),
+       r"UBSAN: (?P<what>[A-Za-z-]{3,40}(?: [a-z-]{2,20})?) "
+       r"(?:in|at) ", "UBSAN: {what} in {culprit}", failure="bug",
+       skip=("^ubsan_", "^__ubsan_", "^handle_overflow", "^__ubsan_handle"),
+       **_SANITIZER),
+    _k("memory-leak", ('memory leak',),
+       r"BUG: memory leak\b", "memory leak in {culprit}",
+       failure="bug", skip=("kmemleak", "mmap", "kmem", "slab", "alloc",
+                            "create_object", "idr_get", "list_lru_init",
+                            "kasprintf", "kvasprintf", "pcpu_create_chunk",
+                            "strdup", "strndup", "kmemdup")),
+
+    # --- lockdep -----------------------------------------------------------
+    _k("deadlock", ('possible ',),
+       r"(?:WARNING|INFO): possible (?:circular locking|recursive "
+       r"locking|irq lock inversion)", "possible deadlock in {culprit}",
+       culprit="lock", failure="warning"),
+    # The culprit is where the lock became irq-safe: the first trace.
+    _k("irq-lock-order", ('-unsafe lock order',),
+       r"(?:WARNING|INFO): [A-Z]{2,8}-safe -> [A-Z]{2,8}-unsafe lock order",
+       "possible deadlock in {culprit}", failure="warning"),
+    _k("inconsistent-lock", ('inconsistent lock state',),
+       r"(?:WARNING|INFO): inconsistent lock state",
+       "inconsistent lock state in {culprit}", culprit="lock",
+       failure="warning"),
+    _k("unlock-balance", ('bad unlock balance',),
+       r"(?P<level>BUG|WARNING): bad unlock balance",
+       "{level}: bad unlock balance in {culprit}", culprit="lock",
+       failure="warning"),
+    _k("held-lock-freed", ('held lock freed',),
+       r"(?P<level>BUG|WARNING): held lock freed",
+       "{level}: held lock freed in {culprit}", culprit="lock",
+       failure="warning"),
+    _k("locks-held", ('still has locks held',),
+       r"(?P<level>BUG|WARNING): \S{1,64} still has locks held"
+       r"|(?P<level2>BUG|WARNING): still has locks held",
+       "{level}: still has locks held in {culprit}", culprit="lock",
+       failure="warning"),
+    _k("lock-held-return", ('lock held when returning',),
+       r"(?P<level>BUG|WARNING): lock held when "
+       r"returning to user space", "{level}: lock held when returning to "
+       "user space in {culprit}", culprit="lock", failure="warning"),
+    _k("non-static-key", ('non-static key',),
+       r"INFO: trying to register non-static key",
+       "INFO: trying to register non-static key in {culprit}",
+       failure="warning", skip=("^register_lock_class", "^__lock_acquire",
+                                "^lock_acquire", "^assign_lock_key")),
+    _k("suspicious-rcu", ('suspicious RCU usage',),
+       r"(?P<level>WARNING|INFO): suspicious RCU usage",
+       "{level}: suspicious RCU usage in {culprit}", failure="warning",
+       skip=("^lockdep_rcu_suspicious", "^rcu_read_lock_held",
+             "^rcu_dereference")),
+    _k("locking-bug", ('Invalid wait context', 'lockdep.c',
+                       'DEBUG_LOCKS_WARN_ON'),
+       r"BUG: Invalid wait context|WARNING: .{0,120}kernel/"
+       r"locking/lockdep\.c|DEBUG_LOCKS_WARN_ON",
+       "WARNING: locking bug in {culprit}", failure="warning"),
+
+    # --- stalls, lockups, hangs --------------------------------------------
+    _k("rcu-stall", ('INFO: rcu_',),
+       r"INFO: rcu_(?:preempt|sched|bh|tasks\w{0,8}) (?:self-)?"
+       r"detected(?: expedited)? stalls?", "INFO: rcu detected stall in "
+       "{culprit}", culprit="stall", failure="bug", skip=_SCHEDULER),
+    _k("soft-lockup", ('soft lockup',),
+       r"BUG: soft lockup", "BUG: soft lockup in {culprit}",
+       culprit="stall", failure="bug", skip=_SCHEDULER),
+    _k("hard-lockup", ('LOCKUP',),
+       r"[Hh]ard LOCKUP on cpu|detected hard LOCKUP",
+       "BUG: hard lockup in {culprit}", culprit="stall", failure="bug",
+       skip=_SCHEDULER),
+    _k("hung-task", ('blocked',),
+       r"INFO: task .{1,80} blocked (?:in I/O wait )?for more "
+       r"than", "INFO: task hung in {culprit}", culprit="hung",
+       failure="hung task"),
+    _k("task-cant-die", ("can't die",),
+       r"INFO: task .{1,80} can't die for more than",
+       "INFO: task can't die in {culprit}", culprit="hung",
+       failure="hung task"),
+    _k("workqueue-lockup", ('workqueue lockup',),
+       r"BUG: workqueue lockup", "BUG: workqueue lockup",
+       culprit="none", failure="bug"),
+    _k("workqueue-leak", ('workqueue leaked',),
+       r"BUG: workqueue leaked lock or atomic",
+       "BUG: workqueue leaked lock or atomic in {culprit}", culprit="leak",
+       failure="bug"),
+
+    # --- atomic context and lock debugging --------------------------------
+    _k("sleeping-atomic", ('sleeping function',),
+       r"BUG: sleeping function called from invalid "
+       r"context", "BUG: sleeping function called from invalid context in "
+       "{culprit}", failure="bug",
+       skip=("^__might_sleep", "^___might_sleep", "^__might_resched",
+             "^might_sleep", "^__might_fault")),
+    _k("scheduling-atomic", ('scheduling while atomic',),
+       r"BUG: scheduling while atomic",
+       "BUG: scheduling while atomic in {culprit}", failure="bug",
+       skip=("^__schedule_bug", "^__schedule", "^schedule",
+             "^preempt_schedule",
+             "^schedule_timeout", "^do_task_dead")),
+    _k("preemptible", ('in preemptible',),
+       r"BUG: using (?P<what>[a-z_]{2,40}\(\)) in preemptible",
+       "BUG: using {what} in preemptible code in {culprit}", failure="bug",
+       skip=("^check_preemption_disabled", "^debug_smp_processor_id",
+             "^__this_cpu_preempt_check")),
+    _k("spinlock", ('BUG: spinlock', 'BUG: rwlock'),
+       r"BUG: (?P<lock>spinlock|rwlock) (?P<what>lockup suspected|"
+       r"already unlocked|recursion|wrong owner|wrong CPU|bad magic|"
+       r"cpu recursion)", "BUG: {lock} {what} in {culprit}", failure="bug",
+       skip=("^spin_bug", "^rwlock_bug", "^debug_spin", "^do_raw_",
+             "^spin_dump")),
+    _k("bad-page", ('Bad page',),
+       r"BUG: Bad page (?P<what>state|cache|map)",
+       "BUG: Bad page {what} in {culprit}", failure="bug",
+       skip=("^bad_page", "^free_", "^__free_", "^free_pages", "^__free_pages",
+             "^release_pages", "^put_page", "^__put_page", "^folio_put",
+             "^__folio_put", "^page_", "^check_new_page", "^__pagevec",
+             "^free_unref", "^__page_cache_release", "^free_one_page",
+             "^print_bad_pte", "^zap_", "^unmap_", "^__folio_batch",
+             "^folios_put", "^__put_", "^__mmput", "^mmput", "^exit_mmap")),
+    _k("dentry-in-use", ('Dentry',),
+       r"BUG: Dentry .{1,100} still in use",
+       "BUG: Dentry still in use in {culprit}", failure="bug",
+       skip=("^umount_check", "^d_walk", "^do_one_tree",
+             "^shrink_dcache_for_umount",
+             "^generic_shutdown_super", "^kill_", "^deactivate_",
+             "^cleanup_mnt")),
+    _k("stack-guard", ('stack guard page',),
+       r"BUG: (?:[A-Z#]{2,8} )?stack guard page was hit",
+       "BUG: stack guard page was hit in {culprit}", culprit="ip",
+       failure="bug", dumps=True),
+    # The scheduler found its stack-end canary overwritten: the task ran
+    # off its stack somewhere in what it was doing (the dispatcher rule).
+    _k("corrupted-stack-end", ('corrupted stack end',),
+       r"Kernel panic - not syncing: corrupted stack end",
+       "kernel panic: corrupted stack end in {culprit}", culprit="stall",
+       failure="panic", panic=True,
+       skip=("^schedule_debug", "schedule", "^retint_", "^_cond_resched",
+             "^__cond_resched", "^preempt_")),
+    # arm64/riscv print the registers, then panic; arm32 and powerpc die().
+    _k("stack-overflow", ('Insufficient stack space', 'stack overflow'),
+       r"Insufficient stack space to handle exception|"
+       r"[Kk]ernel stack overflow", "kernel stack overflow in {culprit}",
+       culprit="ip", failure="panic", panic=True),
+    _k("stack-protector", ('stack-protector',),
+       r"Kernel panic - not syncing: stack-protector: "
+       r"Kernel stack is corrupted in: ?(?:[0-9a-fx]{1,18} )?"
+       r"(?:(?![0-9a-f]{8,16}\b)" + FUNC + ")?",
+       "kernel panic: stack is corrupted in {culprit}", culprit="head",
+       skip=("^__stack_chk_fail",),
+       failure="panic", panic=True),
+
+    # --- memory access faults and traps -----------------------------------
+    _k("page-fault", ('NULL pointer dereference', 'paging request',
+                      'page fault', 'handle kernel'),
+       r"BUG: (?:unable to handle )?(?:[Kk]ernel )?(?P<what>NULL "
+       r"pointer dereference|paging request|page fault)|[Uu]nable to handle "
+       r"kernel (?P<what2>NULL pointer dereference|paging request|pointer "
+       r"dereference)|BUG: [Uu]nable to handle kernel (?P<what3>data access|"
+       r"instruction fetch|unaligned access)",
+       "BUG: unable to handle kernel {what} in {culprit}", culprit="ip"),
+    _k("gpf", ('general protection fault',),
+       r"general protection fault", "general protection fault in "
+       "{culprit}", culprit="ip"),
+    _k("list-corruption", ('list_debug.c', 'corruption'),
+       r"kernel BUG at lib/list_debug\.c|"
+       r"WARNING: .{0,80}lib/list_debug\.c|list_(?:add|del) corruption",
+       "BUG: corrupted list in {culprit}", culprit="trace",
+       skip=("^__list_", "^list_", "^__list_del_entry_valid",
+             "^__list_add_valid")),
+    _k("kernel-bug", ('kernel BUG at ', 'BUG: failure at '),
+       r"kernel BUG at |BUG: failure at ",
+       "kernel BUG in {culprit}", culprit="ip"),
+    _k("double-fault", ('double fault',),
+       r"PANIC: double fault", "PANIC: double fault in "
+       "{culprit}", culprit="ip", failure="panic", dumps=True),
+    _k("invalid-opcode", ('invalid opcode',),
+       r"invalid opcode: [0-9a-f]{1,4}",
+       "invalid opcode in {culprit}", culprit="ip"),
+    _k("divide-error", ('divide error', 'divide_error'),
+       r"divide[ _]error: [0-9a-f]{1,4}|Oops: divide error",
+       "divide error in {culprit}", culprit="ip"),
+    _k("int3", ('int3: ',),
+       r"\bint3: [0-9a-f]{1,4}", "int3 in {culprit}", culprit="ip"),
+    _k("stack-segment", ('stack segment',),
+       r"stack segment: [0-9a-f]{1,4}",
+       "stack segment in {culprit}", culprit="ip"),
+    # arm/arm64 die(): "Internal error: Oops - BUG: 0 [#1]" is BUG(),
+    # other reasons ("Oops - undefined instruction", 4.x "undefined
+    # instruction") are said; a plain "Oops" follows a fault's own header.
+    _k("kernel-bug", ('Internal error: Oops - BUG',),
+       r"Internal error: Oops - BUG\b", "kernel BUG in {culprit}",
+       culprit="ip"),
+    _k("internal-error", ('Internal error: ',),
+       r"Internal error: (?:Oops(?=:| \[)|(?:Oops - )?(?P<what>[A-Za-z]"
+       r"[A-Za-z /-]{1,40})(?::| \[))?", "Internal error: {what} in {culprit}",
+       culprit="ip"),
+    _k("unhandled-fault", ('Unhandled fault',),
+       r"Unhandled fault: ", "Unhandled fault in "
+       "{culprit}", culprit="ip"),
+    _k("alignment-trap", ('Alignment trap',),
+       r"Alignment trap: ", "Alignment trap in {culprit}",
+       culprit="ip"),
+    _k("serror", ('SError', 'Bad mode in Error'),
+       r"SError Interrupt on CPU|Bad mode in Error handler",
+       "Asynchronous SError Interrupt in {culprit}", culprit="ip"),
+    _k("bad-mode", ('Bad mode in ',),
+       r"Bad mode in ", "kernel panic: bad mode", culprit="none",
+       failure="panic"),
+
+    # --- WARN()s whose file says what they are -----------------------------
+    _k("odebug", ('debugobjects.c', 'ODEBUG: '),
+       r"WARNING: .{0,120}lib/debugobjects\.c|ODEBUG: ",
+       "WARNING: ODEBUG bug in {culprit}",
+       failure="warning", skip=("^debug_", "^__debug_", "^(?:__)?call_rcu",
+                                "vunmap", "^vfree", "^free_", "^__free_")),
+    _k("refcount", ('refcount.c', 'refcount_t: '),
+       r"WARNING: .{0,120}lib/refcount\.c|refcount_t: ",
+       "WARNING: refcount bug in {culprit}", failure="warning"),
+    _k("kobject", ('kobject.c',),
+       r"WARNING: .{0,120}lib/kobject\.c",
+       "WARNING: kobject bug in {culprit}", failure="warning"),
+    _k("usercopy", ('usercopy',),
+       r"WARNING: .{0,120}mm/usercopy\.c|BUG: bad usercopy|"
+       r"usercopy: [Kk]ernel memory (?:exposure|overwrite) attempt",
+       "BUG: bad usercopy in {culprit}", failure="warning",
+       skip=("^usercopy_", "^__check_heap_object", "^check_heap_object",
+             "^__check_object_size", "^check_object_size",
+             "^check_copy_size")),
+    _k("kmalloc-bug", ('mm/',),
+       r"WARNING: .{0,120}mm/\S{1,40}\.c\S{0,8} k.?.?malloc",
+       "WARNING: kmalloc bug in {culprit}", failure="warning"),
+    _k("zero-vmalloc", ('vmalloc.c',),
+       r"WARNING: .{0,120}mm/vmalloc\.c.{0,60}__vmalloc_node",
+       "WARNING: zero-size vmalloc in {culprit}", failure="warning"),
+    _k("warning", ('WARNING: ',),
+       r"WARNING: (?:CPU: ?\d{1,5} PID: ?\d{1,10} )?at "
+       r"(?P<file>\S{1,200}) " + FUNC + r"\+0x",
+       "WARNING in {culprit}", culprit="head", failure="warning"),
+    _k("warning", ('WARNING: ',),
+       r"WARNING: (?P<file>\S{1,200}) at " + FUNC + r"\+0x",
+       "WARNING in {culprit}", culprit="head", failure="warning"),
+    _k("warning", ('WARNING: ',),
+       r"WARNING: at (?P<file>\S{1,200}) " + FUNC + r"\(\)",
+       "WARNING in {culprit}", culprit="head", failure="warning"),
+    _k("warning", ('WARNING: ',),
+       r"WARNING: (?:CPU: ?\d{1,5} PID: ?\d{1,10} )?at "
+       r"(?P<file>\S{1,200})", "WARNING in {culprit}", culprit="ip",
+       failure="warning"),
+    _k("stack-regs", ('kernel stack regs',),
+       r"WARNING: kernel stack regs at\s{1,20}(?:[0-9a-f]{1,16}|"
+       r"\(ptrval\)) in \S{1,64} has bad '(?P<what>[a-z]{1,8})' value",
+       "WARNING: kernel stack regs has bad '{what}' value", culprit="none",
+       failure="warning"),
+    _k("stack-frame-pointer", ('kernel stack frame pointer',),
+       r"WARNING: kernel stack frame pointer at"
+       r"\s{1,20}(?:[0-9a-f]{1,16}|\(ptrval\)) in \S{1,64} has bad value",
+       "WARNING: kernel stack frame pointer has bad value", culprit="none",
+       failure="warning"),
+    # The generic kinds below only where the kernel prints them, at the
+    # start of a line: drivers and programs say "WARNING:" mid-line.  A
+    # WARN() always names its file; "WARNING: <text>" is a message
+    # ("Unprivileged eBPF is enabled..."), a crash only if nothing else is.
+    _k("warning-text", ('WARNING: ',),
+       r"(?:^\s{0,8}|\[ )WARNING: (?P<what>[A-Za-z][^\[\]()]{2,80}?)"
+       r"(?: detected)?[!.]?\s*(?:\]|$)", "WARNING: {what} in {culprit}",
+       failure="warning", weak=True),
+
+    # --- panics, the generic BUG: and Oops ---------------------------------
+    _k("panic", ('Kernel panic - not syncing',),
+       r"Kernel panic - not syncing: ?(?P<what>.{0,160})",
+       "kernel panic: {what}", culprit="none", failure="panic", panic=True),
+    _k("slab-track", ('INFO: ',),
+       r"INFO: (?P<what>Allocated|Freed) in " + FUNC +
+       r"\+0x", "INFO: {what} in {culprit}", culprit="head", failure="bug"),
+    _k("busy-inodes", ('Busy inodes',),
+       r"VFS: Busy inodes after unmount",
+       "VFS: Busy inodes after unmount (use-after-free)", culprit="none",
+       failure="bug"),
+    _k("slab-bug", ('BUG ',),
+       r"^\s{0,8}BUG \S{1,64} \([^)]{0,80}\): (?P<what>[A-Za-z][^\n]{2,60})",
+       "BUG: {what} in {culprit}", failure="bug"),
+    _k("bug", ('BUG: ',),
+       r"(?:^\s{0,8}|\[ )BUG: (?P<what>\S[^\n]{0,80})", "BUG: {what} in "
+       "{culprit}", culprit="ip", failure="bug"),
+    # x86 "Oops: 0002 [#1]", powerpc "Oops: Kernel access of bad area",
+    # riscv "Oops [#1]" / "Oops - illegal instruction [#1]", mips "Oops[#1]:"
+    _k("oops", ('Oops',),
+       r"^\s{0,8}Oops(?: - [^\[:]{2,60})?(?:: | ?\[#\d{1,6}\])",
+       "Oops in {culprit}",
+       culprit="ip"),
+)
+
+# Which kinds may start on a line that holds a needle: a line is tried
+# only against those (the cheap test that keeps analysis linear).
+NEEDLES = {}
+for _kind in KINDS:
+    for _needle in _kind.needles:
+        NEEDLES.setdefault(_needle, []).append(_kind)
+
+# A crash prints several headers (BUG: ... / #PF: / Oops:, arm's "Unable
+# to handle" / "Internal error", "kernel BUG at" / "invalid opcode"): a
+# header this many lines into a report, before its trace, is the same crash.
+HEAD_LINES = 40
+
+# A panic with one of these messages was caused by the crash before it;
+# any other panic is a crash of its own.
+CAUSED_PANIC = re.compile(
+    r"Fatal exception|panic_on|Attempted to kill|Aiee, killing interrupt|"
+    r"hung tasks|hung_task|[Ll]ockup|LOCKUP|RCU Stall|rcu_sched|kfence|"
+    r"KASAN|KMSAN|UBSAN|Fatal hardware error|stack-protector|"
+    r"corrupted stack end|stack overflow|Oops|scheduling while atomic|SError")
+
+END = re.compile(r"---\[ end (?:trace|Kernel panic)")
+
+# Lines that start another stack than the report's own: allocation and
+# free stacks, other CPUs' backtraces, lockdep's chains.  The report's own
+# trace (the first frames after its first line, register dumps and "Code:"
+# lines in between) ends at one of these.
+OTHER_STACK = re.compile(
+    r"Allocated by task|Freed by task|^Allocated:|^Freed:|"
+    r"NMI backtrace for cpu|Sending NMI from CPU|Showing all locks held|"
+    r"Showing busy workqueues|the existing dependency chain|"
+    r"other info that might help|Uninit was (?:created|stored)|"
+    r"Last potentially related work|Second to last potentially|"
+    r"The buggy address|Memory state around|^Task dump for CPU|"
+    r"^Kernel panic - not syncing|^Kernel Offset|^---\[ end")
+
+# --- the anatomy of stack traces ---------------------------------------
+
+# Where one CPU's or task's trace ends and another's starts (stalls).
+OTHER_TRACE = re.compile(r"NMI backtrace for cpu|Sending NMI|Showing all|"
+                         r"^rcu: |^Task dump|^task:|^INFO: |Showing busy")
+# RCU's own grace-period kthread, dumped in a stall report; the stalled
+# CPU's trace starts at one of CPU_TRACE.
+RCU_KTHREAD = re.compile(r"grace-period kthread stack dump|kthread starved")
+CPU_TRACE = re.compile(r"NMI backtrace for cpu|Sending NMI|Task dump for CPU")
+# Where a trap or fault enters the kernel's handling (x86 asm_exc_*,
+# invalid_op, page_fault; arm64 el1h_64_sync; powerpc, riscv entries).
+EXCEPTION_ENTRY = re.compile(r"^asm_exc_|^invalid_op$|^page_fault$|"
+                             r"^async_page_fault$|^el1h_64_sync$|^el1_sync$|"
+                             r"^el1_error|^el1h_64_error$|^handle_exception$|"
+                             r"^ret_from_exception$|^program_check_common")
+# The stall detector printing from the timer tick.
+STALL_DETECTOR = re.compile(r"^rcu_|update_process_times|tick_sched|"
+                            r"nmi_cpu_backtrace|print_cpu_stall|"
+                            r"dump_cpu_task|sched_show_task|watchdog_timer_fn")
+# The timer interrupt's entry: stall and lockup detectors run above it.
+IRQ_ENTRY = re.compile(r"apic_timer_interrupt|^asm_sysvec_|"
+                       r"^asm_call_(?:irq_)?on_stack|^el1_irq|^el1_interrupt|"
+                       r"^el1h_64_irq|gic_handle_irq|^call_on_irq_stack|"
+                       r"^__irq_svc|^do_IRQ|^common_interrupt|^ret_from_intr")
+
+# Frames that are never the culprit, searched in the name (``^`` anchors)
+# after .isra/.cold/... are stripped: the report plumbing that prints a
+# crash, and generic helpers (allocation, locking, memory and string
+# functions, lists, device/kobject/workqueue teardown) that only ever pass
+# a bad pointer on or wait for the real culprit.
+SKIP = (
+    # printing and trapping the report
+    r"dump_stack", r"show_stack", r"^show_regs", r"dump_backtrace",
+    r"walk_stack", r"stack_trace_", r"^print_", r"printk", r"panic",
+    r"^__warn", r"warn_slowpath", r"warn_alloc", r"warn_bogus", r"report_bug",
+    r"fixup_bug", r"^handle_bug", r"do_error", r"_trap$", r"do_trap",
+    r"invalid_op", r"^asm_exc_", r"^exc_", r"^die$", r"^__die",
+    r"^oops_(?:begin|end|enter|exit)$",
+    r"bad_area", r"page_fault", r"do_user_addr_fault", r"do_kern_addr_fault",
+    r"^no_context", r"kernelmode_fixup", r"do_mem_abort", r"do_kernel_fault",
+    r"do_translation_fault", r"do_bad_area", r"__do_kernel_fault",
+    r"el1_abort", r"el1_da", r"el1h_64_sync", r"^el1_sync", r"^do_el1",
+    r"el1_dbg", r"bug_handler", r"call_break_hook", r"brk_handler",
+    r"do_debug_exception", r"do_tag_check_fault", r"do_tag_recovery",
+    r"program_check", r"ret_from_exception", r"^handle_exception",
+    r"tainted", r"check_panic_on_warn", r"nmi_cpu_backtrace",
+    r"cpumask_backtrace", r"__sanitizer", r"__asan", r"kasan", r"hwasan",
+    r"__msan", r"kmsan", r"kcsan", r"kfence", r"check_memory_region",
+    r"check_heap_object", r"check_object", r"read_word_at_a_time",
+    r"ubsan", r"debug_object", r"_is_static_object", r"lockdep",
+    r"lock_acquire", r"lock_release", r"lock_class", r"mark_lock",
+    r"(?:reacquire|mark)_held_locks", r"validate_chain", r"check_prevs?_add",
+    r"check_noncircular", r"check_deadlock", r"check_irq_usage",
+    r"^valid_state", r"print_usage_bug", r"debug_check_no_",
+    r"might_fault", r"might_sleep", r"might_resched", r"perf_trace",
+    r"(?:trace|lockdep)_(?:hard|soft)irq", r"lockdep_rcu", r"^should_fail",
+    r"^fail_dump", r"assertfail", r"^__fortify", r"fortify_panic",
+    # allocation and freeing
+    r"^alloc_pages", r"^__alloc_pages", r"alloc_page$", r"^alloc_page_",
+    r"k?v?(?:m|z|c)alloc", r"krealloc", r"kmem_cache", r"allocate_slab",
+    r"^slab_", r"^__slab_", r"^new_slab", r"__alloc_frozen_pages",
+    r"folio_(?:alloc|unlock)", r"filemap_alloc_folio", r"__filemap_get_folio",
+    r"find_or_create_page", r"do_read_cache_folio", r"read_cache_page",
+    r"pagecache_get_page", r"grab_cache_page", r"^kv?free$", r"^kfree_",
+    r"^__kfree", r"kfree_skb", r"^consume_skb", r"kmemdup", r"kstrdup",
+    r"^pcpu_", r"post_alloc_hook", r"prep_new_page", r"get_page_from_freelist",
+    r"^free_pages", r"^__free_pages", r"free_large_kmalloc", r"kmalloc_order",
+    # locking and atomics
+    r"spin_lock", r"spin_trylock", r"spin_unlock", r"raw_spin_rq",
+    r"queued_spin", r"queued_(?:read|write)", r"^do_raw_", r"read_lock",
+    r"read_trylock", r"write_lock", r"write_trylock", r"read_unlock",
+    r"write_unlock", r"^down$", r"down_read", r"down_write", r"down_trylock",
+    r"^__down", r"^up$", r"up_read", r"up_write", r"^mutex_", r"^__mutex_",
+    r"^rt_mutex_", r"^__rt_mutex", r"rwsem", r"owner_on_cpu", r"^osq_",
+    r"atomic(?:64|_long)?_(?:dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|"
+    r"cmpxchg|try)", r"^_atomic_dec_and", r"(?:set|clear|change|test)_bit",
+    r"__wake_up", r"^refcount_", r"^__refcount", r"^kref_", r"ref_tracker",
+    r"^seqprop_assert", r"^lock_sock", r"^release_sock", r"^inode_lock",
+    r"^inode_unlock", r"task_rq_lock", r"^kernel_fpu_", r"stack_walk",
+    r"^skb_(?:put|push|pull)$", r"bh_enable", r"bh_disable",
+    r"^rcu_read_(?:un)?lock",
+    # memory, string and user-copy helpers
+    r"memcpy", r"memcmp", r"memset", r"memchr", r"memmove", r"memdup",
+    r"strcmp", r"strncmp", r"strcpy", r"strlcpy", r"strncpy", r"strscpy",
+    r"strlen", r"strstr", r"strnstr", r"strnlen", r"strchr", r"strdup",
+    r"strndup", r"copy_to_user", r"copy_from_user", r"copy_(?:to|from)_iter",
+    r"copy_page_(?:to|from)_iter", r"copy_folio_to_iter", r"put_user",
+    r"get_user", r"^rep_movs", r"^copy_user_", r"^raw_copy_",
+    r"^list_(?:add|del|replace|move|splice)", r"^__list_",
+    r"^hlist_", r"^__hlist_", r"^rb_", r"^__rb_", r"_indirect_thunk_",
+    r"return_thunk", r"^string$", r"^pointer$", r"printf",
+    r"kasprintf", r"kvasprintf", r"va_format", r"^dev_(?:info|notice|warn|"
+    r"err|alert|crit|emerg|printk)", r"^_dev_", r"^__dev_printk",
+    r"hex_dump_to_buffer", r"print_hex_dump", r"^crc\d", r"crc_itu_t",
+    r"^__phys_addr", r"^(?:read|write)[bwlq]$", r"^logic_(?:in|out)",
+    r"^__raw_(?:read|write)", r"^xas_(?:start|load|find)", r"^klist_",
+    # teardown and waiting helpers that only wait for the real culprit
+    r"del_timer", r"timer_delete", r"^__timer_delete_sync", r"lock_timer_base",
+    r"^__mod_timer", r"sk_stop_timer_sync", r"flush_work", r"cancel_work",
+    r"__cancel_work_timer", r"try_to_grab_pending", r"flush_workqueue",
+    r"drain_workqueue", r"destroy_workqueue", r"^queue_work",
+    r"^__queue_work", r"^insert_work", r"queue_delayed_work",
+    r"^kthread_stop", r"^finish_wait", r"^complete$", r"wait_for_completion",
+    r"^kobject_", r"add_uevent_var", r"get_device_parent", r"^device_add",
+    r"^device_del", r"^device_unregister", r"^device_destroy",
+    r"^device_release", r"devres_release_all", r"^device_for_each_child",
+    r"sysfs_remove", r"^device_remove_file", r"^put_device$",
+    r"^usb_kill_urb", r"usb_kill_anchored_urbs", r"^usb_control_msg",
+    r"^usb_hcd_submit_urb", r"^usb_submit_urb", r"^dummy_urb_enqueue",
+    r"^iput$", r"^iput_final$", r"^ihold$", r"^dput$", r"fast_dput",
+    r"^drop_nlink", r"mark_buffer_dirty", r"find_lock_entries",
+    r"truncate_inode_pages_range", r"rhashtable_lookup",
+    r"cleanup_srcu_struct",
+    r"^get_taint$", r"^ida_free", r"^unregister_netdev",
+    r"rollback_registered",
+    r"^i2c_del_adapter", r"^tty_unregister_device", r"^hwrng_unregister",
+    r"^__unregister_client", r"extract_(?:user|iter)_to_sg",
+)
+
+# Dispatchers: the loop that stalled runs in the frame just before the
+# first of these (kernel/rcu/tree_stall.h and kernel/watchdog.c report
+# wherever the tick caught it).  The right side says which frames anchor.
+DISPATCHERS = (
+    r"process_one_work", r"worker_thread", r"do_syscall_", r"do_fast_syscall",
+    r"__do_fast_syscall", r"entry_SYSCALL", r"entry_SYSENTER",
+    r"entry_INT80", r"sysenter_dispatch", r"system_call", r"tracesys",
+    r"el0_svc", r"invoke_syscall", r"do_el0_svc", r"el0t_64_sync",
+    r"ret_fast_syscall", r"ret_from_syscall", r"handle_syscall",
+    r"__netif_receive_skb", r"netif_receive_skb", r"__do_softirq",
+    r"do_softirq", r"handle_softirqs", r"__irq_exit_rcu", r"irq_exit",
+    r"call_timer_fn", r"__run_timers", r"run_timer_softirq",
+    r"__run_timer_base", r"run_timer_base", r"expire_timers", r"__hrtimer_run",
+    r"hrtimer_run", r"hrtimer_interrupt", r"run_ksoftirqd",
+    r"smpboot_thread_fn", r"^kthread$", r"ret_from_fork", r"start_secondary",
+    r"cpu_startup_entry", r"secondary_startup", r"rest_init",
+    r"start_kernel", r"tasklet_action", r"tasklet_hi_action",
+    r"vfs_write", r"vfs_read", r"vfs_iter_read", r"vfs_iter_write",
+    r"do_iter_read", r"do_iter_write", r"do_iter_readv_writev",
+    r"call_read_iter", r"call_write_iter", r"new_sync_read",
+    r"new_sync_write", r"vfs_ioctl", r"sys_ioctl", r"compat_ioctl",
+    r"compat_sys_ioctl", r"blkdev_ioctl", r"blkdev_driver_ioctl",
+    r"call_mmap", r"mmap_region", r"do_mmap", r"do_dentry_open",
+    r"vfs_open", r"sock_sendmsg", r"__sock_sendmsg", r"sock_recvmsg",
+    r"sock_release", r"__sock_release", r"sock_common_setsockopt",
+    r"kernel_setsockopt", r"kernel_listen", r"kernel_accept",
+    r"sk_common_release", r"sock_mmap", r"sock_do_ioctl", r"sock_ioctl",
+    r"compat_sock_ioctl", r"nfnetlink_rcv_msg", r"rtnetlink_rcv_msg",
+    r"netlink_dump", r"sys_socketpair", r"sys_connect",
+    r"__fput", r"task_work_run", r"exit_to_user",
+    r"exit_to_usermode", r"syscall_exit_to_user", r"irqentry_exit",
+    r"smp_call_function",
+)
+
+# A blocked task waits in scheduler, lock and wait functions; the culprit
+# is the first frame outside them.  Waits for RCU and for the RTNL are
+# buckets of their own: whoever waits there waits for the same thing.
+HUNG_BUCKETS = ((r"rtnl_lock", "rtnl_lock"),
+                (r"synchronize_(?:rcu|srcu|net|sched)", "synchronize_rcu"))
+HUNG_SKIP = (r"sched", r"_lock", r"_slowlock", r"down", r"rwsem",
+             r"completion", r"^kthread", r"wait", r"synchronize",
+             r"context_switch", r"__switch_to",
+             r"cancel_delayed_work", r"rcu_barrier", r"io_schedule",
+             r"mutex", r"_lock_", r"_sleep", r"timeout",
+             r"freezer", r"futex_wait", r"folio_wait",
+             r"wait_on_", r"bit_wait", r"flush_work")
