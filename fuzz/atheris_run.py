@@ -57,7 +57,7 @@ def main(argv=None):
     flags = ["-timeout=%d" % args.timeout, "-rss_limit_mb=%d" % args.rss_limit_mb,
              "-artifact_prefix=%s/" % os.path.abspath(args.artifacts),
              "-print_final_stats=1"] + flags
-    target = harnesses.guarded(harnesses.TARGETS[args.target])
+    target = harnesses.TARGETS[args.target]
     atheris.Setup([sys.argv[0]] + flags + inputs, target)
     try:
         atheris.Fuzz()

@@ -21,12 +21,8 @@ Properties besides "no other exception":
   a ``linux-image-`` package with a safe file name, and holds
   ``max_report_bytes``; ``--list`` (text and JSON) renders every record.
 
-Known findings of issue 13 still open on this branch would stop every run
-at once, so an input that hits one is counted and skipped instead (the
-``known()`` calls: 5, many crash markers; the checks for 3, 4 and 6 were
-deleted when 13a's fixes were merged).  Set ``FUZZ_KNOWN=report`` to
-treat them as findings again (to check a fix); delete a check once its
-fix is merged.
+The known findings of issue 13 were skipped while their fixes were
+pending (3, 4, 5, 6); the checks went when the fixes were merged.
 """
 
 import io
@@ -85,42 +81,6 @@ def unpack(data):
         entries.append((kind % 4, name, mtime, data[pos:pos + dlen]))
         pos += dlen
     return entries
-
-
-# --- known findings, skipped while their fixes are pending ---------------------
-
-class Known(Exception):
-    """An input that hits a known, filed finding."""
-
-    def __init__(self, finding, what):
-        super().__init__("finding %s: %s" % (finding, what))
-        self.finding = finding
-
-
-KNOWN_COUNTS = {}
-SKIP_KNOWN = os.environ.get("FUZZ_KNOWN", "skip") != "report"
-# More marker lines than this make analysis slow (finding 5): skipped.
-FINDING5_MARKERS = 2000
-
-
-def known(finding, what):
-    if not SKIP_KNOWN:
-        raise AssertionError("finding %s: %s" % (finding, what))
-    raise Known(finding, what)
-
-
-def guarded(func):
-    """Wrap a harness: Known findings are counted, not raised."""
-    def run(data):
-        try:
-            func(data)
-        except Known as k:
-            n = KNOWN_COUNTS[k.finding] = KNOWN_COUNTS.get(k.finding, 0) + 1
-            if n & (n - 1) == 0:          # 1, 2, 4, 8...: a running count
-                sys.stderr.write("KNOWN %s: %d inputs (%s)\n" % (k.finding, n, k))
-    run.__name__ = func.__name__
-    run.__doc__ = func.__doc__
-    return run
 
 
 def _parser_call(func, *args, **kwargs):
@@ -287,19 +247,10 @@ PIPELINE_CONFIG = config_mod.Config(max_report_bytes=1 << 20,
                                     max_decompressed_bytes=1 << 20)
 
 
-def _many_markers(entries):
-    """Finding 5: analysis is quadratic in the crash markers of a log."""
-    count = sum(body.count(b"Oops") + body.count(b"BUG") + body.count(b"WARNING")
-                for _, _, _, body in entries)
-    return count > FINDING5_MARKERS
-
-
 def fuzz_pipeline(data):
     """A pstore tree, an efivars tree and raw images through inventory,
     events, planning, analysis, report building and --list, in process."""
     entries = unpack(data)
-    if SKIP_KNOWN and _many_markers(entries):
-        known(5, "more than %d crash markers" % FINDING5_MARKERS)
     specs = _write_tree(entries)
     if not specs:
         return

@@ -40,9 +40,6 @@ def run_one(target, seconds, corpus, artifacts, timeout=10, rss_mb=1024,
     log = proc.stdout.decode("utf-8", "replace")
     stats = dict(re.findall(r"^stat::(\w+):\s+(\d+)", log, re.M))
     covs = re.findall(r"\bcov: (\d+) ft: (\d+) corp: (\d+)", log)
-    known = {}
-    for finding, count in re.findall(r"^KNOWN (\S+): (\d+) inputs", log, re.M):
-        known[finding] = max(known.get(finding, 0), int(count))
     new = sorted(set(os.listdir(artifacts)) - before)
     return {
         "target": target, "seconds": round(time.monotonic() - started, 1),
@@ -53,7 +50,6 @@ def run_one(target, seconds, corpus, artifacts, timeout=10, rss_mb=1024,
         "corpus_units": int(covs[-1][2]) if covs else 0,
         "peak_rss_mb": int(stats.get("peak_rss_mb", 0)),
         "slowest_unit_s": int(stats.get("slowest_unit_time_sec", 0)),
-        "known_skipped_at_least": known,
         "findings": [os.path.join(artifacts, n) for n in new],
         "log_tail": log[-3000:] if proc.returncode or new else "",
     }
@@ -82,9 +78,6 @@ def run_for(target, seconds, corpus, artifacts):
                         "peak_rss_mb", "slowest_unit_s"):
                 total[key] = max(total[key], result[key])
             total["findings"] += result["findings"]
-            for k, v in result["known_skipped_at_least"].items():
-                total["known_skipped_at_least"][k] = \
-                    total["known_skipped_at_least"].get(k, 0) + v
             total["exit"] = total["exit"] or result["exit"]
             total["log_tail"] = total["log_tail"] or result["log_tail"]
         if not result["findings"]:

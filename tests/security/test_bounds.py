@@ -5,7 +5,8 @@ failure here instead of a machine out of memory; the unit's limits are
 MemoryMax=256M and TimeoutStartSec=60s.  A test that fails because its
 fix is pending is a strict xfail naming the finding of issue 13 (flip it
 when the fix is merged); the tests of findings 3, 4, 6 and 7 were strict
-xfails until 13a's fixes (9b58edf, da246cc, aa46605, e7136f3)."""
+xfails until 13a's fixes (9b58edf, da246cc, aa46605, e7136f3), those of
+finding 5 until 10a's crash analysis."""
 
 import os
 import shutil
@@ -205,16 +206,12 @@ def _analyse_in_a_child(log, timeout):
     return time.monotonic() - start
 
 
-@pytest.mark.xfail(strict=True, reason="finding 5: _block_head rescans every "
-                   "marker at each step back (quadratic)")
 def test_twenty_thousand_marker_lines(tmp_path):
     """Ten times the ~2,000 markers a real log could hold; 10.5 s before."""
     log = b"Oops#1 Part1\n" + b"<1>[    1.0] BUG: x\n" * 20000
     assert _analyse_in_a_child(log, timeout=3) < 3
 
 
-@pytest.mark.xfail(strict=True, reason="finding 5: _block_head rescans every "
-                   "marker at each step back (quadratic)")
 def test_a_decompressed_cap_of_oops_lines(tmp_path):
     """4 MiB (the decompressed cap) of marker lines; 1 MiB took over 60 s."""
     log = b"Oops#1 Part1\n" + b"Oops\n" * (4 << 18)
