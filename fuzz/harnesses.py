@@ -40,10 +40,9 @@ if ROOT not in sys.path:
 from parsers import (compression, ecc, efi, kmsg, mtdoops,  # noqa: E402
                      pstorefs, pstorezone, ramoops)
 from parsers.exceptions import EccError, ParseError  # noqa: E402
-from harvester import analysis, cli, events, inventory, report  # noqa: E402
+from harvester import analysis, cli, inventory, report  # noqa: E402
 from harvester import collector as collector_mod  # noqa: E402
 from harvester import config as config_mod  # noqa: E402
-from harvester import sources  # noqa: E402
 
 DECOMPRESS_LIMIT = 1 << 20
 
