@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Crash analysis against expert labels: syzkaller's Linux report testdata
 (even-numbered files only, tests/data/syzkaller; the odd ones are the
-held-out evaluation and are never read here).
+held-out evaluation and are never read here), and, as a second,
+independent set, real crash logs from other public sources labelled by
+hand (tests/data/realworld, sources in its NOTICE).
 
 Each log is wrapped as a /sys/fs/pstore ``dmesg-ramoops-0`` file the way
 the kernel writes one (``Oops#1 Part1`` first, ``<4>`` before every
@@ -30,6 +32,7 @@ from harvester import analysis, events, report  # noqa: E402
 from parsers import pstorefs  # noqa: E402
 
 DEV_SET = os.path.join(ROOT, "tests", "data", "syzkaller")
+REALWORLD = os.path.join(ROOT, "tests", "data", "realworld")
 TARGETS = {"culprit": 0.90, "precision": 0.97, "recall": 0.85,
            "without_report": 0, "ms_per_mib": 100.0}
 _TIMESTAMPED = re.compile(rb"^\[ *\d+\.\d+\]")
@@ -66,8 +69,13 @@ def dev_numbers():
                   if n.isdigit() and int(n) % 2 == 0)
 
 
-def load(number):
-    with open(os.path.join(DEV_SET, str(number)), "rb") as f:
+def realworld_names():
+    """Every labelled log of the second set (all files but its NOTICE)."""
+    return sorted(n for n in os.listdir(REALWORLD) if n != "NOTICE")
+
+
+def load(number, directory=DEV_SET):
+    with open(os.path.join(directory, str(number)), "rb") as f:
         data = f.read()
     head, _, log = data.partition(b"\n\n")
     labels = {}
@@ -122,8 +130,11 @@ def title_equal(title, label):
     return norm(title) == norm(label)
 
 
-def evaluate(numbers=None):
-    cases = [load(n) for n in (numbers or dev_numbers())]
+def evaluate(numbers=None, directory=DEV_SET):
+    """Figures on the dev set, or on the named logs of another directory."""
+    if numbers is None:
+        numbers = dev_numbers() if directory == DEV_SET else realworld_names()
+    cases = [load(n, directory) for n in numbers]
     rows = []
     total_bytes, total_time = 0, 0.0
     for case in cases:
@@ -195,15 +206,13 @@ def time_one_mib(runs=5):
     return len(log), best, result.title
 
 
-def main():
-    figures = evaluate()
+def print_figures(name, figures):
     if "-v" in sys.argv:
         for case, title, signature, found in figures["rows"]:
             if case.title and not title_equal(title, case.title):
-                print("%5d %-60s | %s" % (case.number, case.title[:60], title))
-    size, spent, title = time_one_mib()
-    print("dev set: %d logs (%d labelled, %d with a culprit to name)" % (
-        figures["logs"], figures["labelled"], figures["scored"]))
+                print("%5s %-60s | %s" % (case.number, case.title[:60], title))
+    print("%s: %d logs (%d labelled, %d with a culprit to name)" % (
+        name, figures["logs"], figures["labelled"], figures["scored"]))
     print("culprit named in Title:      %5.1f%%  (target >= 90%%)"
           % (100 * figures["culprit"]))
     print("Title equal to label:        %5.1f%%" % (100 * figures["title_equal"]))
@@ -215,7 +224,16 @@ def main():
           "same label only %d" % figures["pairs"])
     print("labelled logs without a report: %d %s" % (
         figures["without_report"], figures["without"] or ""))
-    print("analysis time on the dev set: %.1f ms per MiB" % figures["ms_per_mib"])
+    print("analysis time: %.1f ms per MiB" % figures["ms_per_mib"])
+
+
+def main():
+    print_figures("dev set", evaluate())
+    print()
+    print_figures("real-world set (independent)",
+                  evaluate(directory=REALWORLD))
+    print()
+    size, spent, title = time_one_mib()
     print("one 1 MiB log (%d bytes, crash at the end): %.1f ms (target < 100 ms); "
           "%s" % (size, spent * 1000, title))
 

@@ -400,7 +400,7 @@ def _stall(block, extra_skip):
         if K.RCU_KTHREAD.search(head):
             ignoring = True
         frame = parse_ip(text) or parse_frame(text)
-        if ignoring or frame is None or frame.unreliable:
+        if ignoring or frame is None or frame.unreliable or frame.maybe:
             continue
         detector = detector or bool(K.STALL_DETECTOR.search(frame.func))
         if K.IRQ_ENTRY.search(frame.func):
@@ -421,7 +421,7 @@ def _stall(block, extra_skip):
 def _hung(trace):
     """The first frame of the blocked task that is not a wait, or the
     bucket of everything waiting for RCU or the RTNL."""
-    reliable = [f for f in trace if not f.unreliable]
+    reliable = [f for f in trace if not (f.unreliable or f.maybe)]
     for frame in reliable:
         for pattern, bucket in K.HUNG_BUCKETS:
             if re.search(pattern, frame.func):
@@ -436,6 +436,7 @@ def _hung(trace):
 _WHAT = {"page fault": "paging request", "data access": "paging request",
          "instruction fetch": "paging request",
          "unaligned access": "paging request",
+         "unknown paging fault": "paging request",
          "pointer dereference": "paging request",
          "double-free or invalid-free": "invalid-free"}
 

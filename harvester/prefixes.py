@@ -80,6 +80,8 @@ CALLER_FORMS = [
     # itself hold ':'), pid; "I[5:  swapper/5:    0]" in interrupt context.
     ("samsung", r" {0,2}(?P<irq>I)?\[(?P<cpu>\d{1,3}): *"
                 r"(?P<comm>[^\]\n]{1,16}?): *(?P<pid>\d{1,7})\]"),
+    # Honor/HiSilicon Android "[3701:11_see]": pid and comm only.
+    ("pid:comm", r"\[(?P<pid>\d{1,7}):(?P<comm>[^\]\n:]{1,15})\]"),
     # HiSilicon (Huawei) "[pid:0,cpu0,swapper]", newer kernels
     # "[pid:6550,cpu6,lshw-bak,9]"; "in irq" for the comm in interrupt
     # context.
@@ -125,12 +127,16 @@ def _one_pattern():
         pattern = re.sub(r"\(\?P<(\w+)>", r"(?P<\1_%d>" % index, pattern)
         rows.append("(?P<row_%d>%s)" % (index, pattern))
     rotten = "|".join(pattern for _, pattern in ROTTEN_FORMS)
-    return re.compile(
+    return (re.compile(
         "(?:%s)?(?P<time>%s(?:%s)?)?(?:(?:%s|(?(time)(?P<rotten>%s)|(?!))) ?)?"
-        % (_LEVEL, _TIME, _WALL, "|".join(rows), rotten))
+        % (_LEVEL, _TIME, _WALL, "|".join(rows), rotten)),
+        re.compile("(?:%s)?(?:%s) ?" % (_LEVEL, "|".join(rows))))
 
 
-_PREFIX = _one_pattern()
+# The second pattern is for a caller part that no timestamp precedes
+# ("[7:1:init]", "[3701:11_see]"): the rotten-timestamp pattern takes its
+# "[7:1:" (a real timestamp holds no ':' unless a bit flipped).
+_PREFIX, _CALLER_FIRST = _one_pattern()
 # row group -> the names of its kind, id, irq, cpu and pid groups (or None)
 _FIELDS = {"row_%d" % index: tuple(
     "%s_%d" % (name, index) if "(?P<%s>" % name in pattern else None
@@ -143,6 +149,9 @@ def split_prefix(line):
     timestamp and caller part.  One space after the caller is removed;
     further indentation (stack frames) is kept."""
     match = _PREFIX.match(line)
+    if (match.lastgroup not in _FIELDS and match.group("rotten") is None
+            and ":" in match.group()):
+        match = _CALLER_FIRST.match(line) or match
     text = line[match.end():]
     if match.lastgroup not in _FIELDS:      # no caller part, or a rotten one
         return None, text

@@ -73,6 +73,12 @@ REAL = [
      "[E/sensorhub] light sensor read tp color is 120, 0x78"),
     ("[   59.563232s][pid:1,cpu0,init]Restarting system with command "
      "'recovery'.", "T1", "Restarting system with command 'recovery'."),
+    # Honor "[pid:comm]" without a timestamp (tests/data/realworld/
+    # arm64-vendor-prefix-queue_oom_reaper): the caller, not a rotten time
+    ("[3701:11_see]Internal error: Oops: 96000005 [#1] PREEMPT SMP", "T3701",
+     "Internal error: Oops: 96000005 [#1] PREEMPT SMP"),
+    ("[3701:11_see] queue_oom_reaper+0x30/0x170", "T3701",
+     "queue_oom_reaper+0x30/0x170"),
     # HiSilicon's newer form, interrupt context, the wall clock
     # (hisilicon-kirin990, hisilicon-kirin990-2)
     ("<0>[  123.176391s][pid:6550,cpu6,lshw-bak,4]Kernel panic - not "

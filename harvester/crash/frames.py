@@ -10,11 +10,23 @@ kernel's age (arch/*/kernel/traps.c, dumpstack.c, lib/dump_stack.c):
                             CONFIG_BACKTRACE_VERBOSE or before 5.x
                             "[<c0123>] (func) from [<c0456>] (caller+0x1/0x2)"
     powerpc                 "[c0000000012f] [c00000001234] func+0x1c/0x2c"
-                            with " (unreliable)" appended when unreliable
-    s390                    " [<000000012345>] func+0x1c/0x2c", unreliable
-                            ones in parentheses "([<0000012345>] func+...)"
+                            with " (unreliable)" appended to the first frame;
+                            ELF v1 ABI kernels print ".func+0x1c/0x2c"
+    s390                    " [<000000012345>] func+0x1c/0x2c", the return
+                            register's frame in parentheses
+                            "([<0000012345>] func+...)"
+    2.6.2x x86-64           " [<ffffffffa0099645>] :module:func+0x1c/0x2c"
     symbolised (syzbot)     " func+0x1c/0x2c fs/x.c:12" and inlined frames
                             " func fs/x.c:12 [inline]"
+    decode_stacktrace.sh    " func (fs/x.c:12 fs/y.c:34)"
+
+x86's "? " frames are garbage (words found by scanning the stack).
+powerpc's "(unreliable)" and s390's parentheses mark a ``maybe`` frame:
+the first caller, read from the link or return register, which the
+function may not have saved yet (arch/powerpc/kernel/process.c
+show_stack, arch/s390/kernel/dumpstack.c).  In a crashing task it is the
+best evidence of who called a function that jumped to a bad address; in
+a sleeping or interrupted task (hung tasks, stalls) it is stale.
 
 Everything is bounded: names are at most 256 characters and only the
 first 512 characters of a line are looked at.
@@ -23,22 +35,26 @@ first 512 characters of a line are looked at.
 import re
 
 MAX_LINE = 512
-_NAME = r"[A-Za-z_$<][A-Za-z0-9_.$<>:]{0,255}"
+_NAME = r"\.?[A-Za-z_$<][A-Za-z0-9_.$<>:]{0,255}"
+# decode_stacktrace.sh puts the source lines in place of "+0x1c/0x2c".
+_MAYBE_TAIL = re.compile(r"\(unreliable\)\s*$")
+_DECODED = r" \((?:[^\s():]{1,200}:\d{1,7} ?){1,8}\)"
 
 _FRAME = re.compile(
     r"\s{0,24}"
-    r"(?P<paren>\()?"                                   # s390 unreliable
+    r"(?P<paren>\()?"                                   # s390 r14 frame
     r"(?:\[<?(?:0x)?[0-9a-fA-F]{1,16}>?\]\s{0,4}){0,2}"  # [<pc>], [sp] [pc]
     r"(?P<q>\?\s{1,2})?"                                # x86 unreliable
+    r"(?::(?P<oldmod>[A-Za-z0-9_-]{1,64}):)?"           # 2.6.2x module
     r"(?:\((?P<arm>" + _NAME + r")(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16})?"
     r"(?:\s\[(?P<armmod>[A-Za-z0-9_.-]{1,64})\])?\) from |"  # arm32 "(f) from"
     r"(?P<func>" + _NAME + r")"
     r"(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"           # func+off/size
     r"(?:\s\[(?P<mod>[A-Za-z0-9_.-]{1,64})[^\]]{0,80}\])?"
     r"|(?P<inline>\s\S{1,200}:\d{1,7}\s\[inline\])"
+    r"|" + _DECODED +
     r"|(?:\s\[(?P<mod2>[A-Za-z0-9_.-]{1,64})\])? from "
     r"(?=[A-Za-z_][A-Za-z0-9_.]{0,200}\+0x)))")
-_UNRELIABLE_TAIL = re.compile(r"\(unreliable\)\s*$")
 
 # Where an instruction pointer is printed, per arch: x86 "RIP: 0010:f+0x",
 # old x86 "RIP: 0010:[<a>]  [<a>] f+0x", i386 "EIP: f+0x" or
@@ -54,8 +70,8 @@ _IP = re.compile(
     r"NIP:? {0,4}\[[0-9a-f]{1,16}\] |epc {0,4}: (?:[0-9a-f]{8,16} )?|"
     r"Krnl PSW .{0,80}\()"
     r"(?:\[<[0-9a-f]{1,16}>\] {0,2}){0,2}"
-    r"(?P<func>" + _NAME + r")\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"
-    r"(?:\s\[(?P<mod>[A-Za-z0-9_.-]{1,64})[^\]]{0,80}\])?")
+    r"(?P<func>" + _NAME + r")(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"
+    r"(?:\s\[(?P<mod>[A-Za-z0-9_.-]{1,64})[^\]]{0,80}\])?|" + _DECODED + ")")
 
 # Compiler and syscall decorations that change between builds and
 # kernels but not between bugs.
@@ -68,21 +84,22 @@ _SYSCALL = re.compile(r"^(?:__(?:x64|ia32|arm64|riscv|s390x?|powerpc)_)?"
 
 
 def clean_name(func):
-    """``tcp_close.isra.0`` -> ``tcp_close``; every syscall entry form
-    (``__x64_sys_mount``, ``__do_sys_mount``, ``SyS_mount``, ``ksys_mount``)
-    -> ``sys_mount``."""
-    func = _SUFFIX.sub("", func) or func
+    """``tcp_close.isra.0`` -> ``tcp_close``; powerpc ELF v1 ``.tcp_close``
+    -> ``tcp_close``; every syscall entry form (``__x64_sys_mount``,
+    ``__do_sys_mount``, ``SyS_mount``, ``ksys_mount``) -> ``sys_mount``."""
+    func = _SUFFIX.sub("", func.lstrip(".")) or func
     syscall = _SYSCALL.match(func)
     return "sys_" + syscall.group("name") if syscall else func
 
 
 class Frame:
-    __slots__ = ("func", "module", "unreliable")
+    __slots__ = ("func", "module", "unreliable", "maybe")
 
-    def __init__(self, func, module=None, unreliable=False):
+    def __init__(self, func, module=None, unreliable=False, maybe=False):
         self.func = clean_name(func)
         self.module = module
-        self.unreliable = unreliable
+        self.unreliable = unreliable    # x86 "? ": not a frame at all
+        self.maybe = maybe              # powerpc/s390 first caller
 
     def __str__(self):
         return "%s [%s]" % (self.func, self.module) if self.module else self.func
@@ -98,10 +115,10 @@ def parse_frame(text):
     if not match:
         return None
     func = match.group("arm") or match.group("func")
-    unreliable = bool(match.group("q") or match.group("paren")
-                      or _UNRELIABLE_TAIL.search(text))
-    module = match.group("mod") or match.group("armmod") or match.group("mod2")
-    return Frame(func, module, unreliable)
+    module = (match.group("mod") or match.group("armmod")
+              or match.group("mod2") or match.group("oldmod"))
+    maybe = bool(match.group("paren") or _MAYBE_TAIL.search(text))
+    return Frame(func, module, bool(match.group("q")), maybe)
 
 
 def parse_ip(text):

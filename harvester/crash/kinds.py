@@ -215,7 +215,8 @@ KINDS = (
        "BUG: Bad page {what} in {culprit}", failure="bug",
        skip=("^bad_page", "^free_", "^__free_", "^free_pages", "^__free_pages",
              "^release_pages", "^put_page", "^__put_page", "^folio_put",
-             "^__folio_put", "^page_", "^check_new_page", "^__pagevec",
+             "^__folio_put", "^page_", "^check_(?:new|free)_p", "_is_bad",
+             "^__pagevec",
              "^free_unref", "^__page_cache_release", "^free_one_page",
              "^print_bad_pte", "^zap_", "^unmap_", "^__folio_batch",
              "^folios_put", "^__put_", "^__mmput", "^mmput", "^exit_mmap")),
@@ -253,12 +254,13 @@ KINDS = (
 
     # --- memory access faults and traps -----------------------------------
     _k("page-fault", ('NULL pointer dereference', 'paging request',
-                      'page fault', 'handle kernel'),
+                      'page fault', 'handle kernel', 'paging fault'),
        r"BUG: (?:unable to handle )?(?:[Kk]ernel )?(?P<what>NULL "
        r"pointer dereference|paging request|page fault)|[Uu]nable to handle "
        r"kernel (?P<what2>NULL pointer dereference|paging request|pointer "
-       r"dereference)|BUG: [Uu]nable to handle kernel (?P<what3>data access|"
-       r"instruction fetch|unaligned access)",
+       r"dereference|access to user memory)|BUG: [Uu]nable to handle "
+       r"(?:kernel )?(?P<what3>data access|instruction fetch|unaligned "
+       r"access|unknown paging fault)",
        "BUG: unable to handle kernel {what} in {culprit}", culprit="ip"),
     _k("gpf", ('general protection fault',),
        r"general protection fault", "general protection fault in "
@@ -501,6 +503,9 @@ SKIP = (
     r"write_unlock", r"^down$", r"down_read", r"down_write", r"down_trylock",
     r"^__down", r"^up$", r"up_read", r"up_write", r"^mutex_", r"^__mutex_",
     r"^rt_mutex_", r"^__rt_mutex", r"rwsem", r"owner_on_cpu", r"^osq_",
+    # PREEMPT_RT's sleeping spinlocks and rwlocks (kernel/locking/
+    # spinlock_rt.c, rwbase_rt.c, rtmutex.c)
+    r"^_{0,2}rtlock_", r"^_{0,2}rt_(?:spin|read|write)_", r"^_{0,2}rwbase_",
     r"atomic(?:64|_long)?_(?:dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|"
     r"cmpxchg|try)", r"^_atomic_dec_and", r"(?:set|clear|change|test)_bit",
     r"__wake_up", r"^refcount_", r"^__refcount", r"^kref_", r"ref_tracker",
@@ -525,8 +530,8 @@ SKIP = (
     r"^__raw_(?:read|write)", r"^xas_(?:start|load|find)", r"^klist_",
     # teardown and waiting helpers that only wait for the real culprit
     r"del_timer", r"timer_delete", r"^__timer_delete_sync", r"lock_timer_base",
-    r"^__mod_timer", r"sk_stop_timer_sync", r"flush_work", r"cancel_work",
-    r"__cancel_work_timer", r"try_to_grab_pending", r"flush_workqueue",
+    r"^_{0,2}(?:mod|add)_timer", r"sk_stop_timer_sync", r"flush_work",
+    r"cancel_work", r"__cancel_work_timer", r"try_to_grab_pending", r"flush_workqueue",
     r"drain_workqueue", r"destroy_workqueue", r"^queue_work",
     r"^__queue_work", r"^insert_work", r"queue_delayed_work",
     r"^kthread_stop", r"^finish_wait", r"^complete$", r"wait_for_completion",
@@ -537,8 +542,8 @@ SKIP = (
     r"^usb_kill_urb", r"usb_kill_anchored_urbs", r"^usb_control_msg",
     r"^usb_hcd_submit_urb", r"^usb_submit_urb", r"^dummy_urb_enqueue",
     r"^iput$", r"^iput_final$", r"^ihold$", r"^dput$", r"fast_dput",
-    r"^drop_nlink", r"mark_buffer_dirty", r"find_lock_entries",
-    r"truncate_inode_pages_range", r"rhashtable_lookup",
+    r"^(?:drop|clear|set|inc)_nlink$", r"mark_buffer_dirty",
+    r"find_lock_entries", r"^truncate_inode_pages", r"rhashtable_lookup",
     r"cleanup_srcu_struct",
     r"^get_taint$", r"^ida_free", r"^unregister_netdev",
     r"rollback_registered",
@@ -585,7 +590,8 @@ DISPATCHERS = (
 # buckets of their own: whoever waits there waits for the same thing.
 HUNG_BUCKETS = ((r"rtnl_lock", "rtnl_lock"),
                 (r"synchronize_(?:rcu|srcu|net|sched)", "synchronize_rcu"))
-HUNG_SKIP = (r"sched", r"_lock", r"_slowlock", r"down", r"rwsem",
+HUNG_SKIP = (r"sched", r"_lock", r"_slowlock", r"^_{0,2}down(?:$|_)",
+             r"^percpu_down", r"rwsem",
              r"completion", r"^kthread", r"wait", r"synchronize",
              r"context_switch", r"__switch_to",
              r"cancel_delayed_work", r"rcu_barrier", r"io_schedule",
