@@ -10,7 +10,7 @@ import stat
 import pytest
 
 from harvester import cli, storage
-from tests import apport_format
+from tests import apport_format, invariants
 
 SAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "samples")
 EFI_SAMPLE = os.path.join(SAMPLES, "efi-6.1-two-dumps")
@@ -38,10 +38,15 @@ def env(tmp_path):
 
 
 def collect(env, *extra):
-    return cli.main(["--collect", "--config", str(env["config"]),
-                     "--source", "pstore:%s" % env["pstore"],
-                     "--output-dir", str(env["out"]),
-                     "--state-dir", str(env["state"])] + list(extra))
+    """--collect on the env's pstore copy; the conservation invariant
+    (tests/invariants.py) must hold after it."""
+    spec = "pstore:%s" % env["pstore"]
+    before = invariants.snapshot([spec])
+    rc = cli.main(["--collect", "--config", str(env["config"]),
+                   "--source", spec, "--output-dir", str(env["out"]),
+                   "--state-dir", str(env["state"])] + list(extra))
+    invariants.check(before, str(env["out"]), str(env["state"]))
+    return rc
 
 
 def reports(env):
@@ -459,3 +464,22 @@ def test_list_and_collect_exit_0_on_a_never_written_region(env, capsys):
         assert cli.main(["--collect", "--source", spec, "--output-dir",
                          str(env["out"]), "--state-dir", str(env["state"])]) == 0
     assert reports(env) == []
+
+
+@pytest.mark.xfail(strict=True, reason="finding B (new, found by "
+                   "tests/test_stateful.py): with clear_backends false, a "
+                   "console that appears after its dump was reported is "
+                   "attached to it and the dump is reported a second time")
+def test_a_new_console_does_not_report_a_kept_dump_again(env):
+    """clear_backends: false keeps the dumps; the next boot brings a new
+    console-ramoops-0 (as every boot does)."""
+    shutil.rmtree(env["pstore"])
+    os.mkdir(env["pstore"])
+    basic = os.path.join(SAMPLES, "ramoops-6.1-basic", "pstore")
+    shutil.copy(os.path.join(basic, "dmesg-ramoops-1"), env["pstore"])
+    env["config"].write_text("require_pstore_mount: false\n"
+                             "clear_backends: false\n")
+    assert collect(env) == 0 and len(reports(env)) == 1
+    (env["pstore"] / "console-ramoops-0").write_bytes(b"[ 1.0] next boot\n")
+    assert collect(env) == 0          # the invariant: no event twice
+    assert len(reports(env)) == 1
