@@ -45,15 +45,19 @@ class Collector:
 
     # --- deciding what becomes a report -----------------------------------
 
-    def plan(self, inv):
+    def plan(self, inv, state=None):
         """``[(event, failure, attached records, raw extras)]`` to report,
         and the same for events that are only archived.
 
         console/pmsg/ftrace of the previous boot go with that boot's newest
-        dump from the same source.  A source with no decodable dump whose
-        console shows a crash gets a report from the console, carrying the
-        undecodable zones raw; otherwise those zones ride along with the
-        source's newest dump, so nothing is dropped silently."""
+        dump from the same source, unless that dump was reported before
+        without them (kept by clear_backends: false, a later boot brought
+        them): a reported dump is never reported again.  A console with no
+        dump to join that shows a crash gets a report from the console,
+        carrying the undecodable zones raw; otherwise those zones ride
+        along with the source's newest dump, so nothing is dropped
+        silently.  A console, pmsg or ftrace record that joins nothing
+        stays where it is."""
         reports, archive = [], []
         extra = {}
         dumps = [e for e in inv.events if e.type == "dmesg"]
@@ -64,7 +68,7 @@ class Collector:
             if ev.type == "dmesg":
                 continue
             src = str(inv.source_of(ev.newest))
-            if src in newest:
+            if src in newest and _joins(state, newest[src], ev):
                 extra.setdefault(id(newest[src]), []).extend(ev.records)
                 # e.g. a console kept from its newest end: the report says so
                 newest[src].problems.extend(p for r in ev.records
@@ -141,7 +145,7 @@ class Collector:
         for problem in inv.problems:
             self.log("unreadable", problem, "warning")
             self.failed = True
-        reports, archive = self.plan(inv)
+        reports, archive = self.plan(inv, state)
         if not self.dry_run and (reports or archive):
             try:
                 out_fd = self.open_output()
@@ -226,10 +230,10 @@ class Collector:
 
     def harvest(self, inv, state, out_fd, ev, failure, attached, raw=()):
         records = list(ev.records) + list(attached)
-        if all(state.harvested(r) for r in records):
+        if all(state.reported(r) for r in records):
             # Reported before; a failed or interrupted clear is finished now.
             if not self.dry_run:
-                self.clear(inv, records)
+                self.clear(inv, [r for r in records if state.harvested(r)])
             return True
         from . import report
         from .analysis import analyse
@@ -237,8 +241,10 @@ class Collector:
         attachments = [(inv.ids[id(r)], _describe(r), r.payload)
                        for r in records]
         attachments += [(label, "undecodable, raw", data) for label, data in raw]
-        package, data = report.build(ev, analysis, attachments, failure.lower(),
-                                     max_bytes=self.config.max_report_bytes)
+        package, data, fitted = report.compose(
+            ev, analysis, attachments, failure.lower(),
+            max_bytes=self.config.max_report_bytes)
+        del attachments
         stem = "%s.%s" % (report.safe_name(package), ev.id)
         if self.dry_run:
             self.out.write("would write %s%s (%s)\n" % (
@@ -249,9 +255,15 @@ class Collector:
             if name is None:
                 if self._too_many_reports():
                     return False
-                name = self._publish(state, out_fd, ev.id, stem, records, data)
+                name = self._publish(state, out_fd, ev.id, stem, records,
+                                     data, fitted)
                 self.waiting += 1
-            state.mark_done(ev.id, records, name)
+            else:
+                fitted = state.pending(ev.id).get("fitted", fitted)
+            # What did not fit the report stays in its backend (kept).
+            kept = records[fitted:]
+            records = records[:fitted]
+            state.mark_done(ev.id, records, name, kept=kept)
         except OSError as exc:
             self.failed = True
             self.stop = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
@@ -268,15 +280,19 @@ class Collector:
                  REPORT=os.path.join(self._report_dir(), name),
                  SIGNATURE=analysis.signature, BACKEND=ev.backend,
                  KERNEL_RELEASE=analysis.release)
+        for rec in kept:
+            self.log("report", "%s did not fit %s (max_report_bytes); it "
+                     "stays in place" % (inv.ids[id(rec)], name), "warning",
+                     BACKEND=rec.backend)
         self.clear(inv, records)
         return True
 
-    def _publish(self, state, out_fd, event_id, stem, records, data):
+    def _publish(self, state, out_fd, event_id, stem, records, data, fitted):
         """The report, announced as pending (its records and temp name)
         first, and its inode noted once it is complete on disk."""
         gid = self._group_gid()
         temp = storage.temp_name()
-        state.set_pending(event_id, stem, records, temp)
+        state.set_pending(event_id, stem, records, temp, fitted)
         identity = storage.write_temp(out_fd, temp, data, gid=gid,
                                       mode=0o640 if gid is not None else 0o600)
         try:
@@ -319,9 +335,9 @@ class Collector:
         ftrace records that go with the dump are archived in the same file
         (each after a header line naming it): they are cleared with it."""
         records = list(ev.records) + list(attached)
-        if all(state.harvested(r) for r in records):
+        if all(state.reported(r) for r in records):
             if not self.dry_run:
-                self.clear(inv, records)
+                self.clear(inv, [r for r in records if state.harvested(r)])
             return
         if self.dry_run:
             self.out.write("would archive %s (%s)\n" % (ev.id, reason))
@@ -398,6 +414,14 @@ def _clear_immutable(dir_fd, name):
         pass                      # unlink will say what is wrong
     finally:
         os.close(fd)
+
+
+def _joins(state, dump, ev):
+    """Does ``ev`` (console, pmsg, ftrace) go with ``dump``?  Not when the
+    dump was reported before and ``ev`` was not with it (a later boot's)."""
+    if state is None or not all(state.reported(r) for r in dump.records):
+        return True
+    return all(state.reported(r) for r in ev.records)
 
 
 def _describe(rec):

@@ -113,7 +113,16 @@ def apport_date(time_ns):
 
 def build(event, analysis, attachments, failure, extra=None,
           max_bytes=8 << 20):
-    """``(package, report bytes)`` for one event.
+    """``(package, report bytes)`` for one event (see compose)."""
+    return compose(event, analysis, attachments, failure, extra,
+                   max_bytes)[:2]
+
+
+def compose(event, analysis, attachments, failure, extra=None,
+            max_bytes=8 << 20):
+    """``(package, report bytes, n)`` for one event: the first ``n``
+    attachments are in the report, the others did not fit (the collector
+    leaves their records in place).
 
     ``attachments`` are ``(label, description, bytes)``: the records (and
     any undecodable zones) attached as PstoreRecord1..N.
@@ -199,17 +208,20 @@ def build(event, analysis, attachments, failure, extra=None,
     fields["KernelLog"] = log_text
     room -= len(text_value("KernelLog", log_text))
     binary = {}
-    for index, (_, _, raw) in enumerate(attachments[:MAX_RAW_ATTACHMENTS], 1):
+    for index, (_, _, raw) in enumerate(attachments, 1):
         key = "PstoreRecord%d" % index
-        value = binary_value(key, bytes(raw))
-        if len(value) > room:
-            fields["PstoreRecordsOmitted"] = "raw records from #%d on exceed the " \
-                "report size cap" % index
+        value = binary_value(key, bytes(raw)) \
+            if index <= MAX_RAW_ATTACHMENTS else b""
+        if not value or len(value) > room:
+            fields["PstoreRecordsOmitted"] = "records from #%d on do not fit " \
+                "the report (max_report_bytes, at most %d attached); they " \
+                "stay in their backend" % (index, MAX_RAW_ATTACHMENTS)
             break
         binary[key] = value
         room -= len(value)
     head = serialise(fields, {})
-    return package, head + b"".join(binary[k] for k in sorted(binary))
+    return (package, head + b"".join(binary[k] for k in sorted(binary)),
+            len(binary))
 
 
 def _bounded(value, limit):

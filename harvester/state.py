@@ -9,7 +9,9 @@ temporary file, and once it is written its inode: the next run takes a
 file at one of the report's names as ours only if it is that inode (link
 counts prove nothing, anyone may hard-link it), and only for the very same
 records (after a reboot the console is another one, and needs its own
-report).  ``reports`` lists the reports written that may still wait in the
+report).  ``kept`` names the records that were reported but did not fit
+their report (max_report_bytes): they stay in their backend, and are
+never reported again.  ``reports`` lists the reports written that may still wait in the
 output directory (what max_reports_in_output_dir counts).  Lives in a
 root-only directory (R14).
 """
@@ -48,7 +50,8 @@ def read_harvested(path):
         return set()
     try:
         import json               # off the boot path while there is no state
-        return set(json.loads(os.read(fd, 64 << 20)).get("harvested", {}))
+        data = json.loads(os.read(fd, 64 << 20))
+        return set(data.get("harvested", {})) | set(data.get("kept", {}))
     except (ValueError, AttributeError, OSError):
         return set()
     finally:
@@ -65,6 +68,8 @@ class Snapshot:
     def harvested(self, record):
         return fingerprint(record) in self.known
 
+    reported = harvested
+
 
 class AlreadyRunning(Exception):
     pass
@@ -79,7 +84,8 @@ class State:
         self.path = path
         self.fd = storage.open_dir(path, create_mode=0o700, private=True)
         self._lock_fd = None
-        self.data = {"harvested": {}, "pending": {}, "reports": []}
+        self.data = {"harvested": {}, "kept": {}, "pending": {},
+                     "reports": []}
 
     def lock(self):
         fd = os.open(LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW |
@@ -106,6 +112,7 @@ class State:
         try:
             data = json.loads(raw)
             self.data["harvested"] = dict(data.get("harvested", {}))
+            self.data["kept"] = dict(data.get("kept", {}))
             self.data["pending"] = {
                 event: entry if isinstance(entry, dict) else {"stem": entry}
                 for event, entry in dict(data.get("pending", {})).items()}
@@ -132,29 +139,42 @@ class State:
                 self.path, STATE_FILE, exc.strerror or exc)) from None
 
     def harvested(self, record):
+        """In a report or archive: it may leave its backend."""
         return fingerprint(record) in self.data["harvested"]
+
+    def reported(self, record):
+        """Harvested, or kept in place after its event was reported."""
+        key = fingerprint(record)
+        return key in self.data["harvested"] or key in self.data["kept"]
 
     def pending(self, event_id):
         """The pending entry of an event: {"stem", "records", "temp",
-        "inode"} (only "stem" in a state of an older version)."""
+        "fitted", "inode"} (only "stem" in a state of an older version)."""
         return self.data["pending"].get(event_id)
 
     def pending_temps(self):
         return [e["temp"] for e in self.data["pending"].values()
                 if isinstance(e.get("temp"), str)]
 
-    def set_pending(self, event_id, stem, records, temp):
+    def set_pending(self, event_id, stem, records, temp, fitted=None):
+        """``fitted``: how many of ``records`` the report holds."""
         self.data["pending"][event_id] = {
-            "stem": stem, "records": record_set(records), "temp": temp}
+            "stem": stem, "records": record_set(records), "temp": temp,
+            "fitted": len(records) if fitted is None else fitted}
         self.save()
 
     def set_pending_inode(self, event_id, identity):
         self.data["pending"][event_id]["inode"] = identity
         self.save()
 
-    def mark_done(self, event_id, records, report, in_output=True):
+    def mark_done(self, event_id, records, report, in_output=True, kept=()):
+        """``records`` are in ``report``; ``kept`` were reported with them
+        but are not in it (they stay in their backend)."""
         for rec in records:
             self.data["harvested"][fingerprint(rec)] = {
+                "event": event_id, "report": report}
+        for rec in kept:
+            self.data["kept"][fingerprint(rec)] = {
                 "event": event_id, "report": report}
         self.data["pending"].pop(event_id, None)
         if in_output:

@@ -466,10 +466,6 @@ def test_list_and_collect_exit_0_on_a_never_written_region(env, capsys):
     assert reports(env) == []
 
 
-@pytest.mark.xfail(strict=True, reason="finding B (new, found by "
-                   "tests/test_stateful.py): with clear_backends false, a "
-                   "console that appears after its dump was reported is "
-                   "attached to it and the dump is reported a second time")
 def test_a_new_console_does_not_report_a_kept_dump_again(env):
     """clear_backends: false keeps the dumps; the next boot brings a new
     console-ramoops-0 (as every boot does)."""

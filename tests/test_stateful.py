@@ -11,17 +11,15 @@ conservation invariant (tests/invariants.py) holds: nothing left the tree
 unless a durable report or archive that the state names holds it, no
 event is reported twice, no report is partial.
 
-The machine comes in variants: ``Safe`` leaves out what triggers the open
-findings of issue 13 and must pass; each other variant turns one trigger
-on and is a strict xfail naming its finding (flip it when the fix is
-merged).  ``OOPS_HARVEST_STATEFUL=long`` runs ten times the examples.
+The machine comes in variants: ``Safe`` leaves out what triggered the
+findings of issue 13; each other variant turns one trigger on (each was a
+strict xfail naming its finding until its fix).  ``OOPS_HARVEST_STATEFUL=long`` runs ten times the examples.
 """
 
 import os
 import shutil
 import tempfile
 
-import pytest
 from hypothesis import HealthCheck, Phase, event, settings, strategies as st
 from hypothesis.stateful import (RuleBasedStateMachine, initialize,
                                  invariant, precondition, rule)
@@ -292,22 +290,11 @@ class NoClear(CollectMachine):
 Safe.TestCase.settings = _settings(100, 20)
 TestSafe = Safe.TestCase
 
-# Known failures (fixes pending): strict, so a fix shows up as XPASS.
-# Fixed (were strict xfails until 13a's bbe4b58 and e7136f3): 1 Shutdown,
-# 2 KillReboot.
-for machine in (Shutdown, KillReboot):
+# Fixed (were strict xfails): 1 Shutdown, 2 KillReboot (13a's bbe4b58 and
+# e7136f3), A SmallReports and B NoClear (13c).
+for machine in (Shutdown, KillReboot, SmallReports, NoClear):
     machine.TestCase.settings = _settings(60, 20)
 TestShutdown = Shutdown.TestCase
 TestKillReboot = KillReboot.TestCase
-
-_XFAIL = {
-    SmallReports: "finding A: a record whose attachment exceeds "
-                  "max_report_bytes is erased though nothing holds it",
-    NoClear: "finding B: with clear_backends false, a console/pmsg that "
-             "appears after a dump was reported (every reboot) is attached "
-             "to it and re-reports it (same event, a second report)",
-}
-for machine, reason in _XFAIL.items():
-    machine.TestCase.settings = _settings(100, 20, shrink=False)
-    globals()["Test" + machine.__name__] = pytest.mark.xfail(
-        strict=True, reason=reason)(machine.TestCase)
+TestSmallReports = SmallReports.TestCase
+TestNoClear = NoClear.TestCase

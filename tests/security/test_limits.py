@@ -293,9 +293,7 @@ def test_cap_max_report_bytes_counts_escapes_and_encoding(tmp_path):
     with open(os.path.join(env.src, "dmesg-ramoops-1"), "wb") as f:
         f.write(TINY + random.Random(5).randbytes(300000))
     env.write_config("max_report_bytes: 400000\n")
-    # check=False: the random record's attachment does not fit and it is
-    # erased anyway, see test_a_record_cut_from_its_report_stays_in_place.
-    assert env.collect(check=False) == 0
+    assert env.collect() == 0
     names = our_reports(env.out)
     assert names
     for name in names:
@@ -304,10 +302,6 @@ def test_cap_max_report_bytes_counts_escapes_and_encoding(tmp_path):
     assert any("KernelLogTruncated" in f for f in fields.values())
 
 
-@pytest.mark.xfail(strict=True, reason="finding A (new, found by the "
-                   "conservation invariant): a record whose attachment "
-                   "exceeds max_report_bytes is erased though no report "
-                   "or archive holds it")
 def test_a_record_cut_from_its_report_stays_in_place(tmp_path):
     """300 KB of random bytes cannot fit a 400 KB report next to its log:
     the report says PstoreRecordsOmitted, so the record must not be
