@@ -28,6 +28,8 @@ KEYS = {
     "max_decompressed_bytes": (4 << 20, int, "cap on one decompressed record"),
     "max_report_bytes": (8 << 20, int, "cap on one report"),
     "max_records": (1000, int, "records handled per run"),
+    "max_run_bytes": (32 << 20, int, "bytes of records one run reads and "
+                      "decompresses; the rest waits for the next run"),
     "max_reports_in_output_dir": (100, int,
                                   "stop when this many kernel reports wait"),
     "require_pstore_mount": (True, bool,

@@ -2,7 +2,7 @@
 into events."""
 
 from .events import SAME_DUMP_WINDOW_NS, group
-from .sources import discover, load, parse_spec
+from .sources import Budget, discover, load, parse_spec
 
 
 class Inventory:
@@ -11,8 +11,11 @@ class Inventory:
         self.problems = [p for item in loaded for p in item.problems]
         entries = []                         # (source, record)
         self.corrupt = {}                    # str(source) -> [(label, raw)]
-        self.unreadable = {str(item.source): item.unreadable for item in loaded
-                           if item.unreadable}
+        # Entries not read (unreadable, or left for a later run): an efi
+        # dump that may have a part among them waits (may_lack_a_part).
+        self.unreadable = {str(item.source): item.unreadable + item.deferred
+                           for item in loaded
+                           if item.unreadable or item.deferred}
         for item in loaded:
             if item.result is None:
                 continue
@@ -26,6 +29,10 @@ class Inventory:
             self.problems.append("%d records found; only the first %d are "
                                  "handled this run (max_records)"
                                  % (len(entries), max_records))
+            for source, rec in entries[max_records:]:
+                if rec.origin.name:       # not read either, as far as
+                    self.unreadable.setdefault(str(source), []).append(
+                        rec.origin.name)  # may_lack_a_part is concerned
             entries = entries[:max_records]
         self.records = []                    # (id, source, record)
         taken = set()
@@ -86,6 +93,7 @@ def _dedupe(entries):
 def gather(args, config):
     specs = args.source or config.sources
     sources = [parse_spec(s) for s in specs] if specs else discover()
+    budget = Budget(config.max_run_bytes)       # shared, in source order
     return Inventory([load(s, config.max_record_bytes,
-                           config.max_decompressed_bytes) for s in sources],
-                     config.max_records)
+                           config.max_decompressed_bytes, budget)
+                      for s in sources], config.max_records)

@@ -178,14 +178,41 @@ def _whole_lines(data):
     return data[newline + 1:] if 0 <= newline < len(data) - 1 else data
 
 
+class Budget:
+    """The bytes of records one run may hold (max_run_bytes): every file
+    read and every payload decompressed is charged, in name order.  Once
+    one does not fit, it and every entry after it are left unread, in
+    place for the next run (which finds them first once these records are
+    cleared): memory is bounded by the budget, not by how many records
+    the backends hold."""
+
+    def __init__(self, total=None):
+        self.left = total if total is not None else float("inf")
+        self.spent = False
+
+    def charge(self, size):
+        """Take ``size`` bytes; False (and spent from now on) if they do
+        not fit."""
+        if self.spent or size > self.left:
+            self.spent = True
+            return False
+        self.left -= size
+        return True
+
+    def cap(self, limit):
+        """A per-record decompression limit within what is left."""
+        return int(min(limit, self.left))
+
+
 def read_dir(path, wanted=None, cap=MAX_RECORD_BYTES, max_files=MAX_FILES,
-             tail=None, cut=None):
+             tail=None, cut=None, budget=None, deferred=None):
     """``({name: (bytes, mtime_ns)}, [problems], [unreadable names])`` for
     the regular files of a directory, each opened relative to its fd.
 
     A file over ``cap`` whose name satisfies ``tail`` (a console: its
     newest end tells how the boot ended) is read from its end instead of
-    refused; ``cut[name]`` then holds its full size."""
+    refused; ``cut[name]`` then holds its full size.  A file that does
+    not fit ``budget`` is not read: its name goes to ``deferred``."""
     try:
         dfd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW |
                       os.O_CLOEXEC)
@@ -201,6 +228,9 @@ def read_dir(path, wanted=None, cap=MAX_RECORD_BYTES, max_files=MAX_FILES,
                             % (path, len(names), max_files))
             names = names[:max_files]
         for name in names:
+            if budget is not None and budget.spent:
+                deferred.append(name)
+                continue
             try:
                 fd, st = open_input(name, dir_fd=dfd)
             except SourceError as exc:
@@ -208,6 +238,10 @@ def read_dir(path, wanted=None, cap=MAX_RECORD_BYTES, max_files=MAX_FILES,
                 unreadable.append(name)
                 continue
             try:
+                if budget is not None and not budget.charge(
+                        min(st.st_size, cap)):
+                    deferred.append(name)
+                    continue
                 if tail and st.st_size > cap and tail(name):
                     data = read_tail(fd, st.st_size, cap)
                     if cut is not None:
@@ -235,6 +269,7 @@ class Loaded:
         self.result = None
         self.problems = []
         self.unreadable = []       # entry names that could not be read
+        self.deferred = []         # entry names left for a later run (budget)
 
 
 def _ramoops(source, caps):
@@ -278,12 +313,18 @@ def _explicit_layout(ramoops, buf, mem_size, opts, ftrace_cpus, version):
     return layouts[0]
 
 
-def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None):
+def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None,
+         budget=None):
     """Parse one source; a problem with it is reported, never raised.
     ``record_cap`` bounds each file read, ``decompressed_cap`` each
-    decompressed payload (the parsers' default when None)."""
+    decompressed payload (the parsers' default when None), ``budget``
+    (a Budget shared by the run's sources) all of them together."""
     loaded = Loaded(source)
-    caps = {} if decompressed_cap is None else {"limit": decompressed_cap}
+    budget = budget or Budget()
+    if budget.spent and source.kind not in ("pstore", "efivars"):
+        loaded.problems.append("%s: left for a later run: this run's records "
+                               "reached max_run_bytes" % source)
+        return loaded
     cut = {}                   # console file name -> its size, read from its end
     try:
         if source.kind == "pstore":
@@ -293,29 +334,34 @@ def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None):
                 from parsers.pstorefs import is_record_name as wanted
             files, loaded.problems, loaded.unreadable = read_dir(
                 source.path, wanted=wanted, cap=record_cap,
-                tail=_is_console, cut=cut)
+                tail=_is_console, cut=cut, budget=budget,
+                deferred=loaded.deferred)
             if files:                 # an empty pstore: no parser imported
                 from parsers import pstorefs
-                loaded.result = pstorefs.parse(files, source=source.path,
-                                               **caps)
+                loaded.result = _parse_each(
+                    pstorefs.parse, files, source, decompressed_cap, budget,
+                    loaded.deferred)
         elif source.kind == "efivars":
             from parsers import efi
             files, loaded.problems, loaded.unreadable = read_dir(
-                source.path, wanted=efi.is_crash_variable, cap=record_cap)
+                source.path, wanted=efi.is_crash_variable, cap=record_cap,
+                budget=budget, deferred=loaded.deferred)
             if files:
-                loaded.result = efi.parse({n: d for n, (d, _) in
-                                           files.items()}, source=source.path,
-                                          **caps)
+                loaded.result = _parse_each(
+                    efi.parse, {n: d for n, (d, _) in files.items()}, source,
+                    decompressed_cap, budget, loaded.deferred)
         elif source.kind == "ramoops":
-            loaded.result = _ramoops(source, caps)
+            loaded.result = _ramoops(source, _image_caps(decompressed_cap,
+                                                         budget))
         elif source.kind == "pstoreblk":
             from parsers import pstorezone
             buf = read_image(source.path, cap=128 << 20)
             zones = None               # detected from the zone signatures
             if set(source.options) - {"ftrace_cpus"}:
                 zones = pstorezone.compute_layout(len(buf), **source.options)
-            loaded.result = pstorezone.parse(buf, zones, source=source.path,
-                                             **caps)
+            loaded.result = pstorezone.parse(
+                buf, zones, source=source.path,
+                **_image_caps(decompressed_cap, budget))
         elif source.kind == "mtdoops":
             from parsers import mtdoops
             path = source.path
@@ -328,12 +374,68 @@ def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None):
         loaded.problems.append("%s: %s" % (source, exc))
     if loaded.result is not None:
         _keep_newest_console(loaded.result.records, record_cap, cut)
+        if source.kind not in ("pstore", "efivars"):
+            _charge_image(loaded, budget)
+    if loaded.deferred:
+        loaded.problems.append(
+            "%s: %d entries left in place for a later run: this run's "
+            "records reached max_run_bytes" % (source, len(loaded.deferred)))
         # A part kept back (over the decompression cap) counts as unread.
         from parsers.exceptions import LimitExceeded
         loaded.unreadable += [e.name for e in loaded.result.errors
                               if isinstance(e, LimitExceeded)
                               and getattr(e, "name", None)]
     return loaded
+
+
+def _parse_each(parse, files, source, decompressed_cap, budget, deferred):
+    """``parse`` one file at a time, in name order, each decompressed
+    within what the budget has left: a file whose payload does not fit
+    is deferred with every file after it."""
+    from parsers.compression import DEFAULT_LIMIT
+    from parsers.exceptions import LimitExceeded
+    from parsers.records import ParseResult
+    limit = DEFAULT_LIMIT if decompressed_cap is None else decompressed_cap
+    result = ParseResult()
+    stop = False
+    for name in sorted(files):
+        if stop:
+            deferred.append(name)
+            continue
+        data = files.pop(name)
+        raw = len(data[0] if isinstance(data, tuple) else data)
+        within = budget.cap(limit)
+        one = parse({name: data}, limit=within, source=source.path)
+        over = [e for e in one.errors if isinstance(e, LimitExceeded)]
+        if over and within < limit:
+            budget.spent = stop = True    # the cap would decode it: later
+            deferred.append(name)
+            continue
+        result.errors.extend(one.errors)
+        for rec in one.records:
+            if rec.compressed and not rec.still_compressed:
+                budget.charge(max(len(rec.payload) - raw, 0))
+        result.records.extend(one.records)
+    return result
+
+
+def _image_caps(decompressed_cap, budget):
+    from parsers.compression import DEFAULT_LIMIT
+    limit = DEFAULT_LIMIT if decompressed_cap is None else decompressed_cap
+    return {"limit": max(budget.cap(limit), 0)}
+
+
+def _charge_image(loaded, budget):
+    """Records decoded from an image, in order, as long as they fit the
+    budget (an image is never cleared: the others wait in it)."""
+    records = loaded.result.records
+    for index, rec in enumerate(records):
+        if not budget.charge(len(rec.payload)):
+            loaded.problems.append(
+                "%s: %d records left for a later run: this run's records "
+                "reached max_run_bytes" % (loaded.source, len(records) - index))
+            del records[index:]
+            return
 
 
 def _is_console(name):

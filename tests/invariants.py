@@ -69,7 +69,8 @@ def snapshot(specs, config=None):
 
     class Args:
         source = list(specs)
-    inv = gather(Args, config or Config(max_records=None))
+    inv = gather(Args, config or Config(max_records=None,
+                                              max_run_bytes=None))
     items = []
     for _, source, rec in inv.records:
         directory = source.path if source.kind in CLEARABLE else None

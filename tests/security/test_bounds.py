@@ -2,11 +2,10 @@
 table in tests/README.md).  Heavy cases run --list / --collect in a fresh
 python with its address space capped (RLIMIT_AS), so a blow-up is a quick
 failure here instead of a machine out of memory; the unit's limits are
-MemoryMax=256M and TimeoutStartSec=60s.  A test that fails because its
-fix is pending is a strict xfail naming the finding of issue 13 (flip it
-when the fix is merged); the tests of findings 3, 4, 6 and 7 were strict
+MemoryMax=256M and TimeoutStartSec=60s.  The tests of findings 3, 4, 6 and 7 were strict
 xfails until 13a's fixes (9b58edf, da246cc, aa46605, e7136f3), those of
-finding 5 until 10a's crash analysis."""
+finding 5 until 10a's crash analysis, that of finding C until 13c's
+max_run_bytes."""
 
 import os
 import shutil
@@ -257,11 +256,9 @@ def test_a_bomb_at_ten_times_the_decompressed_cap_is_refused(tmp_path):
     assert os.path.exists(os.path.join(env.src, name))
 
 
-@pytest.mark.xfail(strict=True, reason="finding C (new): the decompressed "
-                   "bytes of one run are bounded only by max_records x "
-                   "max_decompressed_bytes (4 GB); 100 variables of 8 KB "
-                   "took --list to 2 GB")
 def test_many_records_at_the_decompressed_cap(tmp_path):
+    """Finding C (a strict xfail until max_run_bytes): 100 variables of
+    8 KB took --list to 2 GB."""
     files = {}
     for part in range(1, 101):
         text = b"Panic#1 Part%d\n" % part + b"<0>[ 1.0] " + b"A" * (4 << 20)
