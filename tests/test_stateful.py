@@ -4,7 +4,7 @@ A pstore tree grows across "boots": dmesg dumps of every reason (the real
 6.1 and 6.12 ramoops logs and the kernel's reason strings), efi-pstore
 dumps in parts, console/pmsg/ftrace records.  Between crashes the machine
 runs --collect under random configurations (report_reasons,
-clear_backends, caps), sometimes killed at a random side effect (the
+clear_backends, caps, max_run_bytes), sometimes killed at a random side effect (the
 fork-and-kill of tests/security/test_faults.py), and reboots, which
 replace console and pmsg as the kernel does.  After every run the
 conservation invariant (tests/invariants.py) holds: nothing left the tree
@@ -122,8 +122,10 @@ class CollectMachine(RuleBasedStateMachine):
                 clear=st.booleans(),
                 max_report=st.sampled_from([8 << 20, 8 << 20, 300000, 60000]),
                 max_records=st.sampled_from([1000, 1000, 6, 2]),
-                max_reports=st.sampled_from([100, 100, 4]))
-    def configure(self, reasons, clear, max_report, max_records, max_reports):
+                max_reports=st.sampled_from([100, 100, 4]),
+                max_run=st.sampled_from([32 << 20, 32 << 20, 40000]))
+    def configure(self, reasons, clear, max_report, max_records, max_reports,
+                  max_run):
         if not self.SHUTDOWN_WITH_LOGS:
             # Every dump this variant makes is reported, never archived.
             reasons = sorted(set(reasons) | set(REPORTED))
@@ -143,8 +145,9 @@ class CollectMachine(RuleBasedStateMachine):
             f.write("require_pstore_mount: false\nclear_backends: %s\n"
                     "report_reasons: [%s]\nmax_report_bytes: %d\n"
                     "max_records: %d\nmax_reports_in_output_dir: %d\n"
+                    "max_run_bytes: %d\n"
                     % ("true" if clear else "false", ", ".join(reasons),
-                       max_report, max_records, max_reports))
+                       max_report, max_records, max_reports, max_run))
 
     # --- what the kernel does ---------------------------------------------
 

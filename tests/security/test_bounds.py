@@ -256,6 +256,44 @@ def test_a_bomb_at_ten_times_the_decompressed_cap_is_refused(tmp_path):
     assert os.path.exists(os.path.join(env.src, name))
 
 
+def _distinct_dumps(count, size):
+    """``count`` pstore ramoops dumps of about ``size`` bytes each."""
+    filler = b"<6>[    1.000000] filler line without a marker\n"
+    body = filler * (size // len(filler)) + OOPS
+    return {"dmesg-ramoops-%d" % i: b"Oops#%d Part1\n" % (i + 1) +
+            body.replace(b"NULL", b"NULL %d" % i) for i in range(count)}
+
+
+def test_max_run_bytes_leaves_the_rest_for_the_next_runs(tmp_path):
+    """10 dumps of 100 KB, a budget of 250 KB: each run reads two, reports
+    and clears them; the others stay in place, unread, until a later run
+    (conservation and no duplicate: env.collect checks both)."""
+    env = pstore_env(tmp_path, _distinct_dumps(10, 100000))
+    env.write_config("max_run_bytes: 250000\n")
+    left = [10]
+    while left[-1]:
+        assert env.collect() == (1 if left[-1] > 2 else 0)
+        left.append(len(env.source_files()))
+    assert left == [10, 8, 6, 4, 2, 0]
+    assert len(our_reports(env.out)) == 10
+
+
+def test_max_run_bytes_holds_back_an_efi_dump_it_cuts(tmp_path):
+    """A budget that ends inside an efi dump's parts: the dump waits whole
+    (never reported in halves), every part stays in place."""
+    files = {}
+    for part in (1, 2, 3):
+        text = b"Panic#1 Part%d\n" % part + (b"<0>[ 1.0] line %d\n" % part) * 4000
+        files["dump-type0-%d-1-1700000000-D-%s" % (part, GUID)] = text
+    env = efivars_env(tmp_path, files)
+    env.write_config("max_run_bytes: 150000\n")
+    assert env.collect() == 1
+    assert our_reports(env.out) == [] and len(env.source_files()) == 3
+    env.write_config("")
+    assert env.collect() == 0
+    assert len(our_reports(env.out)) == 1 and env.source_files() == []
+
+
 def test_many_records_at_the_decompressed_cap(tmp_path):
     """Finding C (a strict xfail until max_run_bytes): 100 variables of
     8 KB took --list to 2 GB."""
