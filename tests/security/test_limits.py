@@ -305,7 +305,8 @@ def test_cap_max_report_bytes_counts_escapes_and_encoding(tmp_path):
 def test_a_record_cut_from_its_report_stays_in_place(tmp_path):
     """300 KB of random bytes cannot fit a 400 KB report next to its log:
     the report says PstoreRecordsOmitted, so the record must not be
-    cleared (or must be kept where the state names it)."""
+    cleared (or must be kept where the state names it).  Re-runs leave it
+    there and write no second report."""
     env = Env(tmp_path / "env", "pstore")
     shutil.rmtree(env.src)
     os.makedirs(env.src)
@@ -313,6 +314,12 @@ def test_a_record_cut_from_its_report_stays_in_place(tmp_path):
         f.write(TINY + random.Random(5).randbytes(300000))
     env.write_config("max_report_bytes: 400000\n")
     assert env.collect() == 0          # the conservation check is in here
+    (fields,) = complete_reports(env).values()
+    assert "stay in their backend" in fields["PstoreRecordsOmitted"]
+    for _ in range(2):
+        assert env.collect() == 0
+        assert len(our_reports(env.out)) == 1
+        assert env.source_files() == ["dmesg-ramoops-0"]
 
 
 def test_cap_max_report_bytes_is_filled_not_wasted(tmp_path):
