@@ -146,7 +146,9 @@ class Collector:
             self.log("unreadable", problem, "warning")
             self.failed = True
         reports, archive = self.plan(inv, state)
-        if not self.dry_run and (reports or archive):
+        # A killed run's temp file goes even when nothing is to be written
+        # (its event may wait, e.g. for a part left for a later run).
+        if not self.dry_run and (reports or archive or state.data["pending"]):
             try:
                 out_fd = self.open_output()
             except storage.UnsafeDirectory as exc:

@@ -29,10 +29,6 @@ class Inventory:
             self.problems.append("%d records found; only the first %d are "
                                  "handled this run (max_records)"
                                  % (len(entries), max_records))
-            for source, rec in entries[max_records:]:
-                if rec.origin.name:       # not read either, as far as
-                    self.unreadable.setdefault(str(source), []).append(
-                        rec.origin.name)  # may_lack_a_part is concerned
             entries = entries[:max_records]
         self.records = []                    # (id, source, record)
         taken = set()
