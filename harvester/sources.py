@@ -325,6 +325,7 @@ def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None,
         loaded.problems.append("%s: left for a later run: this run's records "
                                "reached max_run_bytes" % source)
         return loaded
+    caps = {} if decompressed_cap is None else {"limit": decompressed_cap}
     cut = {}                   # console file name -> its size, read from its end
     try:
         if source.kind == "pstore":
@@ -351,17 +352,15 @@ def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None,
                     efi.parse, {n: d for n, (d, _) in files.items()}, source,
                     decompressed_cap, budget, loaded.deferred)
         elif source.kind == "ramoops":
-            loaded.result = _ramoops(source, _image_caps(decompressed_cap,
-                                                         budget))
+            loaded.result = _ramoops(source, caps)
         elif source.kind == "pstoreblk":
             from parsers import pstorezone
             buf = read_image(source.path, cap=128 << 20)
             zones = None               # detected from the zone signatures
             if set(source.options) - {"ftrace_cpus"}:
                 zones = pstorezone.compute_layout(len(buf), **source.options)
-            loaded.result = pstorezone.parse(
-                buf, zones, source=source.path,
-                **_image_caps(decompressed_cap, budget))
+            loaded.result = pstorezone.parse(buf, zones, source=source.path,
+                                             **caps)
         elif source.kind == "mtdoops":
             from parsers import mtdoops
             path = source.path
@@ -376,15 +375,15 @@ def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None,
         _keep_newest_console(loaded.result.records, record_cap, cut)
         if source.kind not in ("pstore", "efivars"):
             _charge_image(loaded, budget)
-    if loaded.deferred:
-        loaded.problems.append(
-            "%s: %d entries left in place for a later run: this run's "
-            "records reached max_run_bytes" % (source, len(loaded.deferred)))
         # A part kept back (over the decompression cap) counts as unread.
         from parsers.exceptions import LimitExceeded
         loaded.unreadable += [e.name for e in loaded.result.errors
                               if isinstance(e, LimitExceeded)
                               and getattr(e, "name", None)]
+    if loaded.deferred:
+        loaded.problems.append(
+            "%s: %d entries left in place for a later run: this run's "
+            "records reached max_run_bytes" % (source, len(loaded.deferred)))
     return loaded
 
 
@@ -419,15 +418,10 @@ def _parse_each(parse, files, source, decompressed_cap, budget, deferred):
     return result
 
 
-def _image_caps(decompressed_cap, budget):
-    from parsers.compression import DEFAULT_LIMIT
-    limit = DEFAULT_LIMIT if decompressed_cap is None else decompressed_cap
-    return {"limit": max(budget.cap(limit), 0)}
-
-
 def _charge_image(loaded, budget):
     """Records decoded from an image, in order, as long as they fit the
-    budget (an image is never cleared: the others wait in it)."""
+    budget (an image is never cleared: the others wait in it).  The image
+    itself is bounded by its own cap (read_image), not by the budget."""
     records = loaded.result.records
     for index, rec in enumerate(records):
         if not budget.charge(len(rec.payload)):
