@@ -41,8 +41,11 @@ class AnyName:
     compiled only when no plain word matched.  Names hold no newline."""
 
     def __init__(self, patterns):
+        self.patterns, self.words = tuple(patterns), None
+
+    def _split(self):
         self.words, prefixes, suffixes, self.names, rest = [], [], [], set(), []
-        for pattern in patterns:
+        for pattern in self.patterns:
             word = pattern[pattern.startswith("^"):len(pattern) -
                            pattern.endswith("$")]
             if _SPECIAL.intersection(word):
@@ -59,6 +62,8 @@ class AnyName:
         self.rest = lazy("|".join(rest)) if rest else None
 
     def search(self, name):
+        if self.words is None:
+            self._split()
         return (name in self.names or name.startswith(self.prefixes)
                 or name.endswith(self.suffixes)
                 or any(word in name for word in self.words)

@@ -22,6 +22,8 @@ but names no caller, as its digits cannot be trusted.
 
 import re
 
+from .patterns import lazy
+
 # "<4>", "<12>"; any three characters survive a flipped bit.
 _LEVEL = "<[^>\n]{0,3}>"
 
@@ -127,10 +129,10 @@ def _one_pattern():
         pattern = re.sub(r"\(\?P<(\w+)>", r"(?P<\1_%d>" % index, pattern)
         rows.append("(?P<row_%d>%s)" % (index, pattern))
     rotten = "|".join(pattern for _, pattern in ROTTEN_FORMS)
-    return (re.compile(
+    return (lazy(
         "(?:%s)?(?P<time>%s(?:%s)?)?(?:(?:%s|(?(time)(?P<rotten>%s)|(?!))) ?)?"
         % (_LEVEL, _TIME, _WALL, "|".join(rows), rotten)),
-        re.compile("(?:%s)?(?:%s) ?" % (_LEVEL, "|".join(rows))))
+        lazy("(?:%s)?(?:%s) ?" % (_LEVEL, "|".join(rows))))
 
 
 # The second pattern is for a caller part that no timestamp precedes
