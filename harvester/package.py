@@ -105,9 +105,13 @@ def _read_status(path):
 def _dpkg_stanza(data, name):
     """The simple fields of ``Package: name``'s stanza (one per name; a
     kernel image is not Multi-Arch: same)."""
-    at = (b"\n" + data).find(b"\nPackage: %s\n" % name.encode())
-    if at < 0:
-        return {}
+    first = b"Package: %s\n" % name.encode()
+    if data.startswith(first):
+        at = 0
+    else:       # not in b"\n" + data: copying the file costs 0.3 ms
+        at = data.find(b"\n" + first) + 1
+        if not at:
+            return {}
     end = data.find(b"\n\n", at)
     stanza = data[at:end if end >= 0 else len(data)].decode("utf-8", "replace")
     return dict(line.split(": ", 1) for line in stanza.split("\n")
