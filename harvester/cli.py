@@ -34,9 +34,11 @@ sources (--source KIND:PATH[,key=value]..., repeatable):
                     ftrace_size, pmsg_size, ecc, ftrace_cpus, offset and
                     kernel=6.1 (the era's rules: zone order, dmesg stride,
                     pmsg zone); sizes take 4096, 0x1000, 4K, 1M.
-                    Without sizes the layout is detected from the zones'
-                    signatures.  Given sizes follow the module's defaults
-                    (console, ftrace and pmsg 4K each unless given).
+                    Without sizes the module parameters are detected
+                    from the zones' signatures; --list prints them as
+                    keys that pin them.  Given sizes follow the module's
+                    defaults (console, ftrace and pmsg 4K each unless
+                    given).  A zone without its signature is empty.
   ramoops:devicetree  the region the device tree reserves for ramoops,
                     read through /dev/mem with the node's sizes
   mtdoops:FILE      an mtdoops partition (/dev/mtdN, or its name as in
@@ -180,8 +182,14 @@ def iso_time(time_ns):
         return None
 
 
-def record_json(inv, event, rec, harvested):
-    return {
+def layouts(inv):
+    """{source text: ramoops Layout} for the ramoops sources read."""
+    return {str(item.source): item.result.info["layout"] for item in inv.loaded
+            if item.result is not None and "layout" in item.result.info}
+
+
+def record_json(inv, event, rec, harvested, layout=None):
+    row = {
         "id": inv.ids[id(rec)], "event": event.id,
         "source": str(inv.sources[id(rec)]), "backend": rec.backend,
         "type": rec.type, "reason": rec.reason, "count": rec.count,
@@ -194,6 +202,9 @@ def record_json(inv, event, rec, harvested):
         "harvested": fingerprint(rec) in harvested,
         "problems": rec.problems,
     }
+    if layout is not None:
+        row["layout"] = layout.to_json()
+    return row
 
 
 def event_title(event):
@@ -204,10 +215,12 @@ def event_title(event):
 
 
 def cmd_list(inv, as_json, out, harvested=frozenset()):
+    found = layouts(inv)
     if as_json:
         import json
-        rows = [record_json(inv, ev, rec, harvested) for ev in inv.events
-                for rec in ev.records]
+        rows = [record_json(inv, ev, rec, harvested,
+                            found.get(str(inv.sources[id(rec)])))
+                for ev in inv.events for rec in ev.records]
         json.dump(rows, out, indent=2)
         out.write("\n")
         return
@@ -244,8 +257,27 @@ def cmd_list(inv, as_json, out, harvested=frozenset()):
             elif flags:                            # readable at 80 columns
                 line += "".join("\n      " + flag for flag in flags)
             out.write(line + "\n")
+    for source, layout in found.items():
+        write_layout(out, source, layout)
     for problem in inv.problems:
         out.write("problem: %s\n" % one_line(problem, 200))
+
+
+def write_layout(out, source, layout):
+    """Once per ramoops source: the layout, as keys a --source can pin."""
+    import textwrap
+    head = "layout of %s: %s" % (one_line(source, 60),
+                                 one_line(layout.summary(), 300))
+    for line in textwrap.wrap(head, 80, subsequent_indent="    "):
+        out.write(line + "\n")
+    line = ""
+    for part in layout.spec().split(","):
+        if line and len(line) + len(part) + 1 > 75:
+            out.write("    %s,\n" % line)
+            line = ""
+        line = "%s,%s" % (line, part) if line else part
+    if line:
+        out.write("    %s\n" % line)
 
 
 def cmd_show(inv, ident, out):

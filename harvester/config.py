@@ -6,7 +6,6 @@ PyYAML is imported only for a file that holds more than comments, keeping
 it off the boot path of the shipped, all-commented config.
 """
 
-import os
 
 DEFAULT_PATH = "/etc/oops-harvest/config.yaml"
 MAX_BYTES = 1 << 20

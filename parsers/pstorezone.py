@@ -9,6 +9,7 @@ never matches a signature.
 """
 
 import math
+import struct
 
 from construct import Flag, Int32sl, Int32ul, Int64sl, Padding, Struct
 
@@ -19,7 +20,7 @@ from .exceptions import (BadHeaderError, BadMagicError, DecompressError,
 from .kmsg import KMSG_DUMP_REASONS_V58, parse_part_header
 from .ramoops import merge_ftrace, render_ftrace
 from .records import PSTORE_TYPE_IDS, Origin, ParseResult, Record
-from .search import find_all
+from .search import find
 
 PSZ_SIG = 0x43474244
 KMSG_HEADER_MAGIC = 0x4DFC3AE5
@@ -32,6 +33,7 @@ ZoneBuffer = Struct(
     "start" / Int32sl,
 )
 ZONE_HEADER = ZoneBuffer.sizeof()
+_HEADER = struct.Struct("<Iii")
 
 KmsgHeader = Struct(               # struct psz_kmsg_header, x86-64/arm64
     "magic" / Int32ul,
@@ -85,26 +87,56 @@ def compute_layout(total_size, kmsg_size=DEFAULT_KMSG_SIZE, pmsg_size=0,
     return zones
 
 
-def detect_layout(buf):
-    """Zones from their signatures: each front-end's zones are contiguous,
-    in the order pmsg, console, ftrace, dmesg, at 512-byte boundaries.
-    A zone is only written when used, so an erased device has none."""
-    hits = []
+def _signatures(buf):
+    """(offset, kind) of every zone header: a signature with a datalen and
+    start that fit.  Zones need not be aligned (per-CPU ftrace zones are
+    ftrace_size / CPUs bytes, so the kmsg zones after them may start at
+    any byte); a signature inside a zone's data is data."""
+    found = []
     for kind in ("pmsg", "console", "ftrace", "dmesg"):
         needle = (PSZ_SIG ^ PSTORE_TYPE_IDS[kind]).to_bytes(4, "little")
-        hits.extend((pos, kind) for pos in find_all(buf, needle)
-                    if pos % 512 == 0)
-    hits.sort()
-    if not hits:
-        return []           # erased or never written: nothing to decode
-    dmesg = [off for off, kind in hits if kind == "dmesg"]
-    # Unwritten zones between written ones hide the stride: take the gcd
-    # of the gaps, and the Kconfig default 64 KiB when that divides it.
+        pos = find(buf, needle, 0, len(buf))
+        while pos >= 0:
+            if pos + ZONE_HEADER <= len(buf):
+                _, datalen, start = _HEADER.unpack_from(buf, pos)
+                if 0 <= datalen and 0 <= start <= max(datalen, 0) + \
+                        len(buf) and pos + ZONE_HEADER + datalen <= len(buf):
+                    found.append((pos, kind, datalen))
+            pos = find(buf, needle, pos + 1, len(buf))
+    found.sort()
+    hits, covered = [], 0
+    for pos, kind, datalen in found:
+        if pos >= covered:
+            hits.append((pos, kind))
+            covered = pos + ZONE_HEADER + datalen
+    return hits
+
+
+def _kmsg_stride(buf, dmesg):
+    """The kmsg zone size the written kmsg zones show: unwritten zones
+    between written ones hide it, so the gcd of the gaps, or the Kconfig
+    default 64 KiB (fewer non-default parameters) when it divides that
+    and holds every record."""
     stride = 0
     for a, b in zip(dmesg, dmesg[1:]):
         stride = math.gcd(stride, b - a)
-    if stride and stride % DEFAULT_KMSG_SIZE == 0:
+    used = max((_HEADER.unpack_from(buf, off)[1] for off in dmesg), default=0)
+    if stride and stride % DEFAULT_KMSG_SIZE == 0 and \
+            used + ZONE_HEADER <= DEFAULT_KMSG_SIZE:
         stride = DEFAULT_KMSG_SIZE
+    return stride
+
+
+def detect_layout(buf):
+    """Zones from their signatures: each front-end's zones are contiguous,
+    in the order pmsg, console, ftrace, dmesg.  A zone is only written
+    when used, so an erased device has none, and unwritten zones between
+    written ones are found by the kmsg zones' common spacing."""
+    hits = _signatures(buf)
+    if not hits:
+        return []           # erased or never written: nothing to decode
+    dmesg = [off for off, kind in hits if kind == "dmesg"]
+    stride = _kmsg_stride(buf, dmesg)
     zones = []
     for i, (off, kind) in enumerate(hits):
         following = hits[i + 1][0] if i + 1 < len(hits) else len(buf)

@@ -12,12 +12,12 @@ import re
 from construct import Int32sl, Int32ul, Int64ul, Struct
 
 from . import compression, ecc as rs
-from .exceptions import (BadHeaderError, BadMagicError, DecompressError,
+from .exceptions import (BadHeaderError, DecompressError,
                          EccError, LayoutError, LimitExceeded, ParseError,
                          TruncatedError)
 from .kmsg import parse_part_header
 from .records import REQUIRED, EccStatus, Origin, ParseResult, Plain, Record
-from .search import find_all
+from .search import WINDOW, find
 
 # struct persistent_ram_buffer (little-endian: every real deployment is LE).
 ZoneHeader = Struct(
@@ -68,18 +68,51 @@ class Layout(Plain):
         ("version_code", None),     # LINUX_VERSION_CODE from ftrace sig
         ("detected", False),
         ("notes", list),            # of str
+        ("params", dict),           # module parameters, rounded
+        ("non_default", list),      # of parameter names
+        ("order_known", True),      # False: no zone tells the order
     )
 
-    def describe(self):
-        counts = {}
-        for zone in self.zones:
-            counts.setdefault(zone.type, []).append(zone.size)
-        parts = ["%s %dx0x%x" % (t, len(s), s[0]) for t, s in counts.items()]
-        if self.ecc_size:
-            parts.append("ecc %d" % self.ecc_size)
+    def spec(self):
+        """The parameters as ``--source ramoops:FILE,...`` keys."""
+        keys = ("mem_size", "record_size", "console_size", "ftrace_size",
+                "pmsg_size", "ecc")
+        parts = ["%s=%s" % (k, self.params[k] if k == "ecc" else
+                          _size_text(self.params[k])) for k in keys
+                 if k in self.params]
+        if self.params.get("ftrace_cpus", 1) != 1:
+            parts.append("ftrace_cpus=%d" % self.params["ftrace_cpus"])
+        if self.new_order is not None and self.order_known:
+            parts.append("kernel=%s" % ("6.2" if self.new_order else "6.1"))
+        return ",".join(parts)
+
+    def summary(self):
+        """How the layout was found, in words (the keys are in spec())."""
+        if not self.zones:
+            return "; ".join(["no zones"] + self.notes)
+        parts = ["detected" if self.detected else "given"]
+        if self.detected:
+            parts.append("module defaults except %s" % ", ".join(
+                self.non_default) if self.non_default else "module defaults")
         if self.version_code:
-            parts.append("kernel %s" % version_string(self.version_code))
-        return ", ".join(parts)
+            parts.append("ftrace signature of kernel %s"
+                         % version_string(self.version_code))
+        if not self.order_known:
+            parts.append("zone order unknown (6.1 and 6.2+ give the same "
+                         "zones here)")
+        return "; ".join(parts + self.notes)
+
+    def to_json(self):
+        return dict(self.params, order=None if not self.order_known else
+                    ("6.2+" if self.new_order else "6.1"),
+                    detected=self.detected, non_default=self.non_default)
+
+
+def _size_text(value):
+    for shift, unit in ((20, "M"), (10, "K")):
+        if value and value % (1 << shift) == 0:
+            return "%d%s" % (value >> shift, unit)
+    return "0x%x" % value if value > 9 else str(value)
 
 
 def version_string(code):
@@ -151,27 +184,21 @@ def compute_layout(mem_size, record_size=MODULE_DEFAULT_SIZE,
     else:
         ftrace()
         single("pmsg", pmsg_size)
-    return Layout(zones, ecc_size=16 if ecc == 1 else ecc,
-                  new_order=new_order)
+    ecc = 16 if ecc == 1 else ecc
+    params = dict(mem_size=mem_size, record_size=record_size,
+                  console_size=console_size, ftrace_size=ftrace_size,
+                  pmsg_size=pmsg_size, ecc=ecc,
+                  ftrace_cpus=ftrace_cpus if ftrace_size else 1)
+    return Layout(zones, ecc_size=ecc, new_order=new_order, params=params)
 
 
 # --- layout detection -----------------------------------------------------
 
-def _header_at(buf, off):
-    raw = buf[off:off + HEADER_SIZE]
-    if len(raw) < HEADER_SIZE:
-        return None
-    return _parse_header(raw)
-
-
-def _plausible(hdr, limit):
-    return hdr is not None and 0 <= hdr.start <= hdr.size < limit
-
-
 def _ftrace_version(sig):
     """LINUX_VERSION_CODE if ``sig`` is an ftrace zone signature, else None."""
     code = sig ^ PERSISTENT_RAM_SIG
-    return code if 0x020600 <= code < 0x0A0000 else None
+    minor = (code >> 8) & 0xFF        # no series has had 64 minor versions
+    return code if 0x020600 <= code < 0x0A0000 and minor < 64 else None
 
 
 def _signature_hits(buf, start, end, sig_bytes=SIG_BYTES, most=None):
@@ -181,12 +208,17 @@ def _signature_hits(buf, start, end, sig_bytes=SIG_BYTES, most=None):
     Searched window by window; a mapped image's pages are released after
     each window, so scanning a 1 GiB image does not make it resident."""
     hits = []
-    for pos in find_all(buf, sig_bytes, start, end,
-                        done=lambda a, b: _release(buf, a, b)):
-        if most is not None and len(hits) >= most:
-            break
-        if pos % 2 == 0:
-            hits.append(pos)
+    window = start
+    while window < end and (most is None or len(hits) < most):
+        stop = min(end, window + WINDOW)
+        pos = find(buf, sig_bytes, window, min(end, stop + len(sig_bytes) - 1))
+        while 0 <= pos < stop and (most is None or len(hits) < most):
+            if pos % 2 == 0:
+                hits.append(pos)
+            pos = find(buf, sig_bytes, pos + 1,
+                        min(end, stop + len(sig_bytes) - 1))
+        _release(buf, window, stop)
+        window = stop
     return hits
 
 
@@ -204,134 +236,49 @@ def _release(buf, start, stop):
         pass
 
 
-def _has_sig(buf, off):
-    return buf[off:off + 4] == SIG_BYTES
-
-
 def detect_layout(buf, ecc=None):
-    """Infer the zone layout from the signatures every zone carries.
-
-    The kernel writes a header into every zone at boot, empty or not, so the
-    plain "DBGC" signatures mark dmesg, console and pmsg zones and the
-    version-XORed one marks ftrace zones.  dmesg zones are equally spaced from
-    offset 0; the zones after them are told apart by the ftrace zone's
-    position and kernel version (pmsg moved before ftrace in 6.2).
-    """
-    end = len(buf)
-    hits = _signature_hits(buf, 0, end, most=6)
-    if not hits or hits[0] != 0:
-        raise LayoutError("no ramoops zone signature at the start of the "
-                          "image; give mem_size/record_size or offset=",
+    """The layout whose zones sit where the region's signatures are
+    (parsers/ramoops_detect.py says how).  A region without any signature
+    was never written or was cleared: an empty layout, not an error."""
+    from . import ramoops_detect as detect
+    evidence = detect.gather(buf)
+    if not evidence.plain and not evidence.ftrace:
+        return Layout([], detected=True, notes=[
+            "no zone signature: never written, or cleared"])
+    ecc = detect.detect_ecc(buf, evidence) if ecc is None else ecc
+    detect.probe_sizes(buf, evidence, ecc)
+    best = detect.search(buf, evidence, ecc)
+    if best is None or best.cost[0]:
+        # The region may be only the start of the image (a dump of more
+        # memory than mem_size): try region sizes ending after the last zone.
+        best = detect.search_shorter(buf, evidence, ecc) or best
+    if (best is None or best.cost[0]) and evidence.ftrace:
+        # An ftrace-like signature no layout explains may be chance bytes
+        # (ECC parity, compressed data): try without it.
+        plain_only = detect.without_ftrace(evidence)
+        other = detect.search(buf, plain_only, ecc)
+        if other is not None and not other.cost[0]:
+            best, evidence = other, plain_only
+    if best is None:
+        raise LayoutError("no ramoops layout puts a zone at every signature; "
+                          "give mem_size, record_size and the other sizes",
                           offset=0)
-    stride, count = _dmesg_run(buf, hits, end)
-    zones = [Zone("dmesg", i, i * stride, stride) for i in range(count)]
-    tail_start = count * stride
-    # Zones after the dmesg run: plain-signature ones plus ftrace ones, whose
-    # signature depends on the kernel version and so is searched for.
-    tail = _signature_hits(buf, tail_start, end)
-    version, ftrace_offsets = _find_ftrace(buf, tail_start, end, tail)
-    bounds = sorted(set(tail) | set(ftrace_offsets) | {tail_start})
-    bounds = [b for b in bounds if b < end]
-    extra = []
-    for i, off in enumerate(bounds):
-        nxt = bounds[i + 1] if i + 1 < len(bounds) else end
-        extra.append((off, nxt - off, off in ftrace_offsets))
-    layout = Layout(zones, detected=True, version_code=version)
-    plain = [(o, s) for o, s, f in extra if not f]
-    ftraces = [(o, s) for o, s, f in extra if f]
-    if ftraces:
-        layout.new_order = version >= 0x060200
-        assigned = _name_tail(layout, plain, ftraces[0][0])
-        for cpu, (off, size) in enumerate(ftraces):
-            layout.zones.append(Zone("ftrace", cpu, off, size,
-                                     PERSISTENT_RAM_SIG ^ version))
-    else:
-        assigned = list(zip(("console", "pmsg"), plain))
-        layout.notes.append("no ftrace zone: console/pmsg order assumed")
-    if len(assigned) < len(plain):
-        layout.notes.append("%d unexpected zone(s) after the dmesg zones"
-                            % (len(plain) - len(assigned)))
-    for kind, (off, size) in assigned:
-        layout.zones.append(Zone(kind, 0, off, size))
-    layout.zones.sort(key=lambda z: z.offset)
-    _trim_last_zone(layout.zones)
-    layout.ecc_size = _detect_ecc(buf, layout.zones) if ecc is None else ecc
+    p = best.params
+    layout = compute_layout(p["mem_size"], p["record_size"], p["console_size"],
+                            p["ftrace_size"], p["pmsg_size"], p["ecc"],
+                            p["ftrace_cpus"],
+                            kernel=(6, 2) if p["new_order"] else (6, 1))
+    layout.detected = True
+    layout.version_code = evidence.version
+    layout.non_default = detect.non_defaults(p)
+    layout.order_known = best.order_known
+    if p["mem_size"] < len(buf):
+        layout.notes.append("the region is the first 0x%x bytes of the image"
+                            % p["mem_size"])
+    unexplained = best.cost[0]
+    if unexplained:
+        layout.notes.append("%d zone signature(s) fit no layout" % unexplained)
     return layout
-
-
-def _name_tail(layout, plain, first_ftrace):
-    """Name the plain-signature zones around the first ftrace zone: before
-    it console (6.1) or console and pmsg (6.2+), after it pmsg (6.1).
-    Console/pmsg zones as large as a dmesg zone were counted as dmesg zones
-    by their spacing; the ftrace zone's position says how many to take back."""
-    wanted = ("console", "pmsg") if layout.new_order else ("console",)
-    before = [p for p in plain if p[0] < first_ftrace][-len(wanted):]
-    after = [p for p in plain if p[0] > first_ftrace]
-    while len(before) < len(wanted) and layout.zones:
-        last = layout.zones[-1]
-        if last.offset + last.size != (before[0][0] if before else first_ftrace):
-            break
-        layout.zones.pop()
-        before.insert(0, (last.offset, last.size))
-    named = list(zip(wanted, before))
-    if not layout.new_order and after:
-        named.append(("pmsg", after[0]))
-    return named
-
-
-def _trim_last_zone(zones):
-    """The last zone only seems to run to the image end: the kernel leaves
-    the remainder of the dmesg division unused there.  Console, pmsg and a
-    lone ftrace zone are powers of two; per-CPU ftrace zones are equal."""
-    last = zones[-1]
-    if last.type == "dmesg":
-        return
-    siblings = [z for z in zones[:-1] if z.type == "ftrace"]
-    if last.type == "ftrace" and siblings:
-        last.size = min(last.size, siblings[0].size)
-    else:
-        last.size = _rounddown_pow2(last.size)
-
-
-def _dmesg_run(buf, hits, end):
-    """The stride and count of equally spaced zones starting at offset 0.
-
-    The stride is the smallest distance that repeats (a stray "DBGC" inside
-    zone 0 does not); a zone counts only if the next one starts where it
-    ends, or the image ends there, so a console zone of another size is not
-    swallowed."""
-    for stride in hits[1:6]:
-        count = 0
-        while _has_sig(buf, (count + 1) * stride):
-            count += 1
-        if (count + 1) * stride == end:
-            count += 1
-        if count >= 2:
-            return stride, count
-    return (hits[1], 1) if len(hits) > 1 else (end, 1)
-
-
-def _find_ftrace(buf, start, end, tail_hits):
-    """Locate ftrace zones after ``start``: try the places a power-of-two
-    sized zone could begin, then find the rest by their exact signature."""
-    candidates = set()
-    anchors = sorted(set(tail_hits) | {start})
-    for anchor in anchors:
-        step = 2
-        while anchor + step < end:
-            candidates.add(anchor + step)
-            step <<= 1
-    candidates |= set(tail_hits)
-    candidates.add(start)
-    for off in sorted(candidates):
-        hdr = _header_at(buf, off)
-        if hdr is None or not _plausible(hdr, end):
-            continue
-        version = _ftrace_version(hdr.sig)
-        if version:
-            return version, _signature_hits(buf, off, end,
-                                            hdr.sig.to_bytes(4, "little"))
-    return None, []
 
 
 def _ecc_geometry(zone_size, ecc_size, block_size=rs.BLOCK_SIZE):
@@ -349,37 +296,19 @@ def _ecc_geometry(zone_size, ecc_size, block_size=rs.BLOCK_SIZE):
     return avail - total, blocks
 
 
-def _detect_ecc(buf, zones):
-    """The ECC size whose header parity sits at the end of most zones (the
-    header's parity is always a zone's last ``ecc_size`` bytes)."""
-    if not rs.available():
-        return 0
-    def matches(zone, ecc_size):
-        if zone.size - HEADER_SIZE <= 2 * ecc_size:
-            return False
-        head = buf[zone.offset:zone.offset + HEADER_SIZE]
-        tail = buf[zone.offset + zone.size - ecc_size:zone.offset + zone.size]
-        return any(tail) and rs.header_parity(head, ecc_size) == tail
-
-    sample = zones[:5]
-    for ecc_size in range(1, 128):
-        if not any(matches(z, ecc_size) for z in sample[:2]):
-            continue
-        if sum(matches(z, ecc_size) for z in sample) * 2 > len(sample):
-            return ecc_size
-    return 0
-
-
 # --- zone decoding ------------------------------------------------------
 
 def read_zone(buf, zone, ecc_size=0):
     """Return ``(data, EccStatus|None)``: the zone's linearised old log, as
     persistent_ram_post_init + persistent_ram_save_old produce it.
 
-    Returns ``(b"", status)`` for an empty zone; raises a ParseError when the
-    kernel would discard the zone (bad signature, impossible start/size).
-    Only the header is touched for an empty zone, so large mostly-empty
-    regions scan at memory speed.
+    Returns ``(b"", status)`` for an empty zone, and ``(b"", None)`` for a
+    zone without its signature: the kernel takes that as empty too (never
+    initialised, or shared with a bootloader) and re-initialises it.
+    Raises a ParseError only for a zone that claims to hold a record and
+    cannot (impossible start/size), which the kernel discards.  Only the
+    header is touched for an empty zone, so large mostly-empty regions scan
+    at memory speed.
     """
     end = zone.offset + zone.size
     if end > len(buf):
@@ -412,10 +341,7 @@ def read_zone(buf, zone, ecc_size=0):
     if zone.sig is None and _ftrace_version(hdr.sig):
         zone.sig = hdr.sig
     if hdr.sig != zone.sig:
-        raise BadMagicError("%s zone signature 0x%08x, expected 0x%08x"
-                            % (zone.type, hdr.sig, zone.sig or
-                               PERSISTENT_RAM_SIG ^ 0x060100),
-                            offset=zone.offset)
+        return b"", None        # persistent_ram_post_init: "no valid data"
     if hdr.size == 0 and hdr.start == 0:
         return b"", status
     if not 0 <= hdr.start <= hdr.size <= buffer_size:

@@ -23,6 +23,18 @@ def pow2_floor(n):
     return p if n else 0
 
 
+_CODECS = {}
+_HEADER_PARITY = {}
+
+
+def _codec(nroots):
+    """init_rs(8, 0x11d, fcr 0, prim 1, nroots) as reedsolo spells it."""
+    if nroots not in _CODECS:
+        _CODECS[nroots] = reedsolo.RSCodec(nsym=nroots, nsize=255, fcr=0,
+                                           prim=0x11D, generator=2, c_exp=8)
+    return _CODECS[nroots]
+
+
 class Zone:
     """One persistent_ram_zone: header (sig, start, size), data, parity."""
 
@@ -32,8 +44,7 @@ class Zone:
         if ecc:
             blocks = (avail - ecc + 128 + ecc - 1) // (128 + ecc)
             self.buffer_size = avail - (blocks + 1) * ecc
-            self.rs = reedsolo.RSCodec(nsym=ecc, nsize=255, fcr=0, prim=0x11D,
-                                       generator=2, c_exp=8)
+            self.rs = _codec(ecc)
         else:
             self.buffer_size = avail
         self.sig, self.start, self.used = sig, 0, 0
@@ -43,7 +54,10 @@ class Zone:
         hdr = struct.pack("<Iii", self.sig, self.start, self.used)
         self.image[self.offset:self.offset + 12] = hdr
         if self.ecc:
-            par = self.rs.encode(hdr)[12:]
+            key = (self.ecc, hdr)
+            if key not in _HEADER_PARITY:
+                _HEADER_PARITY[key] = self.rs.encode(hdr)[12:]
+            par = _HEADER_PARITY[key]
             end = self.offset + self.size
             self.image[end - self.ecc:end] = par
 
@@ -66,12 +80,17 @@ class Zone:
         rest = data[first:]
         self.image[self._data_at(0):self._data_at(0) + len(rest)] = rest
         if self.ecc:
-            self._update_parity()
+            # persistent_ram_update_ecc: the blocks the write touched.
+            self._update_parity(pos, pos + first)
+            self._update_parity(0, len(rest))
         self._store_header()
 
-    def _update_parity(self):
+    def _update_parity(self, start, end):
         par_base = self._data_at(self.buffer_size)
-        for k, block in enumerate(range(0, self.buffer_size, 128)):
+        if end <= start:
+            return
+        for block in range(start - start % 128, end, 128):
+            k = block // 128
             length = min(128, self.buffer_size - block)
             chunk = bytes(self.image[self._data_at(block):
                                      self._data_at(block) + length])
@@ -91,8 +110,19 @@ def deflate_raw(data, wbits=-11, level=-1):
     return comp.compress(data) + comp.flush()
 
 
+class KernelRejects(ValueError):
+    """ramoops_probe() would fail with these parameters (no region)."""
+
+
 class Ramoops:
-    """A ramoops region laid out like ramoops_probe() with module params."""
+    """A ramoops region laid out like ramoops_probe() with module params.
+
+    Follows ram.c: sizes rounded down to powers of two, a zero size means
+    no such zone, the dmesg area (mem - console - ftrace - pmsg) split into
+    dump/record_size zones of (dump/count) rounded down to even, ftrace cut
+    into ``ftrace_cpus`` even-sized zones; ``new_order`` (6.2+) puts pmsg
+    before ftrace.  Raises KernelRejects where the probe fails.  Every zone
+    gets its header, as persistent_ram_new() zaps a zone without one."""
 
     def __init__(self, mem_size, record_size=4096, console_size=4096,
                  ftrace_size=4096, pmsg_size=4096, ecc=0, ftrace_cpus=1,
@@ -102,26 +132,52 @@ class Ramoops:
         record_size, console_size, ftrace_size, pmsg_size = (
             pow2_floor(s) for s in (record_size, console_size, ftrace_size,
                                     pmsg_size))
+        if not mem_size or not (record_size or console_size or ftrace_size
+                                or pmsg_size):
+            raise KernelRejects("mem_size and one zone size must be non-zero")
         dump = mem_size - console_size - ftrace_size - pmsg_size
-        count = dump // record_size if record_size else 0
-        step = (dump // count) // 2 * 2 if count else 0
-        self.dmesg = [Zone(self.image, i * step, step, ecc=ecc)
-                      for i in range(count)]
-        at = count * step
-        self.console = Zone(self.image, at, console_size, ecc=ecc)
-        at += console_size
-        fstep = (ftrace_size // ftrace_cpus) // 2 * 2
+        if dump < 0:
+            raise KernelRejects("no room for the dmesg area")
+        self.zones = []                       # (type, Zone) in address order
+        at = 0
+
+        def add(kind, size, sig=SIG):
+            nonlocal at
+            if size <= 12:
+                raise KernelRejects("a %d-byte %s zone" % (size, kind))
+            avail = size - 12
+            if ecc:
+                blocks = (avail - ecc + 128 + ecc - 1) // (128 + ecc)
+                if (blocks + 1) * ecc >= avail:
+                    raise KernelRejects("ecc %d does not fit a %d-byte zone"
+                                        % (ecc, size))
+            zone = Zone(self.image, at, size, sig=sig, ecc=ecc)
+            self.zones.append((kind, zone))
+            at += size
+            return zone
+
+        self.dmesg = []
+        if dump and record_size:
+            count = dump // record_size
+            if not count:
+                raise KernelRejects("record_size larger than the dmesg area")
+            step = (dump // count) // 2 * 2
+            self.dmesg = [add("dmesg", step) for _ in range(count)]
+        self.console = add("console", console_size) if console_size else None
+        self.ftrace, self.pmsg = [], None
         order = ["pmsg", "ftrace"] if new_order else ["ftrace", "pmsg"]
         for kind in order:
-            if kind == "pmsg":
-                self.pmsg = Zone(self.image, at, pmsg_size, ecc=ecc)
-                at += pmsg_size
-            else:
-                self.ftrace = []
-                for _ in range(ftrace_cpus):
-                    self.ftrace.append(Zone(self.image, at, fstep,
-                                            sig=SIG ^ version_code, ecc=ecc))
-                    at += fstep
+            if kind == "pmsg" and pmsg_size:
+                self.pmsg = add("pmsg", pmsg_size)
+            elif kind == "ftrace" and ftrace_size:
+                fstep = (ftrace_size // ftrace_cpus) // 2 * 2
+                self.ftrace = [add("ftrace", fstep, SIG ^ version_code)
+                               for _ in range(ftrace_cpus)]
+        self.params = dict(mem_size=mem_size, record_size=record_size,
+                           console_size=console_size, ftrace_size=ftrace_size,
+                           pmsg_size=pmsg_size, ecc=ecc,
+                           ftrace_cpus=ftrace_cpus if ftrace_size else 1,
+                           new_order=new_order)
         self.next_dump = 0
 
     def dump(self, reason, count, log, seconds=1700000000, usec=123456,
@@ -204,10 +260,13 @@ class PstoreZoneImage:
                 self.zones[kind] = [(at, size)]
                 at += size
         if ftrace_size:
+            # psz_init_zones(): ftrace_size / nr_cpu_ids bytes each, as
+            # many as fit; the next zones start right after them.
             each = ftrace_size // ftrace_cpus
+            count = ftrace_size // each
             self.zones["ftrace"] = [(at + i * each, each)
-                                    for i in range(ftrace_size // each)]
-            at += ftrace_size
+                                    for i in range(count)]
+            at += each * count
         count = (total - at) // kmsg_size
         self.zones["dmesg"] = [(at + i * kmsg_size, kmsg_size)
                                for i in range(count)]

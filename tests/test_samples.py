@@ -64,13 +64,16 @@ def test_ramoops_sample_matches_kernel(scenario):
     layout = ramoops_layout(scenario["params"], scenario["kernel_version"])
     expected = kernel_files(scenario)
     result = ramoops.parse(image, layout)
+    assert result.errors == []        # unused zones are empty, not problems
     compare_with_kernel(result, expected)
     # Auto-detection finds the same layout and so the same payloads.
     detected = ramoops.detect_layout(image)
     assert [(z.type, z.offset, z.size) for z in detected.zones] == \
         [(z.type, z.offset, z.size) for z in layout.zones]
     assert detected.ecc_size == layout.ecc_size
-    compare_with_kernel(ramoops.parse(image), expected)
+    auto = ramoops.parse(image)
+    assert auto.errors == []
+    compare_with_kernel(auto, expected)
     # The ECC status we compute is the one the kernel printed.
     for name, data in expected.items():
         status = pstorefs.split_ecc_notice(data)[1]
@@ -78,6 +81,24 @@ def test_ramoops_sample_matches_kernel(scenario):
         if ours and ours[0].ecc is not None:
             assert (ours[0].ecc.corrected, ours[0].ecc.unrecoverable) == \
                 (status.corrected, status.unrecoverable)
+
+
+@pytest.mark.parametrize("scenario", scenarios("ramoops"))
+def test_ramoops_sample_with_a_cleared_zone_header(scenario):
+    """A zone whose header was cleared (a bootloader sharing the region) is
+    empty: the dmesg records still decode as the kernel showed them, with
+    the given layout and with a detected one, and nothing is a problem."""
+    image = read(os.path.join(SAMPLES, scenario["name"], "raw", "ramoops.bin"))
+    layout = ramoops_layout(scenario["params"], scenario["kernel_version"])
+    expected = {n: d for n, d in kernel_files(scenario).items()
+                if n.startswith("dmesg-")}
+    for zone in [z for z in layout.zones if z.type != "dmesg"]:
+        cleared = bytearray(image)
+        cleared[zone.offset:zone.offset + 12] = bytes(12)
+        for found in (ramoops.parse(bytes(cleared), layout),
+                      ramoops.parse(bytes(cleared))):
+            assert found.errors == [], (zone.type, found.errors)
+            compare_with_kernel(found, expected)
 
 
 @pytest.mark.parametrize("scenario", [s for s in scenarios("ramoops")
@@ -162,3 +183,16 @@ def test_mtdoops_sample_matches_console(scenario):
         # The log lines the record holds are console lines, in order.
         assert len(found) >= 0.9 * len(positions)
         assert found == sorted(found)
+
+
+@pytest.mark.parametrize("scenario", scenarios("ramoops"))
+def test_ramoops_sample_inside_a_larger_image(scenario):
+    """A dump of more memory than the region (zeros after it): the region
+    is found (an empty last zone may be read smaller, the 4 KiB default)
+    and the records are the kernel's."""
+    image = read(os.path.join(SAMPLES, scenario["name"], "raw", "ramoops.bin"))
+    padded = image + bytes(3 * len(image))
+    result = ramoops.parse(padded)
+    assert result.errors == []
+    assert result.info["layout"].params["mem_size"] <= len(image)
+    compare_with_kernel(result, kernel_files(scenario))

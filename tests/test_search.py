@@ -52,7 +52,7 @@ CHILD = textwrap.dedent("""
     else:
         sys.exit(3)
     # The scanners, on an mmap with an inaccessible page after it.
-    assert list(search.find_all(m, b"DBGC")) == [0]
+    assert search.find(m, b"DBGC", 0, size) == 0
     assert ramoops._signature_hits(m, 0, size) == [0]
     assert isinstance(pstorezone.detect_layout(m), list)
     print("ok")
@@ -71,12 +71,10 @@ def test_scanners_never_read_past_a_mapped_image(tmp_path):
         done.returncode, done.stderr[-1000:])
 
 
-def test_find_all_matches_across_windows():
+def test_find_agrees_with_bytes_find_at_every_range():
+    from parsers.search import find
     data = b"xxDBGCxxxDBGCDBGC" * 3
-    expected = [i for i in range(len(data)) if data.startswith(b"DBGC", i)]
-    for window in (1, 2, 3, 5, 7, 64):
-        assert list(__import__("parsers.search", fromlist=["x"]).find_all(
-            data, b"DBGC", window=window)) == expected
-        assert list(__import__("parsers.search", fromlist=["x"]).find_all(
-            data, b"DBGC", 5, 30, window=window)) == [
-                p for p in expected if 5 <= p and p + 4 <= 30]
+    for start in range(len(data)):
+        for end in range(start, len(data) + 2):
+            assert find(data, b"DBGC", start, end) == \
+                data.find(b"DBGC", start, end), (start, end)

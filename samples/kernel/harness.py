@@ -157,6 +157,26 @@ scenario("efi-6.12-two-dumps", "6.12", "efi", {},
          [["oops", "panic"]],
          "As efi-6.1-two-dumps on 6.12 (pstore files are named dmesg-efi_pstore-<id>).")
 
+# Layouts whose detection once failed (issue 11): every zone size set, 32 KiB
+# records with ECC 32, and a 6.12 region with a 32 KiB console.
+scenario("ramoops-6.1-ecc16-2m", "6.1", "ramoops",
+         ramoops(mem_size=0x200000, record_size=0x10000, console_size=0x10000,
+                 pmsg_size=0x8000, ftrace_size=0x4000, ecc=1),
+         [["pmsg", "oops", "oops", "panic"]],
+         "2 MiB, 64 KiB records, console 64 KiB, pmsg 32 KiB, ftrace 16 KiB, ecc=1: "
+         "30 dmesg zones of 0x10222 bytes, console at 0x1e3ffc, ftrace at "
+         "0x1f3ffc, pmsg at 0x1f7ffc. Two Oopses and a panic.")
+scenario("ramoops-6.1-ecc32-1m", "6.1", "ramoops",
+         ramoops(mem_size=0x100000, record_size=0x8000, ecc=32),
+         [["pmsg", "oops", "panic"]],
+         "1 MiB, 32 KiB records, ecc=32, console/ftrace/pmsg at the 4 KiB "
+         "defaults: 31 dmesg zones of 0x8294 bytes, console at 0xfcfec.")
+scenario("ramoops-6.12-ecc16-2m", "6.12", "ramoops",
+         ramoops(mem_size=0x200000, record_size=0x8000, console_size=0x8000, ecc=1),
+         [["pmsg", "oops", "panic"]],
+         "2 MiB, 32 KiB records, console 32 KiB, ecc=1 on 6.12 (pmsg before "
+         "ftrace): 62 dmesg zones, ftrace last.")
+
 # manifest / default run order: all 6.1 scenarios, then 6.12
 SCENARIOS.sort(key=lambda s: tuple(int(x) for x in s["kernel"].split(".")))
 ORDER = [s["name"] for s in SCENARIOS]

@@ -9,7 +9,7 @@ import shutil
 import stat
 
 from harvester import cli
-from tests import apport_format
+from tests import apport_format, invariants
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir,
                                     os.pardir))
@@ -19,6 +19,7 @@ RAMOOPS_IMAGE = os.path.join(SAMPLES, "ramoops-6.1-basic", "raw", "ramoops.bin")
 MTDOOPS_IMAGE = os.path.join(SAMPLES, "mtdoops-6.1-few", "raw", "mtd.bin")
 IS_ROOT = os.geteuid() == 0
 NOBODY = 65534
+MAIN_PID = os.getpid()
 
 # The keys a report of the efi / ramoops samples carries: a constant set.
 BASE_KEYS = {"ProblemType", "Architecture", "Date", "DuplicateSignature",
@@ -85,8 +86,16 @@ class Env:
         return ["--collect", "--config", self.config, "--source", self.spec,
                 "--output-dir", self.out, "--state-dir", self.state] + list(extra)
 
-    def collect(self, *extra):
-        return cli.main(self.argv(*extra))
+    def collect(self, *extra, check=True):
+        """Run --collect; then the conservation invariant must hold
+        (tests/invariants.py), unless ``check`` is off or we are a forked
+        child (whose run a fault may have cut short on purpose)."""
+        check = check and os.getpid() == MAIN_PID
+        before = invariants.snapshot([self.spec]) if check else None
+        rc = cli.main(self.argv(*extra))
+        if check:
+            invariants.check(before, self.out, self.state)
+        return rc
 
     def write_config(self, text):
         with open(self.config, "w") as f:

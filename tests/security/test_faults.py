@@ -27,6 +27,7 @@ import tempfile
 
 import pytest
 
+from tests import invariants
 from tests.security import figures
 from tests.security.helpers import (Env, assert_nothing_lost, assert_once_each,
                                     complete_reports, quiet_child, records_of)
@@ -76,7 +77,7 @@ def count_points(env):
         return real(*a, **k)
     saved = _patch_all(hook)
     try:
-        rc = env.collect()
+        rc = env.collect(check=False)
     finally:
         _unpatch(saved)
     assert rc == 0
@@ -126,16 +127,23 @@ def fast_tmp(tmp_path_factory, name):
 class Baseline:
     """Per backend: the events a clean run reports and the fault points."""
     cache = {}
+    items_of = {}
 
     @classmethod
     def get(cls, tmp_path_factory, backend):
         if backend not in cls.cache:
             env = Env(tmp_path_factory.mktemp("probe-" + backend), backend)
             original = records_of(env.spec)
+            cls.items_of[backend] = invariants.snapshot([env.spec])
             counts, inputs = count_points(env)
             events = [f["PstoreEvent"] for f in complete_reports(env).values()]
             cls.cache[backend] = (original, counts, sorted(events), inputs)
         return cls.cache[backend]
+
+    @classmethod
+    def items(cls, backend, env):
+        """The records before a run, as they are in ``env``'s copy."""
+        return [item.moved(env.src) for item in cls.items_of[backend]]
 
 
 def points(tmp_path_factory, backend, mode):
@@ -166,13 +174,16 @@ def _exhaust(base, backend, mode, selected, original, events, tmp_path_factory):
                 assert status == KILLED, where
             escaped += status == 97
             try:
+                before = Baseline.items(backend, env)
+                invariants.check(before, env.out, env.state)
                 assert_nothing_lost(env, original)
-                rc = env.collect()
+                rc = env.collect(check=False)      # checked against before
                 if rc != 0:
                     # A fault may leave a record unreadable for one run at
                     # most; the next run must be clean.
-                    rc = env.collect()
+                    rc = env.collect(check=False)
                 assert rc == 0, where
+                invariants.check(before, env.out, env.state)
                 assert_once_each(env, events)
                 if not env.clearable:
                     assert_nothing_lost(env, original)
