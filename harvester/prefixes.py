@@ -27,12 +27,6 @@ from .patterns import lazy
 # "<4>", "<12>"; any three characters survive a flipped bit.
 _LEVEL = "<[^>\n]{0,3}>"
 
-# U+FFFD as an alternative beside a class rather than in it: a character
-# over U+00FF in a class makes re build a 64K-entry table for the class,
-# 1 ms for this module's patterns at every boot ("{1}" keeps re from
-# merging it back into the class).
-_FFFD = "\ufffd{1}"
-
 
 def _flipped(chars):
     """A regex class of ``chars`` and of what one flipped bit makes of each
@@ -44,9 +38,7 @@ def _flipped(chars):
             code = ord(char) ^ (1 << bit)
             found.add(chr(code) if code < 0x80 else "\ufffd")
     found.discard("\n")
-    found.discard("\ufffd")
-    return "(?:[%s]|%s)" % ("".join(re.escape(c) for c in sorted(found)),
-                            _FFFD)
+    return "[%s]" % "".join(re.escape(c) for c in sorted(found))
 
 
 def _rotten(word):
@@ -104,8 +96,8 @@ def _comm_ended(width):
     """A comm of at most ``width`` characters and its "]": the first "]",
     else the first flip of "]" that no comm holds ("\\", "}", ^], U+FFFD),
     else the first that a comm may hold ("M", "U", "Y", "_")."""
-    return "(?:[^\\]\n]{1,%d}\\]|[^\n]{1,%d}?(?:[\\\\}\x1d]|%s)|" \
-           "[^\n]{1,%d}?[MUY_])" % (width, width, _FFFD, width)
+    return "(?:[^\\]\n]{1,%d}\\]|[^\n]{1,%d}?[\\\\}\x1d\ufffd]|" \
+           "[^\n]{1,%d}?[MUY_])" % (width, width, width)
 
 
 # The vendor forms with every fixed character possibly flipped, tried only
