@@ -64,7 +64,10 @@ class AnyName:
     def search(self, name):
         if self.words is None:
             self._split()
-        return (name in self.names or name.startswith(self.prefixes)
-                or name.endswith(self.suffixes)
-                or any(word in name for word in self.words)
-                or bool(self.rest and self.rest.search(name)))
+        if (name in self.names or name.startswith(self.prefixes)
+                or name.endswith(self.suffixes)):
+            return True
+        for word in self.words:
+            if word in name:
+                return True
+        return bool(self.rest and self.rest.search(name))
