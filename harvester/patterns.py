@@ -21,7 +21,10 @@ class lazy:
 
     def __getattr__(self, name):
         # Called only for what the instance lacks: once, as the compiled
-        # pattern's methods are then set on it.
+        # pattern's methods are then set on it.  Not for the special
+        # names that copy and pickle probe on a bare instance.
+        if name.startswith("__"):
+            raise AttributeError(name)
         compiled = re.compile(self.pattern, self.flags)
         for method in _METHODS:
             setattr(self, method, getattr(compiled, method))
