@@ -29,12 +29,12 @@ _CPU_LINE = lazy(
     r"(?:Not tainted|Tainted: (?P<taint>[A-Z ]{1,40}?)) +"
     r"(?P<release>%s) (?P<build>#.{0,120})$" % _RELEASE)
 _BANNER = lazy(r"^Linux version (?P<release>%s) .{0,200}?"
-                     r"(?P<build>#\d.{0,120})$" % _RELEASE)
+               r"(?P<build>#\d.{0,120})$" % _RELEASE)
 _PSTORE_HEADER = lazy(r"[A-Za-z]{1,16}#(\d{1,9}) Part\d{1,9}\n")
 _PANIC = lazy(r"Kernel panic - not syncing: ?(.{0,400})")
 # Numbers, addresses and key=value fields ("exitcode=0x00007f00").
 _VOLATILE = lazy(r"\b[A-Za-z_]{1,20}=\S*|\b0x[0-9a-fA-F]+\b|"
-                       r"\b[0-9a-fA-F]{8,}\b|\b\d+\b")
+                 r"\b[0-9a-fA-F]{8,}\b|\b\d+\b")
 _LOCK_AT = lazy(r"\bat: (?:\[<[0-9a-f]{1,16}>\] )?(?P<frame>.{1,300})")
 _LAST_FUNCTION = lazy(r"last function: (?P<func>[A-Za-z_][\w.]{0,200})")
 _CALL_TRACE = lazy(r"Call [Tt]race|Backtrace:|stack backtrace:")

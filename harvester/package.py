@@ -32,8 +32,8 @@ _RELEASE_FAMILY = (
     (lazy(r"\.(?:fc|el|amzn|ol|mga)\d+"), "rpm"),
     # Debian's flavours (cloud-amd64, rt-arm64... end the same way), Ubuntu's.
     (lazy(r"-(?:amd64|arm64|armmp|armmp-lpae|686|686-pae|powerpc64le|"
-                r"s390x|riscv64|loong64|rpi|generic|generic-64k|generic-lpae|"
-                r"lowlatency|aws|azure|gcp|gke|oracle|kvm|raspi)\Z"), "deb"),
+          r"s390x|riscv64|loong64|rpi|generic|generic-64k|generic-lpae|"
+          r"lowlatency|aws|azure|gcp|gke|oracle|kvm|raspi)\Z"), "deb"),
 )
 _OS_FAMILY = {"debian": "deb", "ubuntu": "deb", "fedora": "rpm",
               "rhel": "rpm", "centos": "rpm", "rocky": "rpm",

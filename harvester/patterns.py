@@ -47,7 +47,8 @@ class AnyName:
         self.patterns, self.words = tuple(patterns), None
 
     def _split(self):
-        self.words, prefixes, suffixes, self.names, rest = [], [], [], set(), []
+        self.words, self.names = [], set()
+        prefixes, suffixes, rest = [], [], []
         for pattern in self.patterns:
             word = pattern[pattern.startswith("^"):len(pattern) -
                            pattern.endswith("$")]

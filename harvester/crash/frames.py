@@ -76,11 +76,11 @@ _IP = lazy(
 # Compiler and syscall decorations that change between builds and
 # kernels but not between bugs.
 _SUFFIX = lazy(r"\.(?:isra|cold|part|constprop|llvm|lto_priv|"
-                     r"localalias|specialized)(?:\.\d+)?.*$|\.\d+$")
+               r"localalias|specialized)(?:\.\d+)?.*$|\.\d+$")
 _SYSCALL = lazy(r"^(?:__(?:x64|ia32|arm64|riscv|s390x?|powerpc)_)?"
-                      r"(?:compat_)?(?:SyS_|SYSC_|sys_|__se_sys_|__do_sys_|"
-                      r"____sys_|___sys_|__sys_|ksys_|__se_compat_sys_|"
-                      r"__do_compat_sys_)(?P<name>[a-z0-9_]{2,64})$")
+                r"(?:compat_)?(?:SyS_|SYSC_|sys_|__se_sys_|__do_sys_|"
+                r"____sys_|___sys_|__sys_|ksys_|__se_compat_sys_|"
+                r"__do_compat_sys_)(?P<name>[a-z0-9_]{2,64})$")
 
 
 def clean_name(func):

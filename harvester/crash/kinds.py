@@ -438,7 +438,7 @@ OTHER_STACK = lazy(
 
 # Where one CPU's or task's trace ends and another's starts (stalls).
 OTHER_TRACE = lazy(r"NMI backtrace for cpu|Sending NMI|Showing all|"
-                         r"^rcu: |^Task dump|^task:|^INFO: |Showing busy")
+                   r"^rcu: |^Task dump|^task:|^INFO: |Showing busy")
 # RCU's own grace-period kthread, dumped in a stall report; the stalled
 # CPU's trace starts at one of CPU_TRACE.
 RCU_KTHREAD = lazy(r"grace-period kthread stack dump|kthread starved")
@@ -446,18 +446,18 @@ CPU_TRACE = lazy(r"NMI backtrace for cpu|Sending NMI|Task dump for CPU")
 # Where a trap or fault enters the kernel's handling (x86 asm_exc_*,
 # invalid_op, page_fault; arm64 el1h_64_sync; powerpc, riscv entries).
 EXCEPTION_ENTRY = lazy(r"^asm_exc_|^invalid_op$|^page_fault$|"
-                             r"^async_page_fault$|^el1h_64_sync$|^el1_sync$|"
-                             r"^el1_error|^el1h_64_error$|^handle_exception$|"
-                             r"^ret_from_exception$|^program_check_common")
+                       r"^async_page_fault$|^el1h_64_sync$|^el1_sync$|"
+                       r"^el1_error|^el1h_64_error$|^handle_exception$|"
+                       r"^ret_from_exception$|^program_check_common")
 # The stall detector printing from the timer tick.
 STALL_DETECTOR = lazy(r"^rcu_|update_process_times|tick_sched|"
-                            r"nmi_cpu_backtrace|print_cpu_stall|"
-                            r"dump_cpu_task|sched_show_task|watchdog_timer_fn")
+                      r"nmi_cpu_backtrace|print_cpu_stall|"
+                      r"dump_cpu_task|sched_show_task|watchdog_timer_fn")
 # The timer interrupt's entry: stall and lockup detectors run above it.
 IRQ_ENTRY = lazy(r"apic_timer_interrupt|^asm_sysvec_|"
-                       r"^asm_call_(?:irq_)?on_stack|^el1_irq|^el1_interrupt|"
-                       r"^el1h_64_irq|gic_handle_irq|^call_on_irq_stack|"
-                       r"^__irq_svc|^do_IRQ|^common_interrupt|^ret_from_intr")
+                 r"^asm_call_(?:irq_)?on_stack|^el1_irq|^el1_interrupt|"
+                 r"^el1h_64_irq|gic_handle_irq|^call_on_irq_stack|"
+                 r"^__irq_svc|^do_IRQ|^common_interrupt|^ret_from_intr")
 
 # Frames that are never the culprit, searched in the name (``^`` anchors)
 # after .isra/.cold/... are stripped: the report plumbing that prints a
