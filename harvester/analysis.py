@@ -18,42 +18,39 @@ from parsers.records import Plain         # not dataclasses: boot time
 
 from .crash import kinds as K
 from .crash.frames import MAX_LINE, Frame, parse_frame, parse_ip
+from .patterns import AnyName, lazy
 from .prefixes import split_prefix, strip_prefix  # noqa: F401 (re-exported)
 
 # uname -r as kernels build it; anything else is not trusted as a release
 # (it becomes the report's Package and file name).
 _RELEASE = r"\d{1,3}\.\d{1,3}[0-9A-Za-z.+~_-]{0,64}"
-_CPU_LINE = re.compile(
+_CPU_LINE = lazy(
     r"^CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: (?P<comm>.{0,16}?) "
     r"(?:Not tainted|Tainted: (?P<taint>[A-Z ]{1,40}?)) +"
     r"(?P<release>%s) (?P<build>#.{0,120})$" % _RELEASE)
-_BANNER = re.compile(r"^Linux version (?P<release>%s) .{0,200}?"
-                     r"(?P<build>#\d.{0,120})$" % _RELEASE)
-_PSTORE_HEADER = re.compile(r"[A-Za-z]{1,16}#(\d{1,9}) Part\d{1,9}\n")
-_PANIC = re.compile(r"Kernel panic - not syncing: ?(.{0,400})")
+_BANNER = lazy(r"^Linux version (?P<release>%s) .{0,200}?"
+               r"(?P<build>#\d.{0,120})$" % _RELEASE)
+_PSTORE_HEADER = lazy(r"[A-Za-z]{1,16}#(\d{1,9}) Part\d{1,9}\n")
+_PANIC = lazy(r"Kernel panic - not syncing: ?(.{0,400})")
 # Numbers, addresses and key=value fields ("exitcode=0x00007f00").
-_VOLATILE = re.compile(r"\b[A-Za-z_]{1,20}=\S*|\b0x[0-9a-fA-F]+\b|"
-                       r"\b[0-9a-fA-F]{8,}\b|\b\d+\b")
-_LOCK_AT = re.compile(r"\bat: (?:\[<[0-9a-f]{1,16}>\] )?(?P<frame>.{1,300})")
-_LAST_FUNCTION = re.compile(r"last function: (?P<func>[A-Za-z_][\w.]{0,200})")
-_CALL_TRACE = re.compile(r"Call [Tt]race|Backtrace:|stack backtrace:")
-_HEAD_FUNC = re.compile(r"\b(?:in|at) ([A-Za-z_][\w.]{1,200})\+0x")
+_VOLATILE = lazy(r"\b[A-Za-z_]{1,20}=\S*|\b0x[0-9a-fA-F]+\b|"
+                 r"\b[0-9a-fA-F]{8,}\b|\b\d+\b")
+_LOCK_AT = lazy(r"\bat: (?:\[<[0-9a-f]{1,16}>\] )?(?P<frame>.{1,300})")
+_LAST_FUNCTION = lazy(r"last function: (?P<func>[A-Za-z_][\w.]{0,200})")
+_CALL_TRACE = lazy(r"Call [Tt]race|Backtrace:|stack backtrace:")
+_HEAD_FUNC = lazy(r"\b(?:in|at) ([A-Za-z_][\w.]{1,200})\+0x")
 MAX_BLOCK_LINES = 400
 MAX_FOREIGN_LINES = 200     # other callers' lines in a row within a report
 MAX_FRAMES = 64
 DETAIL_LINES = 12
 
 
-def _any_of(patterns):
-    return re.compile("(?:%s)" % "|".join(patterns))
-
-
 _ORDER = {kind: index for index, kind in enumerate(K.KINDS)}
-_ANY_NEEDLE = _any_of(re.escape(n) for n in K.NEEDLES)
-_SKIP = _any_of(K.SKIP)
-_KIND_SKIP = {kind: _any_of(kind.skip) for kind in K.KINDS if kind.skip}
-_DISPATCHER = _any_of(K.DISPATCHERS)
-_HUNG_SKIP = _any_of(K.HUNG_SKIP)
+_ANY_NEEDLE = lazy("|".join(re.escape(n) for n in K.NEEDLES))
+_SKIP = AnyName(K.SKIP)
+_KIND_SKIP = {kind: AnyName(kind.skip) for kind in K.KINDS if kind.skip}
+_DISPATCHER = AnyName(K.DISPATCHERS)
+_HUNG_SKIP = AnyName(K.HUNG_SKIP)
 
 
 class Analysis(Plain):

@@ -10,13 +10,13 @@ steps is recovered by the next run without a second report.
 import errno
 import fcntl
 import os
-import re
 import struct
 import sys
 
 from . import storage
 from .inventory import gather
 from .log import Logger
+from .patterns import lazy
 from .sources import EFIVARS_DIR, PSTORE_DIR, mounted_fstype, mount_pstore
 from .state import AlreadyRunning, SaveFailed, Snapshot, State, record_set
 from .text import one_line
@@ -434,7 +434,7 @@ def _describe(rec):
 
 # die() numbers every oops on every architecture: "Oops: 0002 [#1]",
 # "Internal error: Oops: 96000005 [#1]", "invalid opcode: 0000 [#1]".
-_DIE_COUNTER = re.compile(r" \[#\d{1,6}\]")
+_DIE_COUNTER = lazy(r" \[#\d{1,6}\]")
 
 
 def _console_crash(found):

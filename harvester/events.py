@@ -53,15 +53,15 @@ class Event:
 
         Console, pmsg and ftrace records carry no counter or time, and every
         boot's is called console-ramoops-0: their content tells them apart."""
-        import hashlib
+        from .digest import sha1
         keys = []
         for r in self.records:
             key = "%s,%s,%s,%s,%s,%s" % (family(r.backend), r.type, r.id,
                                          r.reason, r.count, r.time_ns)
             if r.count is None and r.time_ns is None:
-                key += "," + hashlib.sha1(r.payload).hexdigest()
+                key += "," + sha1(r.payload).hexdigest()
             keys.append(key)
-        return "E" + hashlib.sha1("|".join(keys).encode()).hexdigest()[:10]
+        return "E" + sha1("|".join(keys).encode()).hexdigest()[:10]
 
     def log(self):
         """The dump's text, oldest first, with the per-part header lines of

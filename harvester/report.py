@@ -16,10 +16,11 @@ import time
 import zlib
 
 from .package import kernel_package
+from .patterns import lazy
 from .text import clean, one_line
 
-_KEY = re.compile(r"[A-Za-z0-9._-]+\Z")
-_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+_KEY = lazy(r"[A-Za-z0-9._-]+\Z")
+_NAME_CHARS = lazy(r"[^A-Za-z0-9._-]")
 _DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf",
              "i686": "i386", "i386": "i386", "ppc64le": "ppc64el",
              "s390x": "s390x", "riscv64": "riscv64"}

@@ -28,8 +28,8 @@ LOCK_FILE = "lock"
 def fingerprint(record):
     """Stable identity of one stored record: where it says it is from plus
     a hash of its payload (a reused zone with new content is new)."""
-    import hashlib
-    digest = hashlib.sha256(record.payload).hexdigest()[:32]
+    from .digest import sha256
+    digest = sha256(record.payload).hexdigest()[:32]
     backend = "efi" if record.backend.startswith("efi") else record.backend
     return "%s:%s:%s:%s:%s" % (backend, record.type, record.id,
                                record.time_ns, digest)

@@ -65,6 +65,20 @@ def test_source_1_package_database(tmp_path):
     assert status in source
 
 
+def test_source_1_first_stanza_of_the_database(tmp_path):
+    # The file as Debian ships it (no host database before it): its first
+    # stanza has no newline before "Package:".
+    with open(STATUS, "rb") as f:
+        data = f.read()
+    first = data.split(b"\n", 1)[0].decode().split(": ", 1)[1]
+    path = tmp_path / "status"
+    path.write_bytes(data)
+    assert package.dpkg_installed([first], str(path)) is None   # deinstall
+    assert package._dpkg_stanza(data, first)["Status"] == \
+        "deinstall ok config-files"
+    assert package._dpkg_stanza(data, first[1:]) == {}
+
+
 def test_source_1_removed_package_is_not_installed(tmp_path):
     # -47 is "deinstall ok config-files": its Version no longer counts.
     status = status_file(tmp_path)

@@ -140,6 +140,19 @@ def test_prefix_forms(line, caller, text):
     assert strip_prefix(line) == text
 
 
+@pytest.mark.parametrize("line,rotten,intact", [
+    ("<4>[   12.34\x005678{0} [T7] Oops: 0002 [#1]", ("T7", "Oops: 0002 [#1]"),
+     (None, "\x80 [T7] Oops: 0002 [#1]")),
+    ("[ \" 41>717664_ {0}({0}+[1:init]init: Untracked",
+     (None, "init: Untracked"), (None, "\x80(\x80+[1:init]init: Untracked"))])
+def test_u0080_is_no_rotten_byte(line, rotten, intact):
+    """A byte over 0x7f alone decodes to U+FFFD, never to U+0080 (two
+    bytes, C2 80): where U+FFFD is a rotten prefix, U+0080 is text (the
+    compiled patterns hold U+0080 for U+FFFD, swapped in the line)."""
+    assert split_prefix(line.format("\ufffd")) == rotten
+    assert split_prefix(line.format("\x80")) == intact
+
+
 # (timestamp, vendor part, its comm, text) of real lines, one per vendor form
 VENDOR_LINES = [
     ("[    6.319127] ", " (6)[1019:mtk_agpsd]", "mtk_agpsd",
@@ -197,7 +210,7 @@ def test_a_vendor_part_with_any_fixed_character_flipped_is_removed(
 def test_ordinary_text_is_never_taken_for_a_rotten_prefix():
     """No line of the dev set's logs (real kernels, mainline prefixes) nor
     of the consoles without bit rot takes one of the rotten forms."""
-    from harvester.prefixes import _PREFIX
+    from harvester.prefixes import _prefix_match
     folders = [os.path.join(DATA, "syzkaller"), os.path.join(DATA, "consoles")]
     lines = 0
     for folder in folders:
@@ -208,7 +221,7 @@ def test_ordinary_text_is_never_taken_for_a_rotten_prefix():
                 text = f.read().decode("utf-8", "replace")
             for line in text.splitlines():
                 lines += 1
-                assert _PREFIX.match(line).group("rotten") is None, repr(line)
+                assert _prefix_match(line).group("rotten") is None, repr(line)
     assert lines > 50000
 
 def test_analysis_uses_the_table():

@@ -32,15 +32,15 @@ Everything is bounded: names are at most 256 characters and only the
 first 512 characters of a line are looked at.
 """
 
-import re
+from ..patterns import lazy
 
 MAX_LINE = 512
 _NAME = r"\.?[A-Za-z_$<][A-Za-z0-9_.$<>:]{0,255}"
 # decode_stacktrace.sh puts the source lines in place of "+0x1c/0x2c".
-_MAYBE_TAIL = re.compile(r"\(unreliable\)\s*$")
+_MAYBE_TAIL = lazy(r"\(unreliable\)\s*$")
 _DECODED = r" \((?:[^\s():]{1,200}:\d{1,7} ?){1,8}\)"
 
-_FRAME = re.compile(
+_FRAME = lazy(
     r"\s{0,24}"
     r"(?P<paren>\()?"                                   # s390 r14 frame
     r"(?:\[<?(?:0x)?[0-9a-fA-F]{1,16}>?\]\s{0,4}){0,2}"  # [<pc>], [sp] [pc]
@@ -64,7 +64,7 @@ _FRAME = re.compile(
 # (arm "LR is at", "lr : ", powerpc "LR [a]", riscv " ra : ", mips "ra    :
 # a"): it names the caller when the instruction pointer has no symbol (a
 # jump to a bad address), and is never read before the pointer's line.
-_IP = re.compile(
+_IP = lazy(
     r"(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|pc : |PC is at |"
     r"LR is at |lr : |LR \[[0-9a-f]{1,16}\] |ra {0,4}: (?:[0-9a-f]{8,16} )?|"
     r"NIP:? {0,4}\[[0-9a-f]{1,16}\] |epc {0,4}: (?:[0-9a-f]{8,16} )?|"
@@ -75,12 +75,12 @@ _IP = re.compile(
 
 # Compiler and syscall decorations that change between builds and
 # kernels but not between bugs.
-_SUFFIX = re.compile(r"\.(?:isra|cold|part|constprop|llvm|lto_priv|"
-                     r"localalias|specialized)(?:\.\d+)?.*$|\.\d+$")
-_SYSCALL = re.compile(r"^(?:__(?:x64|ia32|arm64|riscv|s390x?|powerpc)_)?"
-                      r"(?:compat_)?(?:SyS_|SYSC_|sys_|__se_sys_|__do_sys_|"
-                      r"____sys_|___sys_|__sys_|ksys_|__se_compat_sys_|"
-                      r"__do_compat_sys_)(?P<name>[a-z0-9_]{2,64})$")
+_SUFFIX = lazy(r"\.(?:isra|cold|part|constprop|llvm|lto_priv|"
+               r"localalias|specialized)(?:\.\d+)?.*$|\.\d+$")
+_SYSCALL = lazy(r"^(?:__(?:x64|ia32|arm64|riscv|s390x?|powerpc)_)?"
+                r"(?:compat_)?(?:SyS_|SYSC_|sys_|__se_sys_|__do_sys_|"
+                r"____sys_|___sys_|__sys_|ksys_|__se_compat_sys_|"
+                r"__do_compat_sys_)(?P<name>[a-z0-9_]{2,64})$")
 
 
 def clean_name(func):

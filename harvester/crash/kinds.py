@@ -33,12 +33,12 @@ dumpstack.c, mm/kfence, mm/kmsan, kernel/kcsan, lib/ubsan.c,
 mm/kmemleak.c) and the experience recorded in syzkaller's pkg/report.
 """
 
-import re
-
 from parsers.records import REQUIRED, Plain   # not dataclasses: boot time
 
+from ..patterns import lazy
+
 FUNC = r"(?P<func>[A-Za-z_][A-Za-z0-9_.]{0,200})"
-_KASAN_END = re.compile(r"^={40,}\s*$")
+_KASAN_END = lazy(r"^={40,}\s*$")
 
 
 class Kind(Plain):
@@ -69,7 +69,7 @@ def _k(name, needles, start, title, culprit="trace", failure="oops", **kw):
     """A kind; an oops (die(), arm's die_kernel_fault) is what makes the
     kernel write an Oops dump."""
     kw.setdefault("dumps", failure == "oops")
-    return Kind(name, needles, re.compile(start), title, culprit, failure,
+    return Kind(name, needles, lazy(start), title, culprit, failure,
                 **kw)
 
 
@@ -92,7 +92,7 @@ KINDS = (
     _k("kasan", ('KASAN',),
        r"BUG: KASAN: (?P<what>[a-z-]{3,40})",
        "KASAN: {what} {access} in {culprit}", failure="bug",
-       detail=re.compile(r"^(?P<access>Read|Write) (?:of size|at addr)"),
+       detail=lazy(r"^(?P<access>Read|Write) (?:of size|at addr)"),
        **_SANITIZER),
     _k("kmsan", ('KMSAN',),
        r"BUG: KMSAN: (?P<what>[a-z-]{3,40})",
@@ -413,19 +413,19 @@ HEAD_LINES = 40
 
 # A panic with one of these messages was caused by the crash before it;
 # any other panic is a crash of its own.
-CAUSED_PANIC = re.compile(
+CAUSED_PANIC = lazy(
     r"Fatal exception|panic_on|Attempted to kill|Aiee, killing interrupt|"
     r"hung tasks|hung_task|[Ll]ockup|LOCKUP|RCU Stall|rcu_sched|kfence|"
     r"KASAN|KMSAN|UBSAN|Fatal hardware error|stack-protector|"
     r"corrupted stack end|stack overflow|Oops|scheduling while atomic|SError")
 
-END = re.compile(r"---\[ end (?:trace|Kernel panic)")
+END = lazy(r"---\[ end (?:trace|Kernel panic)")
 
 # Lines that start another stack than the report's own: allocation and
 # free stacks, other CPUs' backtraces, lockdep's chains.  The report's own
 # trace (the first frames after its first line, register dumps and "Code:"
 # lines in between) ends at one of these.
-OTHER_STACK = re.compile(
+OTHER_STACK = lazy(
     r"Allocated by task|Freed by task|^Allocated:|^Freed:|"
     r"NMI backtrace for cpu|Sending NMI from CPU|Showing all locks held|"
     r"Showing busy workqueues|the existing dependency chain|"
@@ -437,27 +437,27 @@ OTHER_STACK = re.compile(
 # --- the anatomy of stack traces ---------------------------------------
 
 # Where one CPU's or task's trace ends and another's starts (stalls).
-OTHER_TRACE = re.compile(r"NMI backtrace for cpu|Sending NMI|Showing all|"
-                         r"^rcu: |^Task dump|^task:|^INFO: |Showing busy")
+OTHER_TRACE = lazy(r"NMI backtrace for cpu|Sending NMI|Showing all|"
+                   r"^rcu: |^Task dump|^task:|^INFO: |Showing busy")
 # RCU's own grace-period kthread, dumped in a stall report; the stalled
 # CPU's trace starts at one of CPU_TRACE.
-RCU_KTHREAD = re.compile(r"grace-period kthread stack dump|kthread starved")
-CPU_TRACE = re.compile(r"NMI backtrace for cpu|Sending NMI|Task dump for CPU")
+RCU_KTHREAD = lazy(r"grace-period kthread stack dump|kthread starved")
+CPU_TRACE = lazy(r"NMI backtrace for cpu|Sending NMI|Task dump for CPU")
 # Where a trap or fault enters the kernel's handling (x86 asm_exc_*,
 # invalid_op, page_fault; arm64 el1h_64_sync; powerpc, riscv entries).
-EXCEPTION_ENTRY = re.compile(r"^asm_exc_|^invalid_op$|^page_fault$|"
-                             r"^async_page_fault$|^el1h_64_sync$|^el1_sync$|"
-                             r"^el1_error|^el1h_64_error$|^handle_exception$|"
-                             r"^ret_from_exception$|^program_check_common")
+EXCEPTION_ENTRY = lazy(r"^asm_exc_|^invalid_op$|^page_fault$|"
+                       r"^async_page_fault$|^el1h_64_sync$|^el1_sync$|"
+                       r"^el1_error|^el1h_64_error$|^handle_exception$|"
+                       r"^ret_from_exception$|^program_check_common")
 # The stall detector printing from the timer tick.
-STALL_DETECTOR = re.compile(r"^rcu_|update_process_times|tick_sched|"
-                            r"nmi_cpu_backtrace|print_cpu_stall|"
-                            r"dump_cpu_task|sched_show_task|watchdog_timer_fn")
+STALL_DETECTOR = lazy(r"^rcu_|update_process_times|tick_sched|"
+                      r"nmi_cpu_backtrace|print_cpu_stall|"
+                      r"dump_cpu_task|sched_show_task|watchdog_timer_fn")
 # The timer interrupt's entry: stall and lockup detectors run above it.
-IRQ_ENTRY = re.compile(r"apic_timer_interrupt|^asm_sysvec_|"
-                       r"^asm_call_(?:irq_)?on_stack|^el1_irq|^el1_interrupt|"
-                       r"^el1h_64_irq|gic_handle_irq|^call_on_irq_stack|"
-                       r"^__irq_svc|^do_IRQ|^common_interrupt|^ret_from_intr")
+IRQ_ENTRY = lazy(r"apic_timer_interrupt|^asm_sysvec_|"
+                 r"^asm_call_(?:irq_)?on_stack|^el1_irq|^el1_interrupt|"
+                 r"^el1h_64_irq|gic_handle_irq|^call_on_irq_stack|"
+                 r"^__irq_svc|^do_IRQ|^common_interrupt|^ret_from_intr")
 
 # Frames that are never the culprit, searched in the name (``^`` anchors)
 # after .isra/.cold/... are stripped: the report plumbing that prints a
