@@ -14,11 +14,11 @@ first 512 characters of it: time is linear in the size of the log.
 
 import re
 
+from parsers.patterns import AnyName, lazy
 from parsers.records import Plain         # not dataclasses: boot time
 
 from .crash import kinds as K
 from .crash.frames import MAX_LINE, Frame, parse_frame, parse_ip
-from .patterns import AnyName, lazy
 from .prefixes import split_prefix, strip_prefix  # noqa: F401 (re-exported)
 
 # uname -r as kernels build it; anything else is not trusted as a release
@@ -39,6 +39,8 @@ _LOCK_AT = lazy(r"\bat: (?:\[<[0-9a-f]{1,16}>\] )?(?P<frame>.{1,300})")
 _LAST_FUNCTION = lazy(r"last function: (?P<func>[A-Za-z_][\w.]{0,200})")
 _CALL_TRACE = lazy(r"Call [Tt]race|Backtrace:|stack backtrace:")
 _HEAD_FUNC = lazy(r"\b(?:in|at) ([A-Za-z_][\w.]{1,200})\+0x")
+_FIELD = lazy(r"{(\w+)}")           # a title template's fields
+_SPACES = lazy(r"\s+")
 MAX_BLOCK_LINES = 400
 MAX_FOREIGN_LINES = 200     # other callers' lines in a row within a report
 MAX_FRAMES = 64
@@ -422,7 +424,7 @@ def _hung(trace):
     reliable = [f for f in trace if not (f.unreliable or f.maybe)]
     for frame in reliable:
         for pattern, bucket in K.HUNG_BUCKETS:
-            if re.search(pattern, frame.func):
+            if pattern.search(frame.func):
                 return Frame(bucket)
     for frame in reliable:
         if not _HUNG_SKIP.search(frame.func) and not _skipped(frame):
@@ -458,7 +460,7 @@ def _title(kind, match, block, culprit):
     groups["what"] = _normalise(what)
     words = kind.title.split(" in {culprit}")[0]
     values = {key: groups.get(key, "") for key in
-              re.findall(r"{(\w+)}", words)}
+              _FIELD.findall(words)}
     kind_text = " ".join(words.format(**values).split()).rstrip(" :")
     if culprit:
         title = "%s in %s" % (kind_text, culprit) \
@@ -470,4 +472,4 @@ def _title(kind, match, block, culprit):
 
 def _normalise(text):
     """Remove what changes between occurrences of the same bug."""
-    return re.sub(r"\s+", " ", _VOLATILE.sub("", text)).strip(" :,.-")
+    return _SPACES.sub(" ", _VOLATILE.sub("", text)).strip(" :,.-")

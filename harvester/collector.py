@@ -13,10 +13,11 @@ import os
 import struct
 import sys
 
+from parsers.patterns import lazy
+
 from . import storage
 from .inventory import gather
 from .log import Logger
-from .patterns import lazy
 from .sources import EFIVARS_DIR, PSTORE_DIR, mounted_fstype, mount_pstore
 from .state import AlreadyRunning, SaveFailed, Snapshot, State, record_set
 from .text import one_line

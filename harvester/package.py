@@ -16,7 +16,7 @@ The version comes from the first source that has it:
 
 import re
 
-from .patterns import lazy
+from parsers.patterns import lazy
 
 DPKG_STATUS = "/var/lib/dpkg/status"
 OS_RELEASE = "/etc/os-release"
@@ -35,6 +35,7 @@ _RELEASE_FAMILY = (
           r"s390x|riscv64|loong64|rpi|generic|generic-64k|generic-lpae|"
           r"lowlatency|aws|azure|gcp|gke|oracle|kvm|raspi)\Z"), "deb"),
 )
+_OS_RELEASE_LINE = lazy(r'^([A-Z_]+)="?([^"\n]*)"?$', re.M)
 _OS_FAMILY = {"debian": "deb", "ubuntu": "deb", "fedora": "rpm",
               "rhel": "rpm", "centos": "rpm", "rocky": "rpm",
               "almalinux": "rpm", "amzn": "rpm", "ol": "rpm"}
@@ -63,7 +64,7 @@ def os_release_info(path):
             text = f.read(8192).decode("utf-8", "replace")
     except OSError:
         return {}
-    return dict(re.findall(r'^([A-Z_]+)="?([^"\n]*)"?$', text, re.M))
+    return dict(_OS_RELEASE_LINE.findall(text))
 
 
 def package_names(release, fam):

@@ -22,7 +22,7 @@ but names no caller, as its digits cannot be trusted.
 
 import re
 
-from .patterns import lazy
+from parsers.patterns import lazy
 
 # "<4>", "<12>"; any three characters survive a flipped bit.
 _LEVEL = "<[^>\n]{0,3}>"
@@ -127,13 +127,16 @@ ROTTEN_FORMS = [
 _SWAP = {0xfffd: 0x80, 0x80: 0xfffd}
 
 
+_GROUP_NAME = lazy(r"\(\?P<(\w+)>")
+
+
 def _one_pattern():
     """Level, timestamp and the tables' rows as one anchored regex (one
     match per line instead of one per row); row N's groups get "_N", and
     the rotten rows count only after a timestamp."""
     rows = []
     for index, (_, pattern) in enumerate(CALLER_FORMS):
-        pattern = re.sub(r"\(\?P<(\w+)>", r"(?P<\1_%d>" % index, pattern)
+        pattern = _GROUP_NAME.sub(r"(?P<\1_%d>" % index, pattern)
         rows.append("(?P<row_%d>%s)" % (index, pattern))
     rotten = "|".join(pattern for _, pattern in ROTTEN_FORMS)
     return (lazy((

@@ -10,13 +10,13 @@ The content depends only on the dump, so a re-run produces the same bytes.
 
 import base64
 import os
-import re
 import struct
 import time
 import zlib
 
-from .package import kernel_package
-from .patterns import lazy
+from parsers.patterns import lazy
+
+from .package import OS_RELEASE, kernel_package, os_release_info
 from .text import clean, one_line
 
 _KEY = lazy(r"[A-Za-z0-9._-]+\Z")
@@ -93,13 +93,8 @@ def architecture(release):
     return _DEB_ARCH.get(os.uname().machine, os.uname().machine)
 
 
-def distro_release(os_release="/etc/os-release"):
-    try:
-        with open(os_release, "rb") as f:
-            text = f.read(8192).decode("utf-8", "replace")
-    except OSError:
-        return None
-    info = dict(re.findall(r'^([A-Z_]+)="?([^"\n]*)"?$', text, re.M))
+def distro_release(os_release=OS_RELEASE):
+    info = os_release_info(os_release)
     name = info.get("NAME", "").split()[0] if info.get("NAME") else None
     return " ".join(filter(None, (name, info.get("VERSION_ID")))) or None
 

@@ -10,9 +10,10 @@ opened.  Parsing is left to ``parsers``.
 
 import mmap
 import os
-import re
 import stat
+
 from parsers.exceptions import ParseError
+from parsers.patterns import lazy
 
 KINDS = ("pstore", "ramoops", "mtdoops", "efivars", "pstoreblk")
 PSTORE_DIR = "/sys/fs/pstore"
@@ -27,6 +28,10 @@ SYSTEMD_PSTORE_CONF = ("/etc/systemd/pstore.conf",
                        "/etc/systemd/pstore.conf.d")
 DEVICETREE = "/proc/device-tree"
 _O_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_SIZE = lazy(r"\s*(0x[0-9a-fA-F]+|\d+)\s*([kKmMgG]?)\s*")
+_KERNEL_VERSION = lazy(r"(\d+)\.(\d+)")
+_STORAGE_SETTING = lazy(r"\s*Storage\s*=\s*(\S+)")      # pstore.conf
+_PROC_MTD_LINE = lazy(r'(mtd\d+): \S+ \S+ "(.*)"')
 
 _RAMOOPS_KEYS = ("mem_size", "record_size", "console_size", "ftrace_size",
                  "pmsg_size", "ecc", "offset", "ftrace_cpus", "kernel")
@@ -59,7 +64,7 @@ class Source:
 
 def parse_size(text, key):
     """Decimal, 0x hex, or a K/M/G suffix (powers of 1024)."""
-    match = re.fullmatch(r"\s*(0x[0-9a-fA-F]+|\d+)\s*([kKmMgG]?)\s*", text)
+    match = _SIZE.fullmatch(text)
     if not match:
         raise SourceError("%s=%r is not a size (use 4096, 0x1000, 4K or 1M)"
                           % (key, text))
@@ -289,7 +294,7 @@ def _ramoops(source, caps):
         mem_size = opts.pop("mem_size", len(buf))
         version = None
         if kernel:
-            match = re.match(r"(\d+)\.(\d+)", str(kernel))
+            match = _KERNEL_VERSION.match(str(kernel))
             if not match:
                 raise SourceError("kernel=%r: give a version like 6.1" % kernel)
             version = (int(match.group(1)), int(match.group(2)))
@@ -503,7 +508,7 @@ def systemd_pstore_archive(conf_paths=SYSTEMD_PSTORE_CONF):
         try:
             with open(path, errors="replace") as f:
                 for line in f:
-                    match = re.match(r"\s*Storage\s*=\s*(\S+)", line)
+                    match = _STORAGE_SETTING.match(line)
                     if match:
                         storage = match.group(1).lower()
         except OSError:
@@ -537,7 +542,7 @@ def resolve_mtd(name, proc_mtd="/proc/mtd"):
     try:
         with open(proc_mtd, errors="replace") as f:
             for line in f:
-                match = re.match(r'(mtd\d+): \S+ \S+ "(.*)"', line)
+                match = _PROC_MTD_LINE.match(line)
                 if match and match.group(2) == name:
                     return "/dev/" + match.group(1)
     except OSError:

@@ -14,6 +14,7 @@ from . import compression
 from .exceptions import (BadHeaderError, DecompressError, LimitExceeded,
                          ParseError, TruncatedError)
 from .kmsg import parse_part_header
+from .patterns import lazy
 from .records import (PSTORE_TYPE_NAMES, Origin, ParseResult, Record,
                       time_from_seconds)
 
@@ -26,10 +27,10 @@ ATTRIBUTE_SIZE = EfivarfsFile.sizeof()
 
 # The reader's three sscanf patterns, tried in this order (5, 4, 3 fields).
 _NAME_FORMS = (
-    re.compile(r"dump-type(\d{1,10})-(\d{1,10})-(-?\d{1,10})-(\d{1,20})-(.)",
-               re.DOTALL),
-    re.compile(r"dump-type(\d{1,10})-(\d{1,10})-(-?\d{1,10})-(\d{1,20})"),
-    re.compile(r"dump-type(\d{1,10})-(\d{1,10})-(\d{1,20})"),
+    lazy(r"dump-type(\d{1,10})-(\d{1,10})-(-?\d{1,10})-(\d{1,20})-(.)",
+         re.DOTALL),
+    lazy(r"dump-type(\d{1,10})-(\d{1,10})-(-?\d{1,10})-(\d{1,20})"),
+    lazy(r"dump-type(\d{1,10})-(\d{1,10})-(\d{1,20})"),
 )
 _U64 = (1 << 64) - 1
 

@@ -4,9 +4,8 @@ Every dmesg part handed to a backend starts with it (fs/pstore/platform.c,
 pstore_dump).  Part1 is the newest chunk of the log.
 """
 
-import re
-
 from .exceptions import BadHeaderError
+from .patterns import lazy
 
 # Strings kmsg_dump_reason_str() and its predecessors print.
 REASONS = ("Oops", "Panic", "Emergency", "Shutdown", "Restart", "Halt",
@@ -16,7 +15,7 @@ REASONS = ("Oops", "Panic", "Emergency", "Shutdown", "Restart", "Halt",
 KMSG_DUMP_REASONS_V58 = {0: "Unknown", 1: "Panic", 2: "Oops", 3: "Emergency",
                          4: "Shutdown"}
 
-_PART_LINE = re.compile(rb"([A-Za-z]{1,16})#(\d{1,10}) Part(\d{1,10})\n")
+_PART_LINE = lazy(rb"([A-Za-z]{1,16})#(\d{1,10}) Part(\d{1,10})\n")
 
 
 def parse_part_header(payload):

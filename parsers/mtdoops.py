@@ -4,11 +4,10 @@ Not a pstore backend: the partition is cut into ``record_size`` slots, each
 a small header then the newest log lines, a NUL, and the erased 0xFF tail.
 """
 
-import re
-
 from construct import Int32ul, Int64sl, Struct
 
 from .exceptions import BadMagicError, LayoutError, TruncatedError
+from .patterns import lazy
 from .records import Origin, ParseResult, Record
 
 MAGIC_V1 = 0x5D005D00      # 8-byte header: seq, magic
@@ -56,7 +55,7 @@ def detect_record_size(buf):
 
 
 _ERASED_TO_ZERO = bytes([0 if b == 0xFF else 1 for b in range(256)])
-_NONZERO = re.compile(rb"[^\x00]")
+_NONZERO = lazy(rb"[^\x00]")
 
 
 def used_slots(buf, record_size, slots):

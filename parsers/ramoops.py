@@ -16,6 +16,7 @@ from .exceptions import (BadHeaderError, DecompressError,
                          EccError, LayoutError, LimitExceeded, ParseError,
                          TruncatedError)
 from .kmsg import parse_part_header
+from .patterns import lazy
 from .records import REQUIRED, EccStatus, Origin, ParseResult, Plain, Record
 from .search import WINDOW, find
 
@@ -44,10 +45,10 @@ MODULE_DEFAULT_SIZE = 4096               # ramoops.{record,console,ftrace,pmsg}_
 # sscanf("====%lld.%lu-%c\n%n") and the older "====%lld.%lu\n%n", including
 # the kernel's idea of white space (a format '\n' eats any amount, even none).
 _WS = rb"[ \t\n\v\f\r\xa0]*"
-_HDR_NEW = re.compile(rb"====" + _WS + rb"(-?\d{1,19})\." + _WS +
-                      rb"(\d{1,19})-(.)" + _WS, re.DOTALL)
-_HDR_OLD = re.compile(rb"====" + _WS + rb"(-?\d{1,19})\." + _WS +
-                      rb"(\d{1,19})" + _WS)
+_HDR_NEW = lazy(rb"====" + _WS + rb"(-?\d{1,19})\." + _WS +
+                rb"(\d{1,19})-(.)" + _WS, re.DOTALL)
+_HDR_OLD = lazy(rb"====" + _WS + rb"(-?\d{1,19})\." + _WS +
+                rb"(\d{1,19})" + _WS)
 
 
 class Zone(Plain):

@@ -980,14 +980,14 @@ def test_a_sanitizer_report_before_the_oops_names_its_cause():
 
 
 def test_name_lists_match_as_their_regex_alternation():
-    """harvester.patterns.AnyName (plain words as string tests, for boot
+    """parsers.patterns.AnyName (plain words as string tests, for boot
     time) says what ``re.search`` of the whole alternation says, for every
     frame name in the dev and real-world sets and for names built to hit
     the edges of each pattern (anchors, the words themselves)."""
     import re
 
     from harvester.crash import kinds
-    from harvester.patterns import AnyName
+    from parsers.patterns import AnyName
     names = set()
     for directory, cases in ((bench.DEV_SET, bench.dev_numbers()),
                              (bench.REALWORLD, bench.realworld_names())):

@@ -4,20 +4,24 @@ import pytest
 
 from harvester import cli, log
 
-journal = pytest.importorskip("systemd.journal")
+journal = pytest.importorskip("systemd._journal")
 
 
 class FakeJournal:
+    """Stands in for the C ``sendv`` the logger calls: what would reach the
+    journal, as fields."""
+
     def __init__(self):
         self.sent = []
 
-    def send(self, message, **fields):
-        self.sent.append(dict(fields, MESSAGE=message))
+    def send(self, *items):
+        assert all(isinstance(i, str) and "=" in i for i in items), items
+        self.sent.append(dict(i.split("=", 1) for i in items))
 
 
 def test_reports_are_logged_with_structured_fields(tmp_path, monkeypatch):
     fake = FakeJournal()
-    monkeypatch.setattr(journal, "send", fake.send)
+    monkeypatch.setattr(journal, "sendv", fake.send)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     image = "samples/ramoops-6.1-basic/raw/ramoops.bin"
     assert cli.main(["--collect", "--source", "ramoops:" + image,
@@ -36,7 +40,7 @@ def test_reports_are_logged_with_structured_fields(tmp_path, monkeypatch):
 
 def test_log_values_are_escaped_and_capped(monkeypatch):
     fake = FakeJournal()
-    monkeypatch.setattr(journal, "send", fake.send)
+    monkeypatch.setattr(journal, "sendv", fake.send)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     logger = log.Logger()
     logger("unreadable", "\x1b]0;pwned\x07" + "A" * 10000, "warning",
@@ -51,3 +55,15 @@ def test_stderr_fallback_without_journal(monkeypatch, capsys):
     logger("write-failed", "disk \x1b[2J full", "error")
     err = capsys.readouterr().err
     assert "disk \\x1b[2J full" in err
+
+
+def test_the_journal_module_is_not_loaded(tmp_path, monkeypatch):
+    """The C call only: systemd.journal would load logging, uuid and
+    traceback at every boot with something to say (issue 12)."""
+    fake = FakeJournal()
+    monkeypatch.setattr(journal, "sendv", fake.send)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    monkeypatch.delitem(sys.modules, "systemd.journal", raising=False)
+    log.Logger()("summary", "done")
+    assert fake.sent[0]["MESSAGE"] == "done"
+    assert "systemd.journal" not in sys.modules

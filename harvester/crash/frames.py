@@ -32,7 +32,7 @@ Everything is bounded: names are at most 256 characters and only the
 first 512 characters of a line are looked at.
 """
 
-from ..patterns import lazy
+from parsers.patterns import lazy
 
 MAX_LINE = 512
 _NAME = r"\.?[A-Za-z_$<][A-Za-z0-9_.$<>:]{0,255}"

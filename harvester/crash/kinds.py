@@ -33,9 +33,8 @@ dumpstack.c, mm/kfence, mm/kmsan, kernel/kcsan, lib/ubsan.c,
 mm/kmemleak.c) and the experience recorded in syzkaller's pkg/report.
 """
 
+from parsers.patterns import lazy
 from parsers.records import REQUIRED, Plain   # not dataclasses: boot time
-
-from ..patterns import lazy
 
 FUNC = r"(?P<func>[A-Za-z_][A-Za-z0-9_.]{0,200})"
 _KASAN_END = lazy(r"^={40,}\s*$")
@@ -593,8 +592,8 @@ DISPATCHERS = (
 # A blocked task waits in scheduler, lock and wait functions; the culprit
 # is the first frame outside them.  Waits for RCU and for the RTNL are
 # buckets of their own: whoever waits there waits for the same thing.
-HUNG_BUCKETS = ((r"rtnl_lock", "rtnl_lock"),
-                (r"synchronize_(?:rcu|srcu|net|sched)", "synchronize_rcu"))
+HUNG_BUCKETS = ((lazy(r"rtnl_lock"), "rtnl_lock"),
+                (lazy(r"synchronize_(?:rcu|srcu|net|sched)"), "synchronize_rcu"))
 HUNG_SKIP = (r"sched", r"_lock", r"_slowlock", r"^_{0,2}down(?:$|_)",
              r"^percpu_down", r"rwsem",
              r"completion", r"^kthread", r"wait", r"synchronize",
