@@ -14,9 +14,12 @@ The version comes from the first source that has it:
 3. ``(not installed)``.
 """
 
+import mmap
+import os
 import re
 
 from parsers.patterns import lazy
+from parsers.search import find
 
 DPKG_STATUS = "/var/lib/dpkg/status"
 OS_RELEASE = "/etc/os-release"
@@ -93,13 +96,18 @@ _STATUS_CACHE = {}
 
 
 def _read_status(path):
-    """The status file, read once per run (every report asks)."""
+    """The status file, mapped once per run (every report asks): reading
+    the 1 MB it often is costs 0.5 ms at each crash boot."""
     if path not in _STATUS_CACHE:
+        _STATUS_CACHE[path] = b""
         try:
             with open(path, "rb") as f:
-                _STATUS_CACHE[path] = f.read(MAX_STATUS_BYTES)
-        except OSError:
-            _STATUS_CACHE[path] = b""
+                size = min(os.fstat(f.fileno()).st_size, MAX_STATUS_BYTES)
+                if size:
+                    _STATUS_CACHE[path] = mmap.mmap(f.fileno(), size,
+                                                    access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            pass
     return _STATUS_CACHE[path]
 
 
@@ -107,14 +115,15 @@ def _dpkg_stanza(data, name):
     """The simple fields of ``Package: name``'s stanza (one per name; a
     kernel image is not Multi-Arch: same)."""
     first = b"Package: %s\n" % name.encode()
-    if data.startswith(first):
+    if data[:len(first)] == first:
         at = 0
     else:       # not in b"\n" + data: copying the file costs 0.3 ms
-        at = data.find(b"\n" + first) + 1
+        at = find(data, b"\n" + first, 0, len(data)) + 1
         if not at:
             return {}
-    end = data.find(b"\n\n", at)
-    stanza = data[at:end if end >= 0 else len(data)].decode("utf-8", "replace")
+    end = find(data, b"\n\n", at, len(data))
+    stanza = bytes(data[at:end if end >= 0 else len(data)][:64 << 10])
+    stanza = stanza.decode("utf-8", "replace")
     return dict(line.split(": ", 1) for line in stanza.split("\n")
                 if ": " in line and not line.startswith(" "))
 
@@ -135,8 +144,19 @@ def version_from_dump(release, build, fam):
     return None
 
 
+_KNOWN = {}
+
+
 def kernel_package(release, build=None, status_path=None, os_release=None):
-    """``(name, version, source)`` for the kernel ``release`` (uname -r)."""
+    """``(name, version, source)`` for the kernel ``release`` (uname -r);
+    asked once per run (a boot's dumps are from one kernel)."""
+    key = (release, build, status_path, os_release)
+    if key not in _KNOWN:
+        _KNOWN[key] = _kernel_package(*key)
+    return _KNOWN[key]
+
+
+def _kernel_package(release, build, status_path, os_release):
     fam = family(release, os_release)
     names = package_names(release, fam)
     if fam == "deb":

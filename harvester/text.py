@@ -6,6 +6,8 @@ bidi overrides must never reach a terminal, a log or a report key.  Each
 removed character stays visible as ``\\xNN`` / ``\\uNNNN``.
 """
 
+from parsers.patterns import lazy
+
 _UNSAFE_RANGES = ((0x00, 0x08), (0x0b, 0x1f), (0x7f, 0x9f), (0x61c, 0x61c),
                   (0x200e, 0x200f), (0x202a, 0x202e), (0x2066, 0x2069),
                   (0xfeff, 0xfeff), (0xd800, 0xdfff))
@@ -29,6 +31,11 @@ def _escapes():
     return _ESCAPES
 
 
+# Any character _UNSAFE_RANGES holds: most text has none to escape.
+_UNSAFE = lazy("[%s]" % "".join(
+    "\\U%08x-\\U%08x" % pair for pair in _UNSAFE_RANGES))
+
+
 def clean(data, limit=None):
     """Text safe for terminals and reports: valid UTF-8 (invalid bytes as
     \\xNN), only tab and newline among the controls."""
@@ -39,6 +46,8 @@ def clean(data, limit=None):
         text = data.decode("utf-8", "backslashreplace")
     else:
         text = data if limit is None else data[:limit]
+    if not _UNSAFE.search(text):
+        return text
     return text.translate(_escapes())
 
 
