@@ -150,7 +150,8 @@ _KNOWN = {}
 def kernel_package(release, build=None, status_path=None, os_release=None):
     """``(name, version, source)`` for the kernel ``release`` (uname -r);
     asked once per run (a boot's dumps are from one kernel)."""
-    key = (release, build, status_path, os_release)
+    key = (release, build, status_path or DPKG_STATUS,
+           os_release or OS_RELEASE)
     if key not in _KNOWN:
         _KNOWN[key] = _kernel_package(*key)
     return _KNOWN[key]
