@@ -12,9 +12,7 @@ Every step looks at each line a bounded number of times, and at most the
 first 512 characters of it: time is linear in the size of the log.
 """
 
-import re
-
-from parsers.patterns import AnyName, lazy
+from parsers.patterns import AnyName, any_of, lazy
 from parsers.records import Plain         # not dataclasses: boot time
 
 from .crash import kinds as K
@@ -48,7 +46,7 @@ DETAIL_LINES = 12
 
 
 _ORDER = {kind: index for index, kind in enumerate(K.KINDS)}
-_ANY_NEEDLE = lazy("|".join(re.escape(n) for n in K.NEEDLES))
+_ANY_NEEDLE = any_of(K.NEEDLES)
 _SKIP = AnyName(K.SKIP)
 _KIND_SKIP = {kind: AnyName(kind.skip) for kind in K.KINDS if kind.skip}
 _DISPATCHER = AnyName(K.DISPATCHERS)

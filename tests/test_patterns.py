@@ -129,3 +129,28 @@ def test_an_installed_table_makes_a_run_compile_none_of_ours(tmp_path):
     assert len(os.listdir(tmp_path / "out")) == 2
     ours = {p.pattern for p in patterns._LAZY if isinstance(p.pattern, str)}
     assert not ours.intersection(compiled), compiled
+
+
+def test_any_of_finds_what_the_plain_alternation_finds():
+    """any_of (a trie, for speed) against re.search of the words joined
+    by "|": on every crash needle, with text around it, inside other
+    needles and cut short, and on random text of their characters."""
+    from hypothesis import given, settings, strategies as st
+
+    from harvester.crash import kinds
+    words = list(kinds.NEEDLES) + ["a", "ab", "abc", "b|c", "x.y", "(?"]
+    plain = re.compile("|".join(re.escape(w) for w in words))
+    trie = patterns.any_of(words)
+    texts = [w for w in words] + ["<4>[ 1.0] " + w + " at x" for w in words]
+    texts += [w[:-1] for w in words] + [w[1:] for w in words]
+    for text in texts:
+        assert bool(trie.search(text)) == bool(plain.search(text)), text
+    alphabet = "".join(sorted(set("".join(words)))) + "\n\t\u00e9"
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.one_of(st.sampled_from(words),
+                              st.text(alphabet, max_size=12)), max_size=8))
+    def check(pieces):
+        text = "".join(pieces)
+        assert bool(trie.search(text)) == bool(plain.search(text))
+    check()
