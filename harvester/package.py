@@ -16,7 +16,6 @@ The version comes from the first source that has it:
 
 import mmap
 import os
-import re
 
 from parsers.patterns import lazy
 from parsers.search import find
@@ -38,7 +37,7 @@ _RELEASE_FAMILY = (
           r"s390x|riscv64|loong64|rpi|generic|generic-64k|generic-lpae|"
           r"lowlatency|aws|azure|gcp|gke|oracle|kvm|raspi)\Z"), "deb"),
 )
-_OS_RELEASE_LINE = lazy(r'^([A-Z_]+)="?([^"\n]*)"?$', re.M)
+_OS_RELEASE_LINE = lazy(r'(?m)^([A-Z_]+)="?([^"\n]*)"?$')
 _OS_FAMILY = {"debian": "deb", "ubuntu": "deb", "fedora": "rpm",
               "rhel": "rpm", "centos": "rpm", "rocky": "rpm",
               "almalinux": "rpm", "amzn": "rpm", "ol": "rpm"}

@@ -20,9 +20,7 @@ character may be any one-bit flip of itself.  A rotten prefix is removed
 but names no caller, as its digits cannot be trusted.
 """
 
-import re
-
-from parsers.patterns import lazy
+from parsers.patterns import escape, lazy
 
 # "<4>", "<12>"; any three characters survive a flipped bit.
 _LEVEL = "<[^>\n]{0,3}>"
@@ -38,7 +36,7 @@ def _flipped(chars):
             code = ord(char) ^ (1 << bit)
             found.add(chr(code) if code < 0x80 else "\ufffd")
     found.discard("\n")
-    return "[%s]" % "".join(re.escape(c) for c in sorted(found))
+    return "[%s]" % "".join(escape(c) for c in sorted(found))
 
 
 def _rotten(word):
@@ -136,7 +134,8 @@ def _one_pattern():
     the rotten rows count only after a timestamp."""
     rows = []
     for index, (_, pattern) in enumerate(CALLER_FORMS):
-        pattern = _GROUP_NAME.sub(r"(?P<\1_%d>" % index, pattern)
+        pattern = _GROUP_NAME.sub(
+            lambda name: "(?P<%s_%d>" % (name.group(1), index), pattern)
         rows.append("(?P<row_%d>%s)" % (index, pattern))
     rotten = "|".join(pattern for _, pattern in ROTTEN_FORMS)
     return (lazy((

@@ -19,7 +19,7 @@ root-only directory (R14).
 import fcntl
 import os
 
-from . import storage
+from . import statejson, storage
 
 STATE_FILE = "state.json"
 LOCK_FILE = "lock"
@@ -49,10 +49,9 @@ def read_harvested(path):
     except OSError:
         return set()
     try:
-        import json               # off the boot path while there is no state
-        data = json.loads(os.read(fd, 64 << 20))
+        data = statejson.loads(os.read(fd, 64 << 20).decode("utf-8"))
         return set(data.get("harvested", {})) | set(data.get("kept", {}))
-    except (ValueError, AttributeError, OSError):
+    except (ValueError, AttributeError, OSError, RecursionError):
         return set()
     finally:
         os.close(fd)
@@ -108,9 +107,8 @@ class State:
             raw = os.read(fd, 64 << 20)
         finally:
             os.close(fd)
-        import json
         try:
-            data = json.loads(raw)
+            data = statejson.loads(raw.decode("utf-8"))
             self.data["harvested"] = dict(data.get("harvested", {}))
             self.data["kept"] = dict(data.get("kept", {}))
             self.data["pending"] = {
@@ -124,16 +122,15 @@ class State:
                 reports = [n for n in reports if isinstance(n, str)
                            and not n.startswith("archive-")]
             self.data["reports"] = [n for n in reports if isinstance(n, str)]
-        except (ValueError, AttributeError, TypeError):
+        except (ValueError, AttributeError, TypeError, RecursionError):
             # A torn or foreign file: start afresh rather than stop harvesting.
             pass
         storage.remove_stale_temps(self.fd)
 
     def save(self):
-        import json
         try:
-            storage.replace_private(self.fd, STATE_FILE, json.dumps(
-                self.data, sort_keys=True).encode())
+            storage.replace_private(self.fd, STATE_FILE,
+                                    statejson.dumps(self.data).encode())
         except OSError as exc:
             raise SaveFailed(exc.errno, "cannot save the state %s/%s: %s" % (
                 self.path, STATE_FILE, exc.strerror or exc)) from None

@@ -20,7 +20,6 @@ boot that found a crash.  So:
 """
 
 import os
-import re
 import sys
 
 import _sre
@@ -72,6 +71,7 @@ def compile(pattern, flags=0):
             return _sre.compile(pattern, *arguments)
         except (RuntimeError, TypeError, ValueError, OverflowError):
             pass                # not code this engine takes: compile it
+    import re
     return re.compile(pattern, flags)
 
 
@@ -101,6 +101,15 @@ class lazy:
         return "lazy(%r)" % self.pattern
 
 
+# What re.escape escapes (Python 3.7+).
+_ESCAPED = {c: "\\" + chr(c) for c in b"()[]{}?*+-|^$\\.&~# \t\n\r\v\f"}
+
+
+def escape(text):
+    """``re.escape(text)`` for a str, without importing re."""
+    return text.translate(_ESCAPED)
+
+
 def any_of(words):
     """A lazy regex that finds whether any of ``words`` occurs.  re tries
     alternatives one at a time at each position, so words are grouped by
@@ -108,9 +117,9 @@ def any_of(words):
     plain alternation, and as fast as a whole trie)."""
     groups = {}
     for word in sorted(set(words)):
-        groups.setdefault(word[0], []).append(re.escape(word[1:]))
+        groups.setdefault(word[0], []).append(escape(word[1:]))
     return lazy("|".join(
-        re.escape(first) + (rests[0] if len(rests) == 1 else
+        escape(first) + (rests[0] if len(rests) == 1 else
                             "(?:%s)" % "|".join(rests))
         for first, rests in groups.items()))
 
@@ -197,6 +206,7 @@ def table():
     for names in list(_NAME_LISTS):
         if names.words is None:
             names._split()
+    import re
     entries = {}
     for item in list(_LAZY):
         key = (item.pattern, int(item.flags))

@@ -7,8 +7,6 @@ Layouts come either from the kernel's own arithmetic (``compute_layout``) or
 from the zone signatures in the image (``detect_layout``).
 """
 
-import re
-
 from construct import Int32sl, Int32ul, Int64ul, Struct
 
 from . import compression, ecc as rs
@@ -45,8 +43,8 @@ MODULE_DEFAULT_SIZE = 4096               # ramoops.{record,console,ftrace,pmsg}_
 # sscanf("====%lld.%lu-%c\n%n") and the older "====%lld.%lu\n%n", including
 # the kernel's idea of white space (a format '\n' eats any amount, even none).
 _WS = rb"[ \t\n\v\f\r\xa0]*"
-_HDR_NEW = lazy(rb"====" + _WS + rb"(-?\d{1,19})\." + _WS +
-                rb"(\d{1,19})-(.)" + _WS, re.DOTALL)
+_HDR_NEW = lazy(rb"(?s)====" + _WS + rb"(-?\d{1,19})\." + _WS +
+                rb"(\d{1,19})-(.)" + _WS)
 _HDR_OLD = lazy(rb"====" + _WS + rb"(-?\d{1,19})\." + _WS +
                 rb"(\d{1,19})" + _WS)
 

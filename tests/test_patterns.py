@@ -154,3 +154,15 @@ def test_any_of_finds_what_the_plain_alternation_finds():
         text = "".join(pieces)
         assert bool(trie.search(text)) == bool(plain.search(text))
     check()
+
+
+def test_escape_is_re_escape():
+    from hypothesis import given, settings, strategies as st
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.text())
+    def check(text):
+        assert patterns.escape(text) == re.escape(text)
+    check()
+    every = "".join(map(chr, range(0x300)))
+    assert patterns.escape(every) == re.escape(every)

@@ -1,0 +1,104 @@
+"""What the boot run imports (issue 12: the boot budget).
+
+The installed command (bin/oops-harvest) is run from a built copy of the
+package, its regex table made as setup.py makes it, on the boot's usual
+inputs: an empty pstore, an EFI machine's variables with no crash among
+them, and the real efi-pstore sample (two dumps).  None of these may load
+what costs milliseconds and is not needed: re (with enum, functools and
+collections: 4 ms, half the interpreter's start), json, base64 (imports
+re), construct (25 ms) or PyYAML, beyond what the bare interpreter itself
+loads here.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from parsers import patterns
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
+EFI_SAMPLE = os.path.join(ROOT, "samples", "efi-6.1-two-dumps", "pstore")
+LAUNCHER = os.path.join(ROOT, "bin", "oops-harvest")
+CONFIG = os.path.join(ROOT, "packaging", "config", "config.yaml")
+HEAVY = {"re", "enum", "functools", "collections", "json", "base64",
+         "construct", "yaml", "argparse", "logging"}
+
+pytestmark = pytest.mark.skipif(
+    sys.implementation.name != "cpython",
+    reason="the regex table holds CPython's regex code")
+
+PROBE = """
+import atexit, sys
+atexit.register(lambda: sys.__stderr__.write(
+    "MODULES " + " ".join(sorted(sys.modules)) + "\\n"))
+sys.argv = [%(launcher)r] + sys.argv[1:]
+with open(%(launcher)r) as f:
+    code = compile(f.read(), %(launcher)r, "exec")
+exec(code, {"__name__": "__main__"})
+"""
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory):
+    """The modules as installed: a copy with the table setup.py writes."""
+    build = tmp_path_factory.mktemp("build")
+    for package in ("harvester", "parsers"):
+        shutil.copytree(os.path.join(ROOT, package), build / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "parsers.patterns", ".",
+                    "harvester", "parsers"], cwd=build, check=True,
+                   capture_output=True)
+    assert (build / "parsers" / patterns.TABLE_FILE).exists()
+    return build
+
+
+def _modules(build, args, cwd):
+    env = dict(os.environ, PYTHONPATH=str(build))
+    baseline = subprocess.run(
+        [sys.executable, "-c", "import sys; print(' '.join(sys.modules))"],
+        env=env, cwd=cwd, capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE % {"launcher": LAUNCHER}] + args,
+        env=env, cwd=cwd, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    line = [l for l in run.stderr.splitlines() if l.startswith("MODULES ")]
+    loaded = set(line[-1].split()[1:])
+    return loaded - set(baseline.stdout.split()), run
+
+
+def _collect(tmp_path, *sources):
+    return ["--collect", "--output-dir", str(tmp_path / "out"),
+            "--state-dir", str(tmp_path / "state"), "--config", CONFIG] + [
+        arg for source in sources for arg in ("--source", source)]
+
+
+def test_an_empty_boot(build, tmp_path):
+    os.mkdir(tmp_path / "pstore")
+    efivars = tmp_path / "efivars"
+    os.mkdir(efivars)
+    for name in ("Boot0000", "BootOrder", "Timeout", "SecureBoot",
+                 "MokListRT", "dbx"):
+        (efivars / ("%s-8be4df61-93ca-11d2-aa0d-00e098032b8c" % name)
+         ).write_bytes(b"\x07\x00\x00\x00" + os.urandom(40))
+    args = _collect(tmp_path, "pstore:%s" % (tmp_path / "pstore"),
+                    "efivars:%s" % efivars)
+    added, _ = _modules(build, args, tmp_path)
+    assert not added & HEAVY, sorted(added & HEAVY)
+    # Once something was harvested, every boot reads the state file.
+    (tmp_path / "state" / "state.json").write_text(
+        '{"harvested": {"efi:dmesg:1:2:ab": {"event": "E1", "report": '
+        '"r.crash"}}, "kept": {}, "pending": {}, "reports": ["r.crash"]}')
+    added, _ = _modules(build, args, tmp_path)
+    assert not added & HEAVY, sorted(added & HEAVY)
+
+
+def test_a_boot_with_two_dumps(build, tmp_path):
+    shutil.copytree(EFI_SAMPLE, tmp_path / "pstore")
+    args = _collect(tmp_path, "pstore:%s" % (tmp_path / "pstore"))
+    added, run = _modules(build, args, tmp_path)
+    assert len(os.listdir(tmp_path / "out")) == 2, run.stdout
+    assert not added & HEAVY, sorted(added & HEAVY)
+    assert "harvester.analysis" in added          # it did analyse them
