@@ -22,6 +22,7 @@ class Event:
     def __init__(self, records, problems=None):
         self.records = records            # oldest chunk first (highest part)
         self.problems = problems or []
+        self._id = None
 
     @property
     def newest(self):
@@ -52,7 +53,13 @@ class Event:
         """Stable for the same data: derived from what identifies the dump.
 
         Console, pmsg and ftrace records carry no counter or time, and every
-        boot's is called console-ramoops-0: their content tells them apart."""
+        boot's is called console-ramoops-0: their content tells them apart.
+        Made once: a run asks a dozen times."""
+        if self._id is None:
+            self._id = self._make_id()
+        return self._id
+
+    def _make_id(self):
         from .digest import sha1
         keys = []
         for r in self.records:

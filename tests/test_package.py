@@ -74,9 +74,25 @@ def test_source_1_first_stanza_of_the_database(tmp_path):
     path = tmp_path / "status"
     path.write_bytes(data)
     assert package.dpkg_installed([first], str(path)) is None   # deinstall
-    assert package._dpkg_stanza(data, first)["Status"] == \
+    assert package._dpkg_stanzas(data, [first])[first]["Status"] == \
         "deinstall ok config-files"
-    assert package._dpkg_stanza(data, first[1:]) == {}
+    assert package._dpkg_stanzas(data, [first[1:]]) == {}
+
+
+def test_source_1_every_candidate_in_one_pass():
+    """The candidates share a prefix; stanzas of other packages with it
+    (and of a package named as one plus a suffix) are passed over."""
+    data = (b"Package: linux-image-6.1.0-9-amd64-dbg\nStatus: install ok "
+            b"installed\nVersion: 1\n\nPackage: linux-base\nVersion: 2\n\n"
+            b"Package: linux-image-6.1.0-9-amd64-unsigned\nStatus: install "
+            b"ok installed\nVersion: 6.1.99-1\n\nPackage: linux-image-6.1"
+            b".0-9-amd64\nStatus: deinstall ok config-files\nVersion: 6.1.9"
+            b"8-1\n")
+    names = package.package_names("6.1.0-9-amd64", "deb")
+    found = package._dpkg_stanzas(data, names)
+    assert sorted(found) == names[:2]
+    assert found[names[1]]["Version"] == "6.1.99-1"
+    assert found[names[0]]["Status"] == "deinstall ok config-files"
 
 
 def test_source_1_removed_package_is_not_installed(tmp_path):
