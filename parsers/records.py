@@ -47,25 +47,41 @@ class Plain:
     FIELDS = ()
     __hash__ = None                      # mutable, compared by value
 
+    def __init_subclass__(cls, **kwargs):
+        # What __init__ needs, worked out once per class: it runs for every
+        # record, zone and crash kind.
+        super().__init_subclass__(**kwargs)
+        cls._names = tuple(name for name, _ in cls.FIELDS)
+        cls._known = frozenset(cls._names)
+        cls._required = tuple(name for name, default in cls.FIELDS
+                              if default is REQUIRED)
+        cls._values = {name: default for name, default in cls.FIELDS
+                       if default is REQUIRED or not callable(default)}
+        cls._factories = tuple((index, name, default) for index, (name, default)
+                               in enumerate(cls.FIELDS)
+                               if default is not REQUIRED and callable(default))
+
     def __init__(self, *args, **kwargs):
-        cls = type(self).__name__
-        if len(args) > len(self.FIELDS):
+        cls = type(self)
+        if len(args) > len(cls._names):
             raise TypeError("%s takes at most %d arguments"
-                            % (cls, len(self.FIELDS)))
-        for (name, _), value in zip(self.FIELDS, args):
-            if name in kwargs:
-                raise TypeError("%s: %s given twice" % (cls, name))
-            kwargs[name] = value
-        for name, default in self.FIELDS:
-            if name in kwargs:
-                value = kwargs.pop(name)
-            elif default is REQUIRED:
-                raise TypeError("%s needs %s" % (cls, name))
-            else:
-                value = default() if callable(default) else default
-            setattr(self, name, value)
+                            % (cls.__name__, len(cls._names)))
+        values = dict(cls._values)
+        values.update(zip(cls._names, args))
         if kwargs:
-            raise TypeError("%s has no field %s" % (cls, ", ".join(kwargs)))
+            for name in kwargs:
+                if name not in cls._known:
+                    raise TypeError("%s has no field %s" % (cls.__name__, name))
+                if name in cls._names[:len(args)]:
+                    raise TypeError("%s: %s given twice" % (cls.__name__, name))
+            values.update(kwargs)
+        for index, name, make in cls._factories:
+            if index >= len(args) and name not in kwargs:
+                values[name] = make()
+        for name in cls._required:
+            if values[name] is REQUIRED:
+                raise TypeError("%s needs %s" % (cls.__name__, name))
+        self.__dict__.update(values)
 
     def __eq__(self, other):
         if other.__class__ is not self.__class__:
