@@ -52,7 +52,8 @@ def binary_value(key, data):
     # default 32 KiB window and 128 KiB of hash tables, allocated for each
     # of a dump's small records, cost 1 ms at a crash boot.
     window = min(max((len(data) - 1).bit_length(), 9), zlib.MAX_WBITS)
-    comp = zlib.compressobj(6, zlib.DEFLATED, -window,
+    # Level 1: 3% larger than the default level, a quarter faster.
+    comp = zlib.compressobj(1, zlib.DEFLATED, -window,
                             min(window - 7, zlib.DEF_MEM_LEVEL), 0)
     lines = [_base64(_gzip_header(key))]
     for start in range(0, len(data), 1 << 20):
@@ -205,13 +206,13 @@ def compose(event, analysis, attachments, failure, extra=None,
     room = max_bytes - len(serialise(fields, {})) - NOTES
     log = event.log()
     log_room = max(room // 2, 0)
-    log_text, cut = _tail_within(clean(log[-log_room:] if log_room else b""),
-                                 log_room)
+    log_text, cut, log_size = _tail_within(
+        clean(log[-log_room:] if log_room else b""), log_room)
     if cut or len(log) > log_room:
         fields["KernelLogTruncated"] = "kept the last %d characters of a " \
             "%d-byte log (max_report_bytes)" % (len(log_text), len(log))
     fields["KernelLog"] = log_text
-    room -= len(text_value("KernelLog", log_text))
+    room -= log_size
     binary = {}
     for index, (_, _, raw) in enumerate(attachments, 1):
         key = "PstoreRecord%d" % index
@@ -263,14 +264,15 @@ def _fit(fields, limit):
 
 def _tail_within(text, limit):
     """(the end of ``text`` whose KernelLog value fits in ``limit`` bytes,
-    the original length if it had to be cut, else 0)."""
-    if len(text_value("KernelLog", text)) <= limit:
-        return text, 0
+    the original length if it had to be cut, else 0, the value's size)."""
+    size = len(text_value("KernelLog", text))
+    if size <= limit:
+        return text, 0, size
     keep = limit // 2
     while keep > 0:
         tail = text[-keep:]
         size = len(text_value("KernelLog", tail))
         if size <= limit:
-            return tail, len(text)
+            return tail, len(text), size
         keep = keep * limit // size - 1
-    return "", len(text)
+    return "", len(text), len(text_value("KernelLog", ""))
