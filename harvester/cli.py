@@ -5,6 +5,7 @@ could not be read or harvested (they stay where they are), 2 usage or
 configuration error.
 """
 
+import gc
 import os
 import sys
 
@@ -301,6 +302,10 @@ def cmd_show(inv, ident, out):
 
 
 def main(argv=None):
+    # One short run: looking for reference cycles every 700 allocations,
+    # as the interpreter does by default, walks the modules just imported
+    # again and again (1 ms of a boot's 20); every 100,000 is plenty.
+    gc.set_threshold(100_000)
     try:
         return _main(argv)
     except BrokenPipeError:           # `oops-harvest --list | head`
