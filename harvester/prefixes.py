@@ -29,14 +29,14 @@ _LEVEL = "<[^>\n]{0,3}>"
 def _flipped(chars):
     """A regex class of ``chars`` and of what one flipped bit makes of each
     once decoded (a byte over 0x7f is U+FFFD); never a newline."""
-    found = set()
+    found = set(chars)
     for char in chars:
-        found.add(char)
-        for bit in range(8):
-            code = ord(char) ^ (1 << bit)
-            found.add(chr(code) if code < 0x80 else "\ufffd")
-    found.discard("\n")
-    return "[%s]" % "".join(escape(c) for c in sorted(found))
+        found.update(chr(ord(char) ^ bit) for bit in _BITS)
+    found = {c if c < "\x80" else "\ufffd" for c in found} - {"\n"}
+    return "[%s]" % escape("".join(sorted(found)))
+
+
+_BITS = (1, 2, 4, 8, 16, 32, 64, 128)
 
 
 def _rotten(word):
