@@ -166,8 +166,15 @@ def parse_args(argv):
         index += 1
     if len(actions) != 1:
         return build_parser().parse_args(argv)
-    from types import SimpleNamespace
-    return SimpleNamespace(**values)
+    return _Arguments(values)
+
+
+class _Arguments:
+    """What argparse would return (its Namespace; types.SimpleNamespace
+    costs an import at every boot)."""
+
+    def __init__(self, values):
+        self.__dict__.update(values)
 
 
 def iso_time(time_ns):
