@@ -479,3 +479,19 @@ def test_a_new_console_does_not_report_a_kept_dump_again(env):
     (env["pstore"] / "console-ramoops-0").write_bytes(b"[ 1.0] next boot\n")
     assert collect(env) == 0          # the invariant: no event twice
     assert len(reports(env)) == 1
+
+
+def test_a_fingerprint_follows_its_record():
+    """Kept on the record, but never for another payload or identity."""
+    from parsers.records import Record
+    from harvester.state import fingerprint
+    rec = Record("ramoops", "dmesg", 0, b"one", time_ns=5)
+    first = fingerprint(rec)
+    assert fingerprint(rec) == first
+    rec.payload = b"two"
+    second = fingerprint(rec)
+    assert second != first
+    rec.time_ns = 6
+    assert fingerprint(rec) != second
+    assert fingerprint(Record("ramoops", "dmesg", 0, b"one", time_ns=5)) \
+        == first
