@@ -21,6 +21,7 @@ skipped otherwise).
 """
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -35,6 +36,7 @@ SAMPLE = os.path.join(ROOT, "samples", "efi-6.1-two-dumps", "pstore")
 RUNS = 15
 TARGET_EMPTY, TARGET_EFI = 2.2, 2.5
 SHM = "/dev/shm"
+EFI_GLOBAL = "8be4df61-93ca-11d2-aa0d-00e098032b8c"   # EFI_GLOBAL_VARIABLE
 
 
 def timed(cases, env=None, cwd=None):
@@ -118,28 +120,49 @@ def run(tmp, script):
                 os.mkdir(pstore)
         return prepare
 
+    # A boot of an EFI machine with nothing new: its variables (none a
+    # crash) and the state of earlier harvests are read too.
+    efivars = os.path.join(tmp, "efivars")
+    os.mkdir(efivars)
+    for number in range(40):
+        with open(os.path.join(efivars, "Boot%04X-%s" % (number, EFI_GLOBAL)),
+                  "wb") as f:
+            f.write(b"\x07\x00\x00\x00" + os.urandom(64))
+    earlier = {"harvested": {"efi:dmesg:%d:1700000000:%032x" % (n, n): {
+        "event": "E%010x" % (n // 14), "report": "r%d.crash" % (n // 14)}
+        for n in range(27)}, "kept": {}, "pending": {},
+        "reports": ["r0.crash", "r1.crash"]}
+
+    def known():
+        fresh(False)()
+        os.mkdir(state, 0o700)
+        with open(os.path.join(state, "state.json"), "w") as f:
+            json.dump(earlier, f, sort_keys=True)
+
     def runs(cmd):
         return [(cmd + args + ["--config", shipped], fresh(False)),
                 (cmd + args + ["--config", shipped], fresh(True)),
-                (cmd + args + ["--config", clearing], fresh(True))]
+                (cmd + args + ["--config", clearing], fresh(True)),
+                (cmd + args + ["--source", "efivars:" + efivars, "--config",
+                               shipped], known)]
 
     wall, cpu = timed([(python + ["-c", "pass"], None)] + runs([script]) +
                       runs(python + ["-m", "harvester.cli"]), env, tmp)
     labels = ("empty pstore", "efi sample, 27 parts",
-              "same, YAML config, clearing")
-    targets = (TARGET_EMPTY, TARGET_EFI, None)
+              "same, YAML config, clearing", "EFI machine, state, no crash")
+    targets = (TARGET_EMPTY, TARGET_EFI, None, TARGET_EMPTY)
     print("%s, median of %d runs, files in %s" % (script, RUNS, tmp))
     print("%-32s %-24s %s" % ("", "wall time", "CPU time (user+sys)"))
     print("%-32s %7.1f ms %14s %7.1f ms" % ("python3 -c pass (floor)",
                                           wall[0] * 1e3, "", cpu[0] * 1e3))
-    for way, offset in (("console script", 1), ("python -m harvester.cli", 4)):
+    for way, offset in (("console script", 1), ("python -m harvester.cli", 5)):
         print("--collect through the %s" % way)
         for index, (label, target) in enumerate(zip(labels, targets)):
             w, c = wall[offset + index], cpu[offset + index]
             print("  %-30s %7.1f ms %5.2fx        %7.1f ms %5.2fx  %s" % (
                 label, w * 1e3, w / wall[0], c * 1e3, c / cpu[0],
                 "(target <= %.1fx)" % target if target else ""))
-    empty, efi = wall[1], wall[2]
+    empty, efi, machine = wall[1], wall[2], wall[4]
     floor = wall[0]
     pstore_bin = "/lib/systemd/systemd-pstore"
     if os.geteuid() == 0 and shutil.which("unshare") and os.path.exists(pstore_bin):
@@ -161,7 +184,8 @@ def run(tmp, script):
             med = statistics.median(samples)
             print("systemd-pstore, efi sample       %7.1f ms %5.2fx  (C floor)"
                   % (med * 1e3, med / floor))
-    ok = empty / floor <= TARGET_EMPTY and efi / floor <= TARGET_EFI
+    ok = max(empty, machine) / floor <= TARGET_EMPTY and \
+        efi / floor <= TARGET_EFI
     print("all targets met" if ok else "TARGET MISSED")
     return 0 if ok else 1
 
