@@ -37,7 +37,7 @@ atexit.register(lambda: sys.__stderr__.write(
 sys.argv = [%(launcher)r] + sys.argv[1:]
 with open(%(launcher)r) as f:
     code = compile(f.read(), %(launcher)r, "exec")
-exec(code, {"__name__": "__main__"})
+exec(code, {"__name__": "__main__", "__file__": %(launcher)r})
 """
 
 
