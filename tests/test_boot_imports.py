@@ -102,3 +102,20 @@ def test_a_boot_with_two_dumps(build, tmp_path):
     assert len(os.listdir(tmp_path / "out")) == 2, run.stdout
     assert not added & HEAVY, sorted(added & HEAVY)
     assert "harvester.analysis" in added          # it did analyse them
+
+
+def test_the_command_does_not_import_from_its_own_directory(build, tmp_path):
+    """Python puts a script's directory first on the module path; the
+    command removes it (listing /usr/bin cost 0.5 ms), so a package
+    planted beside the command is not what runs."""
+    bindir = tmp_path / "bin"
+    (bindir / "harvester").mkdir(parents=True)
+    (bindir / "harvester" / "__init__.py").write_text(
+        "raise SystemExit('planted harvester imported')\n")
+    shutil.copy(LAUNCHER, bindir / "oops-harvest")
+    run = subprocess.run(
+        [sys.executable, str(bindir / "oops-harvest"), "--version"],
+        env=dict(os.environ, PYTHONPATH=str(build)), cwd=tmp_path,
+        capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("oops-harvest ")
