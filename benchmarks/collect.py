@@ -11,11 +11,14 @@ script's own interpreter.
 
 Targets (issue 12): an empty pstore at most 2.2x the floor, the real-kernel
 efi sample (two dumps, 27 parts) at most 2.5x, through the console script,
-median of 15 runs, with the files on a tmpfs: each report costs six
-fsync() calls (report, directory, state twice), which on a disk add its
-latency on top (--dir to measure there).  systemd-pstore runs in a private mount namespace with
-the sample bind-mounted over /sys/fs/pstore (needs root and unshare;
-skipped otherwise).
+median of 15 runs, with the files on a tmpfs: each report costs eight
+fsync() calls (the report and its directory, the state file and its
+directory three times), which on a disk add their latency on top (--dir
+to measure there).  A fourth case is an EFI machine's usual boot: an empty
+pstore, 40 EFI variables that are no crash and the state of earlier
+harvests (target as for the empty pstore).  systemd-pstore runs in a
+private mount namespace with the sample bind-mounted over /sys/fs/pstore
+(needs root and unshare; skipped otherwise).
 
     python3 benchmarks/collect.py [--script /usr/bin/oops-harvest]
 """
