@@ -125,7 +125,12 @@ ROTTEN_FORMS = [
 _SWAP = {0xfffd: 0x80, 0x80: 0xfffd}
 
 
-_GROUP_NAME = lazy(r"\(\?P<(\w+)>")
+def _numbered(pattern, index):
+    """``pattern`` with ``_<index>`` after each group name (no regex: this
+    runs at import)."""
+    first, *groups = pattern.split("(?P<")
+    return "(?P<".join([first] + [g.replace(">", "_%d>" % index, 1)
+                                  for g in groups])
 
 
 def _one_pattern():
@@ -134,8 +139,7 @@ def _one_pattern():
     the rotten rows count only after a timestamp."""
     rows = []
     for index, (_, pattern) in enumerate(CALLER_FORMS):
-        pattern = _GROUP_NAME.sub(
-            lambda name: "(?P<%s_%d>" % (name.group(1), index), pattern)
+        pattern = _numbered(pattern, index)
         rows.append("(?P<row_%d>%s)" % (index, pattern))
     rotten = "|".join(pattern for _, pattern in ROTTEN_FORMS)
     return (lazy((
