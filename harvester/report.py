@@ -202,8 +202,7 @@ def compose(event, analysis, attachments, failure, extra=None,
     # raw size), the largest are cut further when the cap is small, and
     # the log and the raw records (gzip+base64: 4/3) share what is left.
     fields = {key: _bounded(value, FIELD_MAX) for key, value in fields.items()}
-    _fit(fields, max_bytes - NOTES)
-    room = max_bytes - len(serialise(fields, {})) - NOTES
+    room = max_bytes - _fit(fields, max_bytes - NOTES) - NOTES
     log = event.log()
     log_room = max(room // 2, 0)
     log_text, cut, log_size = _tail_within(
@@ -247,19 +246,21 @@ def _bounded_text(value, limit):
 
 def _fit(fields, limit):
     """Halve the largest field but the essential ones until all of them
-    serialise within ``limit`` bytes (only ever needed for small caps)."""
+    serialise within ``limit`` bytes (only ever needed for small caps);
+    the size they serialise to."""
     sizes = {key: len(text_value(key, value)) for key, value in fields.items()}
     total = sum(sizes.values())
     while total > limit:
         key = max((k for k in sizes if k not in _ESSENTIAL and fields[k]),
                   key=sizes.get, default=None)
         if key is None:
-            return
+            return total
         value = fields[key].encode("utf-8")
         fields[key] = value[:len(value) // 2].decode("utf-8", "ignore")
         new = len(text_value(key, fields[key]))
         total += new - sizes[key]
         sizes[key] = new
+    return total
 
 
 def _tail_within(text, limit):
