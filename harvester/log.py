@@ -5,6 +5,7 @@ Each message kind has a fixed MESSAGE_ID so admins can filter with
 capped (R15) before they reach any log.
 """
 
+import os
 import sys
 
 from .text import one_line
@@ -39,6 +40,9 @@ class _Journal:
             import socket as _socket
         self.path = path
         self.sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM)
+        # A journal that cannot take a message at once (its queue full)
+        # gets none: the boot's harvest never waits for it.
+        self.sock.setblocking(False)
 
     def send(self, message, **fields):
         self.sock.sendto(b"".join(
@@ -60,12 +64,25 @@ def _open_journal():
         return None
 
 
+def stderr_is_journal():
+    """Whether systemd connected standard error to the journal, told the
+    way systemd documents: $JOURNAL_STREAM names that stream's device and
+    inode.  Then messages go to the journal with their fields; otherwise
+    (a terminal, a file, a pipe) warnings and errors go to standard error."""
+    stream = os.environ.get("JOURNAL_STREAM", "")
+    try:
+        st = os.fstat(2)
+    except OSError:
+        return False
+    return stream == "%d:%d" % (st.st_dev, st.st_ino)
+
+
 class Logger:
     def __init__(self, use_journal=None):
         # Opened at the first message: a run with nothing to say opens
         # no socket.
         self.journal = None
-        self._want_journal = use_journal is not False and not sys.stderr.isatty()
+        self._want_journal = use_journal is not False and stderr_is_journal()
 
     def __call__(self, kind, message, level="info", **fields):
         if self._want_journal:

@@ -51,11 +51,17 @@ class FakeJournald:
         return fields
 
 
+def under_systemd(monkeypatch):
+    """Standard error connected to the journal, as systemd says so."""
+    st = os.fstat(2)
+    monkeypatch.setenv("JOURNAL_STREAM", "%d:%d" % (st.st_dev, st.st_ino))
+
+
 @pytest.fixture
 def journald(tmp_path, monkeypatch):
     server = FakeJournald(tmp_path / "journal.socket")
     monkeypatch.setattr(log, "JOURNAL_SOCKET", server.path)
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    under_systemd(monkeypatch)
     yield server
     server.sock.close()
 
@@ -96,7 +102,7 @@ def test_a_value_with_a_newline_takes_the_binary_form():
 
 def test_without_journald_errors_go_to_stderr(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(log, "JOURNAL_SOCKET", str(tmp_path / "none"))
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    under_systemd(monkeypatch)
     logger = log.Logger()
     logger("write-failed", "disk \x1b[2J full", "error")
     assert "disk \\x1b[2J full" in capsys.readouterr().err
@@ -119,3 +125,36 @@ def test_no_journal_library_is_loaded(journald):
     assert journald.entries()[0]["MESSAGE"] == "done"
     assert not any(name.startswith("systemd") for name in sys.modules)
     assert os.path.exists(journald.path)
+
+
+@pytest.mark.parametrize("stream", [None, "", "1:2", "garbage"])
+def test_not_under_systemd_messages_stay_on_stderr(journald, monkeypatch,
+                                                   capsys, stream):
+    """Only a standard error that $JOURNAL_STREAM names is the journal's: by
+    hand, with output to a terminal, file or pipe, warnings go there."""
+    if stream is None:
+        monkeypatch.delenv("JOURNAL_STREAM")
+    else:
+        monkeypatch.setenv("JOURNAL_STREAM", stream)
+    logger = log.Logger()
+    logger("write-failed", "disk full", "error")
+    assert journald.entries() == []
+    assert "disk full" in capsys.readouterr().err
+
+
+def test_a_full_journal_never_makes_the_run_wait(journald, capsys):
+    """journald not reading (its queue full): messages fall back to standard
+    error instead of blocking the boot's harvest."""
+    import signal
+    signal.signal(signal.SIGALRM, lambda *a: pytest.fail("blocked"))
+    signal.alarm(20)
+    try:
+        logger = log.Logger()
+        for number in range(20000):
+            logger("write-failed", "message %d" % number, "error")
+            if logger.journal is None:
+                break
+    finally:
+        signal.alarm(0)
+    assert logger.journal is None               # the queue filled up
+    assert "message %d" % number in capsys.readouterr().err
