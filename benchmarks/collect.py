@@ -24,7 +24,6 @@ private mount namespace with the sample bind-mounted over /sys/fs/pstore
 """
 
 import argparse
-import atexit
 import json
 import os
 import resource
@@ -79,8 +78,8 @@ JOURNAL = "/run/systemd/journal/socket"
 
 
 def journal_socket():
-    """journald's socket, or one bound in its place (closed and removed at
-    exit); None when neither is possible."""
+    """A socket bound in journald's place when it has none, or None.  It is
+    removed before systemd-pstore runs, whose messages would wait for it."""
     if os.path.exists(JOURNAL):
         return None
     try:
@@ -90,13 +89,12 @@ def journal_socket():
     except OSError:
         return None
     sock.setblocking(False)
-    atexit.register(lambda: (sock.close(), os.unlink(JOURNAL)))
     return sock
 
 
 def drain(sock):
     """What the runs sent, taken as journald would (its queue is short)."""
-    while sock is not None:
+    while sock is not None and sock.fileno() >= 0:     # not yet closed
         try:
             sock.recv(1 << 16)
         except BlockingIOError:
@@ -187,8 +185,13 @@ def run(tmp, script):
                 (cmd + args + ["--source", "efivars:" + efivars, "--config",
                                shipped], known)]
 
-    wall, cpu = timed([(python + ["-c", "pass"], None)] + runs([script]) +
-                      runs(python + ["-m", "harvester.cli"]), env, tmp)
+    try:
+        wall, cpu = timed([(python + ["-c", "pass"], None)] + runs([script]) +
+                          runs(python + ["-m", "harvester.cli"]), env, tmp)
+    finally:
+        if journal is not None:
+            journal.close()
+            os.unlink(JOURNAL)
     labels = ("empty pstore", "efi sample, 27 parts",
               "same, YAML config, clearing", "EFI machine, state, no crash")
     targets = (TARGET_EMPTY, TARGET_EFI, None, TARGET_EMPTY)
@@ -217,8 +220,12 @@ def run(tmp, script):
             shutil.rmtree(archive, ignore_errors=True)
             os.mkdir(archive)
             os.makedirs("/var/lib/systemd/pstore", exist_ok=True)
-            res = subprocess.run(["unshare", "-m", "sh", "-c", script_sh],
-                                 capture_output=True, text=True)
+            try:
+                res = subprocess.run(["unshare", "-m", "sh", "-c", script_sh],
+                                     capture_output=True, text=True,
+                                     timeout=60)
+            except subprocess.TimeoutExpired:   # its journal not reading
+                break
             if res.returncode == 0 and res.stdout.strip().isdigit():
                 samples.append(int(res.stdout.strip()) / 1e9)
         if samples:
