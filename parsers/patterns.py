@@ -16,7 +16,9 @@ boot that found a crash.  So:
   before it takes it.  Without a table for this Python (a source
   checkout, a wheel built by another Python) patterns compile as usual;
 * ``AnyName`` tests a list of function-name patterns, most of them plain
-  words, with string operations.
+  words, with string operations; ``any_of`` builds a fast search for any
+  of many words; ``escape`` is ``re.escape``, as this module imports re
+  only to compile what the table does not hold.
 """
 
 import os
