@@ -18,7 +18,7 @@ class build_py_with_regex_table(build_py):
         if self.dry_run or getattr(self, "editable_mode", False):
             return              # a source checkout compiles its patterns
         done = subprocess.run(
-            [sys.executable, "-m", "parsers.patterns", ".",
+            [sys.executable, "-B", "-m", "parsers.patterns", ".",
              "harvester", "parsers"], cwd=self.build_lib, check=False)
         if done.returncode:
             self.warn("no regex table: patterns will compile at run time")

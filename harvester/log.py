@@ -83,6 +83,9 @@ class Logger:
         # no socket.
         self.journal = None
         self._want_journal = use_journal is not False and stderr_is_journal()
+        # Standard error is the journal's: a message the socket did not
+        # take goes there whatever its level, only without its fields.
+        self._stderr_is_journal = self._want_journal
 
     def __call__(self, kind, message, level="info", **fields):
         if self._want_journal:
@@ -97,7 +100,9 @@ class Logger:
                                   PRIORITY=str(_PRIORITY[level]),
                                   SYSLOG_IDENTIFIER="oops-harvest", **clean)
                 return
-            except OSError:
+            except BlockingIOError:
+                pass            # journald busy: this one to stderr
+            except OSError:     # no journald
                 self.journal = None
-        if level != "info":
+        if level != "info" or self._stderr_is_journal:
             sys.stderr.write("oops-harvest: %s: %s\n" % (level, message))

@@ -58,7 +58,7 @@ def read_harvested(path):
     try:
         data = statejson.loads(os.read(fd, 64 << 20).decode("utf-8"))
         return set(data.get("harvested", {})) | set(data.get("kept", {}))
-    except (ValueError, AttributeError, OSError, RecursionError):
+    except (ValueError, AttributeError, TypeError, OSError, RecursionError):
         return set()
     finally:
         os.close(fd)

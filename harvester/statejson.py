@@ -29,8 +29,18 @@ class _NotOurs(Exception):
 
 
 def dumps(value):
-    """``json.dumps(value, sort_keys=True)`` for dicts with str keys,
-    lists, tuples, str, int, bool and None."""
+    """``json.dumps(value, sort_keys=True)``: written here for dicts with
+    str keys, lists, tuples, str, int, bool and None, by the json module
+    for anything else (a state another program or version wrote, read
+    back through json.loads, may hold a float)."""
+    try:
+        return _dumps(value)
+    except (TypeError, RecursionError):
+        import json
+        return json.dumps(value, sort_keys=True)
+
+
+def _dumps(value):
     if isinstance(value, str):
         return _string(value)
     if value is None or isinstance(value, bool):
@@ -38,9 +48,9 @@ def dumps(value):
     if isinstance(value, int):
         return int.__repr__(value)
     if isinstance(value, (list, tuple)):
-        return "[%s]" % ", ".join(dumps(item) for item in value)
+        return "[%s]" % ", ".join(_dumps(item) for item in value)
     if isinstance(value, dict):
-        return "{%s}" % ", ".join("%s: %s" % (_string(key), dumps(value[key]))
+        return "{%s}" % ", ".join("%s: %s" % (_string(key), _dumps(value[key]))
                                   for key in sorted(value))
     raise TypeError("%r cannot be written to the state" % type(value))
 

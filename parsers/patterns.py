@@ -35,9 +35,10 @@ _table = None       # (pattern, flags) -> _sre.compile's other arguments
 
 
 def _engine():
-    """What a table's code is valid for."""
-    return (sys.implementation.cache_tag, _sre.MAGIC, _sre.CODESIZE,
-            _sre.MAXREPEAT, _sre.MAXGROUPS)
+    """What a table's code is valid for (an arch-independent package built
+    on one machine is installed on others)."""
+    return (sys.implementation.cache_tag, sys.byteorder, _sre.MAGIC,
+            _sre.CODESIZE, _sre.MAXREPEAT, _sre.MAXGROUPS)
 
 
 def load_table(path=None):

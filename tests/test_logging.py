@@ -143,18 +143,34 @@ def test_not_under_systemd_messages_stay_on_stderr(journald, monkeypatch,
 
 
 def test_a_full_journal_never_makes_the_run_wait(journald, capsys):
-    """journald not reading (its queue full): messages fall back to standard
-    error instead of blocking the boot's harvest."""
+    """journald not reading (its queue full): what the socket does not take
+    goes to standard error (the journal's stream), info too, instead of
+    blocking the boot's harvest; the socket is tried again after."""
     import signal
     signal.signal(signal.SIGALRM, lambda *a: pytest.fail("blocked"))
     signal.alarm(20)
     try:
         logger = log.Logger()
-        for number in range(20000):
-            logger("write-failed", "message %d" % number, "error")
-            if logger.journal is None:
-                break
+        for number in range(2000):
+            logger("report", "message %d" % number)
     finally:
         signal.alarm(0)
-    assert logger.journal is None               # the queue filled up
-    assert "message %d" % number in capsys.readouterr().err
+    sent = [m["MESSAGE"] for m in journald.entries()]
+    err = capsys.readouterr().err
+    on_stderr = [l.split(": ", 2)[2] for l in err.splitlines()]
+    assert sent and on_stderr                    # the queue filled up
+    assert sorted(sent + on_stderr) == sorted("message %d" % n
+                                              for n in range(2000))
+    assert logger.journal is not None
+    logger("report", "after")
+    assert journald.entries()[0]["MESSAGE"] == "after"
+
+
+def test_without_journald_info_goes_to_the_journal_stream(tmp_path,
+                                                          monkeypatch, capsys):
+    """Standard error is the journal's but its socket is missing: every
+    message reaches standard error."""
+    monkeypatch.setattr(log, "JOURNAL_SOCKET", str(tmp_path / "none"))
+    under_systemd(monkeypatch)
+    log.Logger()("report", "wrote x.crash")
+    assert "wrote x.crash" in capsys.readouterr().err

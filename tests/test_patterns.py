@@ -64,7 +64,8 @@ def test_compile_takes_patterns_from_the_table(tmp_path, table, monkeypatch):
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "engine",
-                                    "not a dict", "bad code", "bad groups"])
+                                    "byte order", "not a dict", "bad code",
+                                    "bad groups"])
 def test_a_damaged_or_foreign_table_is_no_table(tmp_path, table, damage):
     key = next(iter(table))
     entries = dict(table)
@@ -74,8 +75,15 @@ def test_a_damaged_or_foreign_table_is_no_table(tmp_path, table, damage):
                         groupindex, indexgroup)
     elif damage == "bad groups":
         entries[key] = (flags, code, "x", groupindex, indexgroup)
-    path = _fresh_table(tmp_path, entries,
-                        ("cpython-0", 0, 0, 0, 0) if damage == "engine" else None)
+    engine = None
+    if damage == "engine":
+        engine = ("cpython-0", 0, 0, 0, 0)
+    elif damage == "byte order":        # a package built on the other kind
+        other = {"little": "big", "big": "little"}[sys.byteorder]
+        engine = (patterns._engine()[0], other) + patterns._engine()[2:]
+        entries = {k: (f, bytes(reversed(c)), g, gi, ig)
+                   for k, (f, c, g, gi, ig) in entries.items()}
+    path = _fresh_table(tmp_path, entries, engine)
     data = path.read_bytes()
     if damage == "garbage":
         path.write_bytes(os.urandom(len(data)))

@@ -58,10 +58,31 @@ def test_edge_cases(text):
     assert _outcome(statejson.loads, text) == _outcome(json.loads, text)
 
 
-def test_what_it_cannot_write_is_refused():
-    for bad in (1.5, {1: 2}, object(), b"x"):
+def test_what_it_does_not_write_the_json_module_writes():
+    """A state another program or version wrote may hold floats or keys
+    that are numbers; it is written back as json.dumps would."""
+    for value in (1.5, {"a": [1.0, float("nan")]}, {1: 2}, {"x": 3.5},
+                  {"b": {"c": 1e300}}):
+        assert statejson.dumps(value) == json.dumps(value, sort_keys=True)
+    for bad in (object(), b"x", {"a": {1, 2}}):
         with pytest.raises(TypeError):
             statejson.dumps(bad)
+
+
+def test_a_foreign_state_with_a_float_is_harvested_past(tmp_path):
+    """A state.json holding a float (read through json.loads) must not stop
+    the harvest when the state is saved."""
+    from harvester import cli
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    (state / "state.json").write_text(
+        '{"harvested": {}, "kept": {}, "pending": {"Eold": {"stem": "x", '
+        '"fitted": 1.0}}, "reports": [], "version": 2.5}')
+    image = "samples/ramoops-6.1-basic/raw/ramoops.bin"
+    assert cli.main(["--collect", "--source", "ramoops:" + image,
+                     "--output-dir", str(tmp_path / "out"),
+                     "--state-dir", str(state)]) == 0
+    assert len(list((tmp_path / "out").iterdir())) == 2
 
 
 def test_no_json_module_for_a_state_of_ours(tmp_path):
