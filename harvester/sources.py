@@ -312,7 +312,7 @@ def _explicit_layout(ramoops, buf, mem_size, opts, ftrace_cpus, version):
                                       kernel=v, **opts) for v in versions]
     for layout in layouts:
         ftrace = [z for z in layout.zones if z.type == "ftrace"]
-        if ftrace and ramoops._ftrace_version(int.from_bytes(
+        if ftrace and ramoops.structs.ftrace_version(int.from_bytes(
                 buf[ftrace[0].offset:ftrace[0].offset + 4], "little")):
             return layout
     return layouts[0]

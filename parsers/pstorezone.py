@@ -18,7 +18,7 @@ from .exceptions import (BadHeaderError, BadMagicError, DecompressError,
                          LayoutError, LimitExceeded, ParseError,
                          TruncatedError)
 from .kmsg import KMSG_DUMP_REASONS_V58, parse_part_header
-from .ramoops import merge_ftrace, render_ftrace
+from .ramoops.ftrace import merge_ftrace, render_ftrace
 from .records import PSTORE_TYPE_IDS, Origin, ParseResult, Record
 from .search import find
 

@@ -243,7 +243,7 @@ def test_signature_scan_of_a_page_aligned_mmap_does_not_fault(tmp_path):
     code = ("import mmap, os, sys; from parsers import ramoops; "
             "m = mmap.mmap(os.open(sys.argv[1], os.O_RDONLY), 0, "
             "access=mmap.ACCESS_READ); "
-            "print(len(ramoops._signature_hits(m, 0, len(m))))")
+            "print(len(ramoops.detect.signature_hits(m, 0, len(m))))")
     done = subprocess.run([sys.executable, "-c", code, str(path)],
                           capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -53,7 +53,7 @@ CHILD = textwrap.dedent("""
         sys.exit(3)
     # The scanners, on an mmap with an inaccessible page after it.
     assert search.find(m, b"DBGC", 0, size) == 0
-    assert ramoops._signature_hits(m, 0, size) == [0]
+    assert ramoops.detect.signature_hits(m, 0, size) == [0]
     assert isinstance(pstorezone.detect_layout(m), list)
     print("ok")
 """)

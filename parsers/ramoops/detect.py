@@ -25,13 +25,12 @@ import struct
 from bisect import bisect_left
 from functools import reduce
 
-from . import ecc as rs
-from .exceptions import LayoutError
-from .search import WINDOW, find
-from .ramoops import (HEADER_SIZE, MODULE_DEFAULT_SIZE,
-                      PERSISTENT_RAM_SIG, SIG_BYTES, _ecc_geometry,
-                      _ftrace_version, _release, _rounddown_pow2,
-                      _signature_hits)
+from .. import ecc as rs
+from ..exceptions import LayoutError
+from ..search import WINDOW, find
+from .layout import Layout, compute_layout, ecc_geometry, rounddown_pow2
+from .structs import (HEADER_SIZE, MODULE_DEFAULT_SIZE, PERSISTENT_RAM_SIG,
+                      SIG_BYTES, ftrace_version)
 
 MIN_ZONE = 16                 # smallest size worth a zone (12-byte header)
 MAX_CPUS = 64                 # per-CPU ftrace zones considered
@@ -40,6 +39,85 @@ DEFAULT = MODULE_DEFAULT_SIZE
 _FTRACE_TAILS = [bytes([0x47 ^ major, 0x43]) for major in range(2, 10)]
 _HEADER = struct.Struct("<Iii")        # sig, start, size (a few us faster
                                        # than the construct parser, per hit)
+
+
+def detect_layout(buf, ecc=None):
+    """The layout whose zones sit where the region's signatures are
+    (this module says how).  A region without any signature
+    was never written or was cleared: an empty layout, not an error."""
+    evidence = gather(buf)
+    if not evidence.plain and not evidence.ftrace:
+        return Layout([], detected=True, notes=[
+            "no zone signature: never written, or cleared"])
+    ecc = detect_ecc(buf, evidence) if ecc is None else ecc
+    probe_sizes(buf, evidence, ecc)
+    best = search(buf, evidence, ecc)
+    if best is None or best.cost[0]:
+        # The region may be only the start of the image (a dump of more
+        # memory than mem_size): try region sizes ending after the last zone.
+        best = search_shorter(buf, evidence, ecc) or best
+    if (best is None or best.cost[0]) and evidence.ftrace:
+        # An ftrace-like signature no layout explains may be chance bytes
+        # (ECC parity, compressed data): try without it.
+        plain_only = without_ftrace(evidence)
+        other = search(buf, plain_only, ecc)
+        if other is not None and not other.cost[0]:
+            best, evidence = other, plain_only
+    if best is None:
+        raise LayoutError("no ramoops layout puts a zone at every signature; "
+                          "give mem_size, record_size and the other sizes",
+                          offset=0)
+    p = best.params
+    layout = compute_layout(p["mem_size"], p["record_size"], p["console_size"],
+                            p["ftrace_size"], p["pmsg_size"], p["ecc"],
+                            p["ftrace_cpus"],
+                            kernel=(6, 2) if p["new_order"] else (6, 1))
+    layout.detected = True
+    layout.version_code = evidence.version
+    layout.non_default = non_defaults(p)
+    layout.order_known = best.order_known
+    if p["mem_size"] < len(buf):
+        layout.notes.append("the region is the first 0x%x bytes of the image"
+                            % p["mem_size"])
+    unexplained = best.cost[0]
+    if unexplained:
+        layout.notes.append("%d zone signature(s) fit no layout" % unexplained)
+    return layout
+
+
+def signature_hits(buf, start, end, sig_bytes=SIG_BYTES, most=None):
+    """Even offsets holding the signature.  The rest of a header may be
+    damaged (ECC repairs it later), so only the signature is required.
+
+    Searched window by window; a mapped image's pages are released after
+    each window, so scanning a 1 GiB image does not make it resident."""
+    hits = []
+    window = start
+    while window < end and (most is None or len(hits) < most):
+        stop = min(end, window + WINDOW)
+        pos = find(buf, sig_bytes, window, min(end, stop + len(sig_bytes) - 1))
+        while 0 <= pos < stop and (most is None or len(hits) < most):
+            if pos % 2 == 0:
+                hits.append(pos)
+            pos = find(buf, sig_bytes, pos + 1,
+                        min(end, stop + len(sig_bytes) - 1))
+        release(buf, window, stop)
+        window = stop
+    return hits
+
+
+def release(buf, start, stop):
+    """Drop a scanned range of an mmap from our resident set (the data
+    stays in the page cache; touching it again just maps it back)."""
+    madvise = getattr(buf, "madvise", None)
+    if madvise is None:
+        return
+    import mmap
+    start -= start % mmap.PAGESIZE
+    try:
+        madvise(mmap.MADV_DONTNEED, start, stop - start)
+    except (OSError, ValueError):
+        pass
 
 
 class Evidence:
@@ -87,7 +165,7 @@ def gather(buf):
     kernel-written region costs a search of its last zones only."""
     size = len(buf)
     ev = Evidence(size)
-    first = _drop_covered(buf, _signature_hits(buf, 0, size, most=8))[:3]
+    first = _drop_covered(buf, signature_hits(buf, 0, size, most=8))[:3]
     scan_from = run = 0
     if len(first) == 3 and first[0] == 0 and first[2] == 2 * first[1]:
         stride = first[1]
@@ -101,11 +179,11 @@ def gather(buf):
         ev.plain = [i * stride for i in range(keep)]
         ev.stride = stride
         scan_from = keep * stride
-    ev.plain += _drop_covered(buf, _signature_hits(buf, scan_from, size))
+    ev.plain += _drop_covered(buf, signature_hits(buf, scan_from, size))
     sig = _first_ftrace_sig(buf, scan_from, ev.plain)
     if sig is not None:
         ev.version = sig ^ PERSISTENT_RAM_SIG
-        hits = _signature_hits(buf, scan_from, size, sig.to_bytes(4, "little"))
+        hits = signature_hits(buf, scan_from, size, sig.to_bytes(4, "little"))
         ev.ftrace = [h for h in hits if not _inside_plain_data(buf, ev.plain, h)]
     # What each zone holds and how much it claims, beyond the run of dmesg
     # zones (a run that long settles their size; a damaged header in it is
@@ -148,13 +226,13 @@ def _first_ftrace_sig(buf, start, plain):
             while pos >= 0 and (best is None or pos - 2 < best):
                 off = pos - 2
                 if off % 2 == 0 and off + HEADER_SIZE <= size and \
-                        _ftrace_version(_HEADER.unpack_from(buf, off)[0]) \
+                        ftrace_version(_HEADER.unpack_from(buf, off)[0]) \
                         and _data_end(buf, off) and \
                         not _inside_plain_data(buf, plain, off):
                     best = off
                     break
                 pos = find(buf, tail, pos + 1, min(size, stop + 3))
-        _release(buf, window, stop)
+        release(buf, window, stop)
         if best is not None:
             return _HEADER.unpack_from(buf, best)[0]
         window = stop
@@ -254,7 +332,7 @@ def _buffer(size, ecc):
     key = (size, ecc)
     if key not in _BUFFERS:
         try:
-            _BUFFERS[key] = _ecc_geometry(size, ecc)[0] \
+            _BUFFERS[key] = ecc_geometry(size, ecc)[0] \
                 if size >= MIN_ZONE else 0
         except LayoutError:
             _BUFFERS[key] = 0
@@ -270,13 +348,13 @@ def _sizes(ev):
         # ftrace_size spread over CPUs: (size / cpus) rounded to even.
         step = min(b - a for a, b in zip(ev.ftrace, ev.ftrace[1:]))
         gaps.extend(step * cpus for cpus in _cpu_counts(ev))
-    values = {0, DEFAULT} | {_rounddown_pow2(s) for s in ev.parity_sizes}
+    values = {0, DEFAULT} | {rounddown_pow2(s) for s in ev.parity_sizes}
     for gap in gaps:
-        low = _rounddown_pow2(gap)
+        low = rounddown_pow2(gap)
         values.update((low, 2 * low))
     if points:
         rest = ev.size - points[-1]
-        low = _rounddown_pow2(rest)
+        low = rounddown_pow2(rest)
         values.update(low >> k for k in range(5))
     else:
         values.update(1 << k for k in range(4, ev.size.bit_length()))
@@ -290,7 +368,7 @@ def _record_sizes(ev):
     even divisor of their spacing (any of the last two may be console or
     pmsg).  A run of dmesg zones from offset 0 settles it."""
     if ev.stride:
-        return [_rounddown_pow2(ev.stride)]
+        return [rounddown_pow2(ev.stride)]
     values = {0, DEFAULT}
     tops = [1 << k for k in range(4, ev.size.bit_length())]
     for cut in (2, 1, 0):
