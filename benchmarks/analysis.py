@@ -28,7 +28,8 @@ import time
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 sys.path.insert(0, ROOT)
 
-from harvester import analysis, events, report  # noqa: E402
+from harvester import events, report
+from harvester.crash import analysis  # noqa: E402
 from parsers import pstorefs  # noqa: E402
 
 DEV_SET = os.path.join(ROOT, "tests", "data", "syzkaller")

@@ -232,7 +232,8 @@ def check_writer(rng, data):
 
 def check_build(rng, data):
     """report.build() on an event made from a fuzzed log."""
-    from harvester import analysis, report
+    from harvester import report
+    from harvester.crash import analysis
     from harvester.events import Event
     from parsers.records import Record
     from tests import apport_format

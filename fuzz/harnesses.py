@@ -40,7 +40,8 @@ if ROOT not in sys.path:
 from parsers import (compression, ecc, efi, kmsg, mtdoops,  # noqa: E402
                      pstorefs, pstorezone, ramoops)
 from parsers.exceptions import EccError, ParseError  # noqa: E402
-from harvester import analysis, cli, inventory, report  # noqa: E402
+from harvester import cli, inventory, report
+from harvester.crash import analysis  # noqa: E402
 from harvester import collector as collector_mod  # noqa: E402
 from harvester import config as config_mod  # noqa: E402
 

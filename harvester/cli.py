@@ -216,7 +216,7 @@ def record_json(inv, event, rec, harvested, layout=None):
 
 
 def event_title(event):
-    from .analysis import analyse
+    from .crash.analysis import analyse
     if event.type != "dmesg":
         return "%s log" % event.type
     return analyse(event.log(), event.reason).title

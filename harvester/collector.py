@@ -77,7 +77,7 @@ class Collector:
             elif ev.type == "console":
                 # No dump to report, but the console saw the boot end in a
                 # crash: its panic (nothing returns from one), else an oops.
-                from .analysis import analyse      # not on the empty path
+                from .crash.analysis import analyse      # not on the empty path
                 failure = _console_crash(analyse(ev.log(), "Panic"))
                 if failure:
                     reports.append((ev, failure, [], inv.corrupt.get(src, [])))
@@ -239,7 +239,7 @@ class Collector:
                 self.clear(inv, [r for r in records if state.harvested(r)])
             return True
         from . import report
-        from .analysis import analyse
+        from .crash.analysis import analyse
         analysis = analyse(ev.log(), ev.reason or failure)
         attachments = [(inv.ids[id(r)], _describe(r), r.payload)
                        for r in records]
@@ -461,7 +461,7 @@ def _archive_content(inv, ev, attached):
 
 def _reason_from_text(ev):
     """mtdoops records carry no reason line; the log tells."""
-    from .analysis import analyse
+    from .crash.analysis import analyse
     head = analyse(ev.log()).failure
     return "Panic" if head == "panic" else "Oops"
 

@@ -101,7 +101,7 @@ def test_a_boot_with_two_dumps(build, tmp_path):
     added, run = _modules(build, args, tmp_path)
     assert len(os.listdir(tmp_path / "out")) == 2, run.stdout
     assert not added & HEAVY, sorted(added & HEAVY)
-    assert "harvester.analysis" in added          # it did analyse them
+    assert "harvester.crash.analysis" in added          # it did analyse them
 
 
 def test_the_command_does_not_import_from_its_own_directory(build, tmp_path):

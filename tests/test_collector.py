@@ -109,7 +109,7 @@ def test_dry_run_writes_and_clears_nothing(env, capsys):
 
 def planned_names(env):
     """The report names the next run will try first (R4 test hook)."""
-    from harvester import analysis
+    from harvester.crash import analysis
     from harvester.config import Config
     from harvester.inventory import gather
 

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from benchmarks import analysis as bench
-from harvester import analysis
+from harvester.crash import analysis
 from harvester.crash.frames import clean_name, parse_frame, parse_ip
 
 # --- stack lines of every architecture -------------------------------------

@@ -1,4 +1,5 @@
-from harvester import analysis, events
+from harvester import events
+from harvester.crash import analysis
 from parsers.records import Record
 
 

@@ -15,8 +15,8 @@ first 512 characters of it: time is linear in the size of the log.
 from parsers.patterns import AnyName, any_of, lazy
 from parsers.records import Plain         # not dataclasses: boot time
 
-from .crash import kinds as K
-from .crash.frames import MAX_LINE, Frame, parse_frame, parse_ip
+from . import kinds as K
+from .frames import MAX_LINE, Frame, parse_frame, parse_ip
 from .prefixes import split_prefix, strip_prefix  # noqa: F401 (re-exported)
 
 # uname -r as kernels build it; anything else is not trusted as a release

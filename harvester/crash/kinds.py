@@ -8,7 +8,7 @@ where its culprit comes from (``culprit``, one of the rules below), which
 frames it skips on top of the common lists, what ends it besides an end
 marker or the next crash (``end``) and what ``Failure`` it is.
 
-Culprit rules (harvester.analysis carries them out):
+Culprit rules (harvester.crash.analysis carries them out):
     ip      the function the faulting instruction pointer names (RIP:,
             pc :, PC is at, NIP, epc, EIP:, Krnl PSW; the link register
             when the pointer has no symbol), else the trace

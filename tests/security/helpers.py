@@ -132,7 +132,8 @@ def inventory(spec):
 def planned_names(spec):
     """The report names the next run tries first, one per reported event
     (linux-image-<release>.<event>.crash), newest event last."""
-    from harvester import analysis, report
+    from harvester import report
+    from harvester.crash import analysis
     names = []
     for ev in inventory(spec).events:
         if ev.type != "dmesg":

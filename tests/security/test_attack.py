@@ -274,7 +274,8 @@ def test_f3_a_huge_part_number_keeps_the_report_within_the_cap(tmp_path):
 def test_f3_every_field_counts_against_small_caps(cap):
     """report.build itself: every text field is bounded and counted, with
     a log, a panic message, problems and record labels all over the cap."""
-    from harvester import analysis, report
+    from harvester import report
+    from harvester.crash import analysis
     from harvester.events import Event
     from parsers.records import Record
     log = b"Oops#1 Part1\n<0>[ 1.0] Kernel panic - not syncing: " + \

@@ -194,7 +194,7 @@ def test_part_header_fills_no_report_field(tmp_path):
 
 
 def _analyse_in_a_child(log, timeout):
-    code = ("import sys\nfrom harvester.analysis import analyse\n"
+    code = ("import sys\nfrom harvester.crash.analysis import analyse\n"
             "analyse(sys.stdin.buffer.read(), 'Oops')\n")
     start = time.monotonic()
     try:

@@ -10,7 +10,8 @@ import time
 
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from harvester import analysis, report
+from harvester import report
+from harvester.crash import analysis
 from harvester.events import Event
 from parsers import compression, efi, kmsg, mtdoops, pstorefs, pstorezone, ramoops
 from parsers.exceptions import ParseError
