@@ -8,9 +8,7 @@ steps is recovered by the next run without a second report.
 """
 
 import errno
-import fcntl
 import os
-import struct
 import sys
 
 from parsers.patterns import lazy
@@ -18,17 +16,15 @@ from parsers.patterns import lazy
 from . import storage
 from .inventory import gather
 from .log import Logger
-from .sources import EFIVARS_DIR, PSTORE_DIR, mounted_fstype, mount_pstore
+from .sources import kind as source_kind
+from .sources.efivars import EFIVARS_DIR
+from .sources.pstore import PSTORE_DIR, mounted_fstype, mount_pstore
 from .state import AlreadyRunning, SaveFailed, Snapshot, State, record_set
 from .text import one_line
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
-FS_IOC_GETFLAGS = 0x80086601
-FS_IOC_SETFLAGS = 0x40086602
-FS_IMMUTABLE_FL = 0x10
 REPORT_SUFFIX = ".crash"
 PRIVATE_SUBDIR = "oops-harvest"
-MOUNT_TYPES = {"pstore": "pstore", "efivars": "efivarfs"}
 
 
 class Collector:
@@ -364,18 +360,18 @@ class Collector:
     # --- clearing ------------------------------------------------------
 
     def _may_clear(self, source):
-        if not self.config.clear_backends or source.kind not in MOUNT_TYPES:
+        mount_type = source_kind(source).mount_type
+        if not self.config.clear_backends or mount_type is None:
             return False
         if source.path not in self.clearable:
             ok = (not self.config.require_pstore_mount or
-                  mounted_fstype(source.path) == MOUNT_TYPES[source.kind])
+                  mounted_fstype(source.path) == mount_type)
             if not ok:
                 # A copy named with --source is expected; the real
                 # directory not being the real filesystem is not.
                 real = source.path in (PSTORE_DIR, EFIVARS_DIR)
                 self.log("clear-failed", "%s is not a %s mount; records there "
-                         "are left in place" % (source.path,
-                                                MOUNT_TYPES[source.kind]),
+                         "are left in place" % (source.path, mount_type),
                          "warning" if real else "info")
             self.clearable[source.path] = ok
         return self.clearable[source.path]
@@ -389,9 +385,7 @@ class Collector:
                 dfd = os.open(source.path, os.O_RDONLY | os.O_DIRECTORY |
                               os.O_NOFOLLOW | os.O_CLOEXEC)
                 try:
-                    if source.kind == "efivars":
-                        _clear_immutable(dfd, rec.origin.name)
-                    os.unlink(rec.origin.name, dir_fd=dfd)
+                    source_kind(source).clear(dfd, rec.origin.name)
                 finally:
                     os.close(dfd)
             except FileNotFoundError:
@@ -401,22 +395,6 @@ class Collector:
                 self.log("clear-failed", "cannot clear %s/%s: %s" % (
                     source.path, rec.origin.name, exc.strerror), "error",
                     BACKEND=rec.backend)
-
-
-def _clear_immutable(dir_fd, name):
-    """efivarfs marks variables immutable; lift that on the fd first."""
-    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK |
-                 os.O_CLOEXEC, dir_fd=dir_fd)
-    try:
-        flags = struct.unpack("l", fcntl.ioctl(fd, FS_IOC_GETFLAGS,
-                                               b"\0" * 8))[0]
-        if flags & FS_IMMUTABLE_FL:
-            fcntl.ioctl(fd, FS_IOC_SETFLAGS,
-                        struct.pack("l", flags & ~FS_IMMUTABLE_FL))
-    except OSError:
-        pass                      # unlink will say what is wrong
-    finally:
-        os.close(fd)
 
 
 def _joins(state, dump, ev):

@@ -56,15 +56,15 @@ def test_systemd_pstore_archive(tmp_path, monkeypatch):
     shutil.copy(os.path.join(folder, sorted(os.listdir(folder))[0]),
                 archive / "179544417")
     (archive / "179544417" / "dmesg.txt").write_text("joined by systemd\n")
-    monkeypatch.setattr(sources, "SYSTEMD_ARCHIVE", str(archive))
+    monkeypatch.setattr(sources.pstore, "SYSTEMD_ARCHIVE", str(archive))
     conf = tmp_path / "pstore.conf"
     conf.write_text("[PStore]\nStorage=external\n")
-    dirs = sources.systemd_pstore_archive((str(conf),))
+    dirs = sources.pstore.systemd_pstore_archive((str(conf),))
     assert dirs == [str(archive), str(archive / "179544417")]
     loaded = sources.load(sources.Source("pstore", dirs[1], {"archive": True}))
     assert not loaded.problems and len(loaded.result.records) == 1
     conf.write_text("[PStore]\nStorage=journal\n")
-    assert sources.systemd_pstore_archive((str(conf),)) == []
+    assert sources.pstore.systemd_pstore_archive((str(conf),)) == []
 
 
 def test_mtd_by_name(tmp_path):
@@ -72,8 +72,8 @@ def test_mtd_by_name(tmp_path):
     proc.write_text('dev:    size   erasesize  name\n'
                     'mtd0: 00100000 00010000 "boot"\n'
                     'mtd3: 00020000 00010000 "oops"\n')
-    assert sources.resolve_mtd("oops", str(proc)) == "/dev/mtd3"
-    assert sources.resolve_mtd("none", str(proc)) is None
+    assert sources.images.resolve_mtd("oops", str(proc)) == "/dev/mtd3"
+    assert sources.images.resolve_mtd("none", str(proc)) is None
 
 
 def test_devicetree_ramoops(tmp_path):
@@ -86,7 +86,7 @@ def test_devicetree_ramoops(tmp_path):
                                (0x100000).to_bytes(8, "big"))
     (node / "record-size").write_bytes((0x4000).to_bytes(4, "big"))
     (node / "console-size").write_bytes((0x8000).to_bytes(4, "big"))
-    src = sources.devicetree_ramoops(str(tmp_path))
+    src = sources.images.devicetree_ramoops(str(tmp_path))
     assert src.path == "/dev/mem"
     assert src.options == {"offset": 0x9FF00000, "mem_size": 0x100000,
                            "record_size": 0x4000, "console_size": 0x8000,
@@ -97,9 +97,9 @@ def test_mountinfo(tmp_path):
     info = tmp_path / "mountinfo"
     info.write_text("30 25 0:26 / /sys/fs/pstore rw,nosuid - pstore pstore rw\n"
                     "31 25 0:27 / /sys/firmware/efi/efivars rw - efivarfs efivarfs rw\n")
-    assert sources.mounted_fstype("/sys/fs/pstore", str(info)) == "pstore"
-    assert sources.mounted_fstype("/sys/firmware/efi/efivars", str(info)) == "efivarfs"
-    assert sources.mounted_fstype(str(tmp_path), str(info)) is None
+    assert sources.pstore.mounted_fstype("/sys/fs/pstore", str(info)) == "pstore"
+    assert sources.pstore.mounted_fstype("/sys/firmware/efi/efivars", str(info)) == "efivarfs"
+    assert sources.pstore.mounted_fstype(str(tmp_path), str(info)) is None
 
 
 def test_ramoops_kernel_order_from_signature():

@@ -45,10 +45,10 @@ def archived(tmp_path):
 def test_reports_from_systemd_pstore_archive_once(archived, monkeypatch):
     tmp_path, archive = archived
     assert (archive / "dmesg.txt").exists()
-    monkeypatch.setattr(sources, "PSTORE_DIR", str(tmp_path / "pstore"))
-    monkeypatch.setattr(sources, "EFIVARS_DIR", str(tmp_path / "no-efivars"))
-    monkeypatch.setattr(sources, "SYSTEMD_ARCHIVE", str(archive))
-    monkeypatch.setattr(sources, "SYSTEMD_PSTORE_CONF", ())
+    monkeypatch.setattr(sources.pstore, "PSTORE_DIR", str(tmp_path / "pstore"))
+    monkeypatch.setattr(sources.efivars, "EFIVARS_DIR", str(tmp_path / "no-efivars"))
+    monkeypatch.setattr(sources.pstore, "SYSTEMD_ARCHIVE", str(archive))
+    monkeypatch.setattr(sources.pstore, "SYSTEMD_PSTORE_CONF", ())
     monkeypatch.setattr(collector, "mount_pstore", lambda: False)
     out, state = tmp_path / "out", tmp_path / "state"
     args = ["--collect", "--output-dir", str(out), "--state-dir", str(state),

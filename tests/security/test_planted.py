@@ -445,12 +445,12 @@ def test_t14_copies_are_not_cleared_without_the_override(tmp_path):
 def test_t14_fake_sys_fs_pstore_is_not_cleared(tmp_path, monkeypatch):
     env = Env(tmp_path / "env", "pstore")
     efivars = Env(tmp_path / "efi", "efivars")
-    monkeypatch.setattr(sources, "PSTORE_DIR", env.src)
+    monkeypatch.setattr(sources.pstore, "PSTORE_DIR", env.src)
     monkeypatch.setattr(collector, "PSTORE_DIR", env.src)
-    monkeypatch.setattr(sources, "EFIVARS_DIR", efivars.src)
+    monkeypatch.setattr(sources.efivars, "EFIVARS_DIR", efivars.src)
     monkeypatch.setattr(collector, "EFIVARS_DIR", efivars.src)
-    monkeypatch.setattr(sources, "SYSTEMD_PSTORE_CONF", ())
-    monkeypatch.setattr(sources, "SYSTEMD_ARCHIVE", str(tmp_path / "none"))
+    monkeypatch.setattr(sources.pstore, "SYSTEMD_PSTORE_CONF", ())
+    monkeypatch.setattr(sources.pstore, "SYSTEMD_ARCHIVE", str(tmp_path / "none"))
     monkeypatch.setattr(collector, "mount_pstore", lambda: False)
     with open(env.config, "w") as f:
         f.write("{}\n")
