@@ -1,0 +1,55 @@
+"""Erasing backend records, the last step for each event: only records
+whose report or archive is durable and recorded in the state come here.
+Only sources of an erasable kind, mounted as that kind's filesystem
+(unless require_pstore_mount is off), are touched."""
+
+import os
+
+from ..sources import kind as source_kind
+from ..sources.efivars import EFIVARS_DIR
+from ..sources.pstore import PSTORE_DIR, mounted_fstype
+
+
+class Clearer:
+    def __init__(self, config, log):
+        self.config = config
+        self.log = log
+        self.failed = False        # a record could not be cleared
+        self.clearable = {}        # source path -> may be cleared
+
+    def may_clear(self, source):
+        mount_type = source_kind(source).mount_type
+        if not self.config.clear_backends or mount_type is None:
+            return False
+        if source.path not in self.clearable:
+            ok = (not self.config.require_pstore_mount or
+                  mounted_fstype(source.path) == mount_type)
+            if not ok:
+                # A copy named with --source is expected; the real
+                # directory not being the real filesystem is not.
+                real = source.path in (PSTORE_DIR, EFIVARS_DIR)
+                self.log("clear-failed", "%s is not a %s mount; records there "
+                         "are left in place" % (source.path, mount_type),
+                         "warning" if real else "info")
+            self.clearable[source.path] = ok
+        return self.clearable[source.path]
+
+    def clear(self, inv, records):
+        for rec in records:
+            source = inv.source_of(rec)
+            if not self.may_clear(source) or not rec.origin.name:
+                continue
+            try:
+                dfd = os.open(source.path, os.O_RDONLY | os.O_DIRECTORY |
+                              os.O_NOFOLLOW | os.O_CLOEXEC)
+                try:
+                    source_kind(source).clear(dfd, rec.origin.name)
+                finally:
+                    os.close(dfd)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                self.failed = True
+                self.log("clear-failed", "cannot clear %s/%s: %s" % (
+                    source.path, rec.origin.name, exc.strerror), "error",
+                    BACKEND=rec.backend)

@@ -1,0 +1,97 @@
+"""Deciding what becomes a report: which events are reported, which are
+only archived, which records ride along with a dump, and which dumps
+wait for a later run.  Reads the inventory and the state, writes nothing."""
+
+from parsers.patterns import lazy
+
+# die() numbers every oops on every architecture: "Oops: 0002 [#1]",
+# "Internal error: Oops: 96000005 [#1]", "invalid opcode: 0000 [#1]".
+_DIE_COUNTER = lazy(r" \[#\d{1,6}\]")
+
+
+class Plan:
+    """``reports`` and ``archive``: ``[(event, failure, attached records,
+    raw extras)]``; ``held``: dumps that wait for a later run because one
+    of their parts could not be read."""
+
+    __slots__ = ("reports", "archive", "held")
+
+    def __init__(self):
+        self.reports, self.archive, self.held = [], [], []
+
+
+def plan(inv, report_reasons, state=None):
+    """What to report and what to archive.
+
+    console/pmsg/ftrace of the previous boot go with that boot's newest
+    dump from the same source, unless that dump was reported before
+    without them (kept by clear_backends: false, a later boot brought
+    them): a reported dump is never reported again.  A console with no
+    dump to join that shows a crash gets a report from the console,
+    carrying the undecodable zones raw; otherwise those zones ride
+    along with the source's newest dump, so nothing is dropped
+    silently.  A console, pmsg or ftrace record that joins nothing
+    stays where it is."""
+    result = Plan()
+    extra = {}
+    dumps = [e for e in inv.events if e.type == "dmesg"]
+    newest = {}
+    for ev in dumps:
+        newest[str(inv.source_of(ev.newest))] = ev
+    for ev in inv.events:
+        if ev.type == "dmesg":
+            continue
+        src = str(inv.source_of(ev.newest))
+        if src in newest and _joins(state, newest[src], ev):
+            extra.setdefault(id(newest[src]), []).extend(ev.records)
+            # e.g. a console kept from its newest end: the report says so
+            newest[src].problems.extend(p for r in ev.records
+                                        for p in r.problems)
+        elif ev.type == "console":
+            # No dump to report, but the console saw the boot end in a
+            # crash: its panic (nothing returns from one), else an oops.
+            from ..crash.analysis import analyse      # not on the empty path
+            failure = _console_crash(analyse(ev.log(), "Panic"))
+            if failure:
+                result.reports.append(
+                    (ev, failure, [], inv.corrupt.get(src, [])))
+                newest[src] = ev
+    for ev in dumps:
+        src = str(inv.source_of(ev.newest))
+        if inv.may_lack_a_part(ev):
+            result.held.append(ev)
+            continue
+        raw = inv.corrupt.get(src, []) if newest[src] is ev else []
+        reason = ev.reason or _reason_from_text(ev)
+        entry = (ev, reason, extra.get(id(ev), []), raw)
+        if reason in report_reasons or ev.newest.still_compressed:
+            result.reports.append(entry)
+        else:
+            result.archive.append(entry)
+    return result
+
+
+def _joins(state, dump, ev):
+    """Does ``ev`` (console, pmsg, ftrace) go with ``dump``?  Not when the
+    dump was reported before and ``ev`` was not with it (a later boot's)."""
+    if state is None or not all(state.reported(r) for r in dump.records):
+        return True
+    return all(state.reported(r) for r in ev.records)
+
+
+def _console_crash(found):
+    """"Panic" or "Oops" when a console's boot ended in one, else None:
+    a console is kept after every boot, and warnings alone (WARNING, BUG:
+    sleeping function...) do not end one."""
+    if found.panic_message is not None:
+        return "Panic"
+    if found.headline and _DIE_COUNTER.search(found.block):
+        return "Oops"
+    return None
+
+
+def _reason_from_text(ev):
+    """mtdoops records carry no reason line; the log tells."""
+    from ..crash.analysis import analyse
+    head = analyse(ev.log()).failure
+    return "Panic" if head == "panic" else "Oops"
