@@ -9,11 +9,13 @@ the kernel could not decompress, which we try again.
 Deliberately free of construct: this is the boot path.
 """
 
+import re
+
 from . import compression
 from .exceptions import (BadHeaderError, DecompressError, LimitExceeded,
                          ParseError)
 from .kmsg import parse_part_header
-from .patterns import escape, lazy
+from .patterns import lazy
 from .records import (PSTORE_TYPE_NAMES, EccStatus, Origin, ParseResult,
                       Record, time_from_seconds)
 
@@ -21,7 +23,7 @@ _TYPES = sorted(list(PSTORE_TYPE_NAMES.values()) + ["unknown"], key=len,
                 reverse=True)
 _NAME = lazy(r"(?P<type>%s|type\d{1,3})-(?P<backend>[A-Za-z0-9_.-]+?)"
              r"(?:-(?P<id>\d{1,20}))?(?P<enc>\.enc\.z)?\Z"
-             % "|".join(escape(t) for t in _TYPES))
+             % "|".join(re.escape(t) for t in _TYPES))
 # The kernel's ECC notice (v5.18+ with "ECC: ", earlier without).
 _ECC_NOTICE = lazy(rb"\n(?:ECC: )?(?:No errors detected|(\d{1,10}) "
                    rb"Corrected bytes, (\d{1,10}) unrecoverable "

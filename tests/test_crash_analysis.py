@@ -977,36 +977,3 @@ def test_a_sanitizer_report_before_the_oops_names_its_cause():
            "RIP: 0010:sg_remove_request+0x1/0x2\n")
     assert analysis.analyse("Oops#1 Part1\n" + log, "Oops").title == \
         "KASAN: use-after-free Read in sg_read"
-
-
-def test_name_lists_match_as_their_regex_alternation():
-    """parsers.patterns.AnyName (plain words as string tests, for boot
-    time) says what ``re.search`` of the whole alternation says, for every
-    frame name in the dev and real-world sets and for names built to hit
-    the edges of each pattern (anchors, the words themselves)."""
-    import re
-
-    from harvester.crash import kinds
-    from parsers.patterns import AnyName
-    names = set()
-    for directory, cases in ((bench.DEV_SET, bench.dev_numbers()),
-                             (bench.REALWORLD, bench.realworld_names())):
-        for case in cases:
-            text = bench.load(case, directory).log.decode("utf-8", "replace")
-            for line in text.splitlines():
-                frame = parse_frame(line) or parse_ip(line)
-                if frame:
-                    names.add(frame.func)
-    tables = [kinds.SKIP, kinds.DISPATCHERS, kinds.HUNG_SKIP] + \
-        [kind.skip for kind in kinds.KINDS if kind.skip]
-    for patterns in tables:
-        for pattern in patterns:
-            word = pattern.strip("^$")
-            names.update((word, "x" + word, word + "_x", "x" + word + "x"))
-    assert len(names) > 2000
-    for patterns in tables:
-        alternation = re.compile("|".join(patterns))
-        matcher = AnyName(patterns)
-        for name in names:
-            assert matcher.search(name) == bool(alternation.search(name)), \
-                (name, patterns[:3])

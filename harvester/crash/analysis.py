@@ -12,8 +12,12 @@ Every step looks at each line a bounded number of times, and at most the
 first 512 characters of it: time is linear in the size of the log.
 """
 
-from parsers.patterns import AnyName, any_of, lazy
-from parsers.records import Plain         # not dataclasses: boot time
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from parsers.patterns import lazy
 
 from . import kinds as K
 from .frames import MAX_LINE, Frame, parse_frame, parse_ip
@@ -46,29 +50,28 @@ DETAIL_LINES = 12
 
 
 _ORDER = {kind: index for index, kind in enumerate(K.KINDS)}
-_ANY_NEEDLE = any_of(K.NEEDLES)
-_SKIP = AnyName(K.SKIP)
-_KIND_SKIP = {kind: AnyName(kind.skip) for kind in K.KINDS if kind.skip}
-_DISPATCHER = AnyName(K.DISPATCHERS)
-_HUNG_SKIP = AnyName(K.HUNG_SKIP)
+_ANY_NEEDLE = lazy("|".join(re.escape(needle) for needle in K.NEEDLES))
+_SKIP = lazy("|".join(K.SKIP))
+_KIND_SKIP = {kind: lazy("|".join(kind.skip)) for kind in K.KINDS if kind.skip}
+_DISPATCHER = lazy("|".join(K.DISPATCHERS))
+_HUNG_SKIP = lazy("|".join(K.HUNG_SKIP))
 
 
-class Analysis(Plain):
-    FIELDS = (
-        ("failure", None),          # oops, panic, bug, warning...
-        ("headline", None),         # the crash's first line
-        ("panic_message", None),
-        ("block", ""),              # the crash report's lines
-        ("release", None),          # crashed kernel, e.g. 6.1.0-56-amd64
-        ("build", None),            # "#1 SMP PREEMPT_DYNAMIC Debian ..."
-        ("taint", None),
-        ("comm", None),
-        ("function", None),         # the culprit, "func [module]"
-        ("frames", list),           # of str
-        ("title", "Kernel crash"),
-        ("signature", ""),
-        ("kind", None),             # harvester.crash.kinds name
-    )
+@dataclass
+class Analysis:
+    failure: str | None = None          # oops, panic, bug, warning...
+    headline: str | None = None         # the crash's first line
+    panic_message: str | None = None
+    block: str = ""                     # the crash report's lines
+    release: str | None = None          # crashed kernel, e.g. 6.1.0-56-amd64
+    build: str | None = None            # "#1 SMP PREEMPT_DYNAMIC Debian ..."
+    taint: str | None = None
+    comm: str | None = None
+    function: str | None = None         # the culprit, "func [module]"
+    frames: list = field(default_factory=list)      # of str
+    title: str = "Kernel crash"
+    signature: str = ""
+    kind: str | None = None             # harvester.crash.kinds name
 
 
 def _header(text):

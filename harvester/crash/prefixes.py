@@ -20,7 +20,9 @@ character may be any one-bit flip of itself.  A rotten prefix is removed
 but names no caller, as its digits cannot be trusted.
 """
 
-from parsers.patterns import escape, lazy
+import re
+
+from parsers.patterns import lazy
 
 # "<4>", "<12>"; any three characters survive a flipped bit.
 _LEVEL = "<[^>\n]{0,3}>"
@@ -33,7 +35,7 @@ def _flipped(chars):
     for char in chars:
         found.update(chr(ord(char) ^ bit) for bit in _BITS)
     found = {c if c < "\x80" else "\ufffd" for c in found} - {"\n"}
-    return "[%s]" % escape("".join(sorted(found)))
+    return "[%s]" % re.escape("".join(sorted(found)))
 
 
 _BITS = (1, 2, 4, 8, 16, 32, 64, 128)
