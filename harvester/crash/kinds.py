@@ -33,35 +33,33 @@ dumpstack.c, mm/kfence, mm/kmsan, kernel/kcsan, lib/ubsan.c,
 mm/kmemleak.c) and the experience recorded in syzkaller's pkg/report.
 """
 
+from dataclasses import dataclass
+
 from parsers.patterns import lazy
-from parsers.records import REQUIRED, Plain   # not dataclasses: boot time
 
 FUNC = r"(?P<func>[A-Za-z_][A-Za-z0-9_.]{0,200})"
 _KASAN_END = lazy(r"^={40,}\s*$")
 
 
-class Kind(Plain):
+@dataclass(eq=False)
+class Kind:
     """One kind of kernel report.  Kinds are compared and hashed by
     identity: each exists once, in KINDS."""
-    FIELDS = (
-        ("name", REQUIRED),        # stable id of the kind
-        ("needles", REQUIRED),     # every line it starts on has one of these
-        ("start", REQUIRED),       # pattern: the report's first line
-        ("title", REQUIRED),       # template: {culprit} and named groups
-        ("culprit", "trace"),      # rule, see the module docstring
-        ("failure", "oops"),       # Failure of a report of this kind
-        ("skip", ()),              # more frames to skip (searched regexes)
-        ("detail", None),          # pattern: more groups, from a later line
-        ("end", None),             # pattern: ends the report (line included)
-        ("panic", False),          # a panic: what a crash may lead to
-        ("dumps", False),          # the kernel writes an Oops dump for it
-        ("cause", False),          # a sanitizer report: it names the
-                                   # cause of an oops that follows it
-        ("weak", False),           # a message that may be no bug: counts
-                                   # only when the log holds nothing else
-    )
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
+    name: str                   # stable id of the kind
+    needles: tuple              # every line it starts on has one of these
+    start: lazy                 # pattern: the report's first line
+    title: str                  # template: {culprit} and named groups
+    culprit: str = "trace"      # rule, see the module docstring
+    failure: str = "oops"       # Failure of a report of this kind
+    skip: tuple = ()            # more frames to skip (searched regexes)
+    detail: object = None       # pattern: more groups, from a later line
+    end: object = None          # pattern: ends the report (line included)
+    panic: bool = False         # a panic: what a crash may lead to
+    dumps: bool = False         # the kernel writes an Oops dump for it
+    cause: bool = False         # a sanitizer report: it names the
+                                # cause of an oops that follows it
+    weak: bool = False          # a message that may be no bug: counts
+                                # only when the log holds nothing else
 
 
 def _k(name, needles, start, title, culprit="trace", failure="oops", **kw):

@@ -1,41 +1,34 @@
 """Where ramoops_probe() puts each zone: the kernel's layout arithmetic."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
 from .. import ecc as rs
 from ..exceptions import LayoutError
-from ..records import REQUIRED, Plain
 from .structs import HEADER_SIZE, MODULE_DEFAULT_SIZE, PERSISTENT_RAM_SIG
 
 
-class Zone(Plain):
-    FIELDS = (
-        ("type", REQUIRED),     # dmesg, console, ftrace, pmsg
-        ("index", REQUIRED),    # record id: dmesg zone number, ftrace CPU, else 0
-        ("offset", REQUIRED),
-        ("size", REQUIRED),
-        ("sig", PERSISTENT_RAM_SIG),    # None: any ftrace signature
-    )
-    __slots__ = tuple(name for name, _ in FIELDS)
-
-    def __init__(self, type, index, offset, size, sig=PERSISTENT_RAM_SIG):
-        # Written out: a 16 MiB region has thousands of zones and detection
-        # lays out several candidates, so Plain's generic __init__ doubled
-        # the time to parse a region.
-        self.type, self.index, self.offset, self.size, self.sig = \
-            type, index, offset, size, sig
+@dataclass
+class Zone:
+    type: str           # dmesg, console, ftrace, pmsg
+    index: int          # record id: dmesg zone number, ftrace CPU, else 0
+    offset: int
+    size: int
+    sig: int | None = PERSISTENT_RAM_SIG        # None: any ftrace signature
 
 
-class Layout(Plain):
-    FIELDS = (
-        ("zones", REQUIRED),        # of Zone
-        ("ecc_size", 0),
-        ("new_order", None),        # pmsg before ftrace (Linux 6.2+)
-        ("version_code", None),     # LINUX_VERSION_CODE from ftrace sig
-        ("detected", False),
-        ("notes", list),            # of str
-        ("params", dict),           # module parameters, rounded
-        ("non_default", list),      # of parameter names
-        ("order_known", True),      # False: no zone tells the order
-    )
+@dataclass
+class Layout:
+    zones: list                 # of Zone
+    ecc_size: int = 0
+    new_order: bool | None = None   # pmsg before ftrace (Linux 6.2+)
+    version_code: int | None = None     # LINUX_VERSION_CODE from ftrace sig
+    detected: bool = False
+    notes: list = field(default_factory=list)       # of str
+    params: dict = field(default_factory=dict)      # module parameters, rounded
+    non_default: list = field(default_factory=list)     # of parameter names
+    order_known: bool = True    # False: no zone tells the order
 
     def spec(self):
         """The parameters as ``--source ramoops:FILE,...`` keys."""
