@@ -17,9 +17,10 @@ root-only directory (R14).
 """
 
 import fcntl
+import json
 import os
 
-from . import statejson, storage
+from . import storage
 
 STATE_FILE = "state.json"
 LOCK_FILE = "lock"
@@ -56,7 +57,7 @@ def read_harvested(path):
     except OSError:
         return set()
     try:
-        data = statejson.loads(os.read(fd, 64 << 20).decode("utf-8"))
+        data = json.loads(os.read(fd, 64 << 20).decode("utf-8"))
         return set(data.get("harvested", {})) | set(data.get("kept", {}))
     except (ValueError, AttributeError, TypeError, OSError, RecursionError):
         return set()
@@ -115,7 +116,7 @@ class State:
         finally:
             os.close(fd)
         try:
-            data = statejson.loads(raw.decode("utf-8"))
+            data = json.loads(raw.decode("utf-8"))
             self.data["harvested"] = dict(data.get("harvested", {}))
             self.data["kept"] = dict(data.get("kept", {}))
             self.data["pending"] = {
@@ -137,7 +138,7 @@ class State:
     def save(self):
         try:
             storage.replace_private(self.fd, STATE_FILE,
-                                    statejson.dumps(self.data).encode())
+                                    json.dumps(self.data, sort_keys=True).encode())
         except OSError as exc:
             raise SaveFailed(exc.errno, "cannot save the state %s/%s: %s" % (
                 self.path, STATE_FILE, exc.strerror or exc)) from None
