@@ -1,8 +1,14 @@
-"""Logging to the systemd journal with structured fields, or to stderr.
+"""Messages to the systemd journal with structured fields, or to stderr.
 
-Each message kind has a fixed MESSAGE_ID so admins can filter with
-``journalctl MESSAGE_ID=...``.  Values from crash content are escaped and
-capped (R15) before they reach any log.
+Under systemd the messages go through systemd-python
+(``systemd.journal.send``) with a MESSAGE_ID per kind of message, so that
+admins can filter with ``journalctl MESSAGE_ID=...`` and read what each
+means in the catalog (packaging/systemd/catalog/oops-harvest.catalog,
+``journalctl -x``).  systemd-python is loaded only when there is something
+to say and standard error is the journal's; without it the messages go
+to standard error, which the journal captures too, without the fields.
+Values from crash content are escaped and capped (R15) before they reach
+any log.
 """
 
 import os
@@ -10,58 +16,15 @@ import sys
 
 from .text import one_line
 
+# Made once with `systemd-id128 new`; each is described in the catalog.
 MESSAGE_IDS = {
-    "report": "5c2fd0b1e8a54a7c9f0e4f1b3b0d1a01",      # report written
-    "archived": "5c2fd0b1e8a54a7c9f0e4f1b3b0d1a02",    # dump archived, not reported
-    "unreadable": "5c2fd0b1e8a54a7c9f0e4f1b3b0d1a03",  # record/source left in place
-    "write-failed": "5c2fd0b1e8a54a7c9f0e4f1b3b0d1a04",
-    "clear-failed": "5c2fd0b1e8a54a7c9f0e4f1b3b0d1a05",
-    "summary": "5c2fd0b1e8a54a7c9f0e4f1b3b0d1a06",
+    "report": "8340387d94874d31ab5e76885ec72bb4",       # report written
+    "archived": "078773bbb5004df18a3d6be91ac23bd2",     # dump archived, not reported
+    "unreadable": "edfad5e6fb9449ddbc29896326443945",   # record/source left in place
+    "write-failed": "e602ad527ecd474d88d9fc50ea6ce0d9",
+    "clear-failed": "65a6becd378b418d977c796c35fe7096",
 }
 _PRIORITY = {"info": 6, "warning": 4, "error": 3}
-
-
-JOURNAL_SOCKET = "/run/systemd/journal/socket"
-
-
-class _Journal:
-    """journald's native protocol, which systemd documents for clients
-    that do without libsystemd (systemd.io/JOURNAL_NATIVE_PROTOCOL): one
-    datagram per entry, one ``KEY=value`` line per field, a value holding
-    a newline sent as the key, its little-endian 64-bit length and itself.
-    What sd_journal_sendv sends; systemd-python would load libsystemd, 1 ms
-    at every boot that has something to say, and needs a compiler to
-    install from PyPI."""
-
-    def __init__(self, path):
-        try:
-            import _socket      # socket.py builds its enums: 5 ms at boot
-        except ImportError:
-            import socket as _socket
-        self.path = path
-        self.sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM)
-        # A journal that cannot take a message at once (its queue full)
-        # gets none: the boot's harvest never waits for it.
-        self.sock.setblocking(False)
-
-    def send(self, message, **fields):
-        self.sock.sendto(b"".join(
-            _field(key, value) for key, value in
-            [("MESSAGE", message)] + list(fields.items())), self.path)
-
-
-def _field(key, value):
-    key, value = key.encode("ascii"), value.encode("utf-8", "replace")
-    if b"\n" not in value:
-        return b"%s=%s\n" % (key, value)
-    return b"%s\n%s%s\n" % (key, len(value).to_bytes(8, "little"), value)
-
-
-def _open_journal():
-    try:
-        return _Journal(JOURNAL_SOCKET)
-    except OSError:
-        return None
 
 
 def stderr_is_journal():
@@ -77,20 +40,29 @@ def stderr_is_journal():
     return stream == "%d:%d" % (st.st_dev, st.st_ino)
 
 
+def _journal():
+    """systemd-python's journal module, or None where it is not installed."""
+    try:
+        from systemd import journal
+    except ImportError:
+        return None
+    return journal
+
+
 class Logger:
     def __init__(self, use_journal=None):
-        # Opened at the first message: a run with nothing to say opens
-        # no socket.
+        # Looked up at the first message: a run with nothing to say loads
+        # no library.
         self.journal = None
         self._want_journal = use_journal is not False and stderr_is_journal()
-        # Standard error is the journal's: a message the socket did not
+        # Standard error is the journal's: a message the library did not
         # take goes there whatever its level, only without its fields.
         self._stderr_is_journal = self._want_journal
 
     def __call__(self, kind, message, level="info", **fields):
         if self._want_journal:
             self._want_journal = False
-            self.journal = _open_journal()
+            self.journal = _journal()
         message = one_line(message, 300)
         clean = {k.upper(): one_line(str(v), 200) for k, v in fields.items()
                  if v is not None}
@@ -100,9 +72,7 @@ class Logger:
                                   PRIORITY=str(_PRIORITY[level]),
                                   SYSLOG_IDENTIFIER="oops-harvest", **clean)
                 return
-            except BlockingIOError:
-                pass            # journald busy: this one to stderr
-            except OSError:     # no journald
-                self.journal = None
+            except OSError:
+                pass            # not sent: this one to standard error
         if level != "info" or self._stderr_is_journal:
             sys.stderr.write("oops-harvest: %s: %s\n" % (level, message))

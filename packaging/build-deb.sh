@@ -19,7 +19,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/oops-harvest-deb.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
-src="$scratch/oops-harvest-0.1.0"
+src="$scratch/oops-harvest-0.1.1"
 mkdir "$src"
 cd "$top"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
