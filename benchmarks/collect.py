@@ -4,14 +4,15 @@
 
 It runs the way the package runs it: through the installed console script
 (`/usr/bin/oops-harvest`, or a venv's `bin/oops-harvest`).  By default this
-installs the checkout into a throwaway venv (python3 -m venv, pip install;
-needs PyPI or a wheel cache); --script PATH measures an installed script
-instead.  The floor and the `python -m harvester.cli` figure use the
-script's own interpreter.
+installs the checkout with its journal extra (systemd-python, built from
+source: needs libsystemd-dev and pkg-config) into a throwaway venv
+(python3 -m venv, pip install; needs PyPI or a wheel cache); --script PATH
+measures an installed script instead.  The floor and the `python -m
+harvester.cli` figure use the script's own interpreter.
 
-Targets (issue 12): an empty pstore at most 2.2x the floor, the real-kernel
-efi sample (two dumps, 27 parts) at most 2.5x, through the console script,
-median of 15 runs, with the files on a tmpfs: each report costs eight
+Targets (issue 20, plain standard code): an empty pstore at most 2.5x the
+floor, the real-kernel efi sample (two dumps, 27 parts) at most 6x, through
+the console script, median of 15 runs, with the files on a tmpfs: each report costs eight
 fsync() calls (the report and its directory, the state file and its
 directory three times), which on a disk add their latency on top (--dir
 to measure there).  A fourth case is an EFI machine's usual boot: an empty
@@ -38,7 +39,7 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
 SAMPLE = os.path.join(ROOT, "samples", "efi-6.1-two-dumps", "pstore")
 RUNS = 15
-TARGET_EMPTY, TARGET_EFI = 2.2, 2.5
+TARGET_EMPTY, TARGET_EFI = 2.5, 6.0
 SHM = "/dev/shm"
 EFI_GLOBAL = "8be4df61-93ca-11d2-aa0d-00e098032b8c"   # EFI_GLOBAL_VARIABLE
 
@@ -70,7 +71,7 @@ def install_venv(tmp):
     venv = os.path.join(tmp, "venv")
     subprocess.run([sys.executable, "-m", "venv", venv], check=True)
     subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q",
-                    "--disable-pip-version-check", ROOT], check=True)
+                    "--disable-pip-version-check", ROOT + "[journal]"], check=True)
     return os.path.join(venv, "bin", "oops-harvest")
 
 
