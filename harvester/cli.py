@@ -206,7 +206,8 @@ def record_json(inv, event, rec, harvested, layout=None):
         "size": len(rec.payload),
         "ecc": None if rec.ecc is None else {
             "corrected": rec.ecc.corrected,
-            "unrecoverable": rec.ecc.unrecoverable},
+            "unrecoverable": rec.ecc.unrecoverable,
+            "unrepaired": 0 if rec.ecc.checked else rec.ecc.unrecoverable},
         "harvested": fingerprint(rec) in harvested,
         "problems": rec.problems,
     }
@@ -286,6 +287,12 @@ def write_layout(out, source, layout):
         line = "%s,%s" % (line, part) if line else part
     if line:
         out.write("    %s\n" % line)
+    from parsers import ecc
+    if layout.ecc_size and not ecc.available():
+        note = ("ECC parity checked, but damaged blocks cannot be repaired "
+                "(reedsolo is missing); " + ecc.HOW_TO_REPAIR)
+        for text in textwrap.wrap(note, 76):
+            out.write("    %s\n" % text)
 
 
 def cmd_show(inv, ident, out):

@@ -92,6 +92,13 @@ class Writer:
                  REPORT=os.path.join(self._report_dir(), name),
                  SIGNATURE=analysis.signature, BACKEND=ev.backend,
                  KERNEL_RELEASE=analysis.release)
+        unrepaired = sum(r.ecc.unrecoverable for r in records
+                         if r.ecc is not None and not r.ecc.checked)
+        if unrepaired:
+            self.log("report", "%s holds %d ECC block(s) read as they are, "
+                     "not repaired: reedsolo is missing; PstoreProblems "
+                     "says how to get them repaired" % (name, unrepaired),
+                     "warning", REPORT=os.path.join(self._report_dir(), name))
         for rec in kept:
             self.log("report", "%s did not fit %s (max_report_bytes); it "
                      "stays in place" % (inv.ids[id(rec)], name), "warning",
