@@ -40,6 +40,14 @@ def no_reedsolo(monkeypatch):
         cached.cache_clear()
 
 
+def test_generator_is_the_one_derived_in_formats_md():
+    # docs/FORMATS.md §1.6, ecc_size 16, lowest degree first (computed there
+    # from the kernel's parameters by an independent implementation).
+    listed = "3b 24 32 62 e5 29 41 a3 08 1e d1 44 bd 68 0d 3b 01"
+    assert list(reversed(ecc.generator(16))) == \
+        [int(b, 16) for b in listed.split()]
+
+
 def test_encoder_is_reedsolos_for_every_ecc_size():
     import reedsolo
     rng = random.Random(20)
