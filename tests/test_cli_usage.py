@@ -91,3 +91,57 @@ def test_archived_shutdown_dump_is_printed_and_nothing_to_do_is_said(
         assert rc == 0
         assert capsys.readouterr().out == \
             "nothing to do: no new crash records\n", extra
+
+
+README = os.path.join(os.path.dirname(__file__), os.pardir, "README.md")
+
+
+def readme_sample_commands():
+    """The README's "Using it" commands on the bundled sample, as written."""
+    text = open(README).read()
+    section = text[text.index("## Using it"):text.index("| source |")]
+    lines = [line.strip() for line in section.splitlines()]
+    spec = next(line for line in lines if line.startswith("S="))[2:]
+    return spec, [line.split("  #")[0].split() + [line.partition("#")[2]]
+                  for line in lines if line.startswith("oops-harvest ")]
+
+
+def test_readme_examples_run_on_the_sample_and_show_what_they_say(
+        tmp_path, capsys, monkeypatch):
+    spec, commands = readme_sample_commands()
+    assert len(commands) >= 6
+    monkeypatch.chdir(os.path.join(os.path.dirname(__file__), os.pardir))
+    (tmp_path / "oh" / "crash").mkdir(parents=True)
+    for *argv, comment in commands:
+        argv = [spec if a == "$S" else a.replace("/tmp/", "%s/" % tmp_path)
+                for a in argv[1:]]
+        assert cli.main(argv) == 0, argv
+        out = capsys.readouterr().out
+        # Every event id the comment names is really in the output.
+        for word in comment.replace(",", " ").split():
+            if word.startswith("E") and len(word) == 11:
+                assert word in out, (argv, word)
+        if comment.startswith("would write"):
+            assert comment.rstrip(". ").split()[2] in out, (argv, out)
+    assert len(os.listdir(tmp_path / "oh" / "crash")) == 2
+
+
+def test_report_file_names_turn_plus_into_underscore():
+    from harvester import report
+    assert report.safe_name("linux-image-6.1.0+rt") == "linux-image-6.1.0_rt"
+
+
+def test_pstore_record_fields_hold_the_decoded_payload(tmp_path, capsys):
+    from tests import apport_format
+    source = "ramoops:" + BASIC
+    assert cli.main(["--show", "dmesg-ramoops-0", "--source", source]) == 0
+    shown = capsys.readouterr().out.encode()
+    assert shown.startswith(b"Oops#1 Part1\n")       # decompressed
+    out = tmp_path / "crash"
+    out.mkdir()
+    assert cli.main(["--collect", "--source", source, "--output-dir", str(out),
+                     "--state-dir", str(tmp_path / "state")]) == 0
+    fields = [apport_format.load((out / n).read_bytes())[0]
+              for n in sorted(os.listdir(out))]
+    oops = next(f for f in fields if f["Failure"] == "oops")
+    assert oops["PstoreRecord1"] == shown
