@@ -65,6 +65,10 @@ examples:
 files: /etc/oops-harvest/config.yaml (every key optional; see README),
 /var/crash/linux-image-<release>.<event>.crash (mode 0600 root, or 0640
 with report_group), /var/lib/oops-harvest (state, lock, archived dumps).
+--collect prints the path of each report and archived dump it wrote (a
+--dry-run: "would write"/"would archive"), or "nothing to do".  Options
+that mean nothing with the action (--json but with --list, --dry-run and
+--output-dir but with --collect) are usage errors.
 exit status: 0 done or nothing to do, 1 some records could not be read or
 harvested (they stay in place; see the journal), 2 usage or config error.
 
