@@ -65,6 +65,10 @@ examples:
 files: /etc/oops-harvest/config.yaml (every key optional; see README),
 /var/crash/linux-image-<release>.<event>.crash (mode 0600 root, or 0640
 with report_group), /var/lib/oops-harvest (state, lock, archived dumps).
+--collect prints the path of each report and archived dump it wrote (a
+--dry-run: "would write"/"would archive"), or "nothing to do".  Options
+that mean nothing with the action (--json but with --list, --dry-run and
+--output-dir but with --collect) are usage errors.
 exit status: 0 done or nothing to do, 1 some records could not be read or
 harvested (they stay in place; see the journal), 2 usage or config error.
 
@@ -76,7 +80,9 @@ are shown escaped.  IDs are record names (dmesg-ramoops-0) or event ids
 
 
 # The options, once: argparse is built from this table, and the fast path
-# below reads the same table.  kind: flag (store_true), value, append.
+# below reads the same table.  kind: flag (store_true), value, append.  An
+# option's last column names the actions it means something with (None:
+# all); any other pairing is a usage error, not silently ignored.
 ACTIONS = (
     ("--list", "flag", None, "list records, grouped by crash event"),
     ("--show", "value", "ID", "print one record's payload or one event's log"),
@@ -85,20 +91,22 @@ ACTIONS = (
 )
 OPTIONS = (
     ("--json", "flag", None,
-     "with --list: a JSON array, one object per record"),
-    ("--source", "append", "SPEC", "read this source (repeatable)"),
+     "with --list: a JSON array, one object per record", ("--list",)),
+    ("--source", "append", "SPEC", "read this source (repeatable)", None),
     ("--config", "value", "FILE",
-     "configuration file (default /etc/oops-harvest/config.yaml)"),
+     "configuration file (default /etc/oops-harvest/config.yaml)", None),
     ("--dry-run", "flag", None,
-     "with --collect: report what would be written, write and clear nothing"),
+     "with --collect: report what would be written, write and clear nothing",
+     ("--collect",)),
     ("--output-dir", "value", "DIR",
-     "with --collect: where reports go (default /var/crash)"),
+     "with --collect: where reports go (default /var/crash)", ("--collect",)),
     ("--state-dir", "value", "DIR",
-     "where harvest state lives (default /var/lib/oops-harvest); --list "
-     "reads it to mark what was already harvested"),
+     "with --collect or --list: where harvest state lives (default "
+     "/var/lib/oops-harvest); --list reads it to mark what was already "
+     "harvested", ("--collect", "--list")),
 )
 _TABLE = {flag: (flag[2:].replace("-", "_"), kind)
-          for flag, kind, _, _ in ACTIONS + OPTIONS}
+          for flag, kind, _, _, *_ in ACTIONS + OPTIONS}
 _ACTION_FLAGS = {flag for flag, _, _, _ in ACTIONS}
 
 
@@ -124,7 +132,7 @@ def build_parser():
         formatter_class=_help_formatter)
     group = parser.add_mutually_exclusive_group(required=True)
     for table, target in ((ACTIONS, group), (OPTIONS, parser)):
-        for flag, kind, metavar, text in table:
+        for flag, kind, metavar, text, *_ in table:
             if kind == "flag":
                 target.add_argument(flag, action="store_true", help=text)
             else:
@@ -137,10 +145,25 @@ def build_parser():
 
 
 def parse_args(argv):
-    """The arguments as argparse would return them.  A plain command line
-    (full option names, exactly one action) is read here, because argparse
-    costs about 3 ms at every boot; anything else (help, --version,
-    abbreviations, mistakes) goes to argparse, which prints and exits."""
+    """The arguments, as argparse would return them, once their pairing is
+    checked (options that mean nothing with the action are an error)."""
+    args = _read_args(argv)
+    action = next(flag for flag, _, _, _ in ACTIONS
+                  if getattr(args, flag[2:]) not in (False, None))
+    for flag, kind, _, _, actions in OPTIONS:
+        dest = _TABLE[flag][0]
+        if actions and action not in actions and \
+                getattr(args, dest) != _default(kind):
+            build_parser().error("%s goes with %s only, not with %s" % (
+                flag, " or ".join(actions), action))
+    return args
+
+
+def _read_args(argv):
+    """A plain command line (full option names, exactly one action) is read
+    here, because argparse costs about 3 ms at every boot; anything else
+    (help, --version, abbreviations, mistakes) goes to argparse, which
+    prints and exits."""
     values = {dest: _default(kind) for dest, kind in _TABLE.values()}
     words = list(sys.argv[1:] if argv is None else argv)
     actions = set()
@@ -206,7 +229,8 @@ def record_json(inv, event, rec, harvested, layout=None):
         "size": len(rec.payload),
         "ecc": None if rec.ecc is None else {
             "corrected": rec.ecc.corrected,
-            "unrecoverable": rec.ecc.unrecoverable},
+            "unrecoverable": rec.ecc.unrecoverable,
+            "unrepaired": 0 if rec.ecc.checked else rec.ecc.unrecoverable},
         "harvested": fingerprint(rec) in harvested,
         "problems": rec.problems,
     }
@@ -286,6 +310,12 @@ def write_layout(out, source, layout):
         line = "%s,%s" % (line, part) if line else part
     if line:
         out.write("    %s\n" % line)
+    from parsers import ecc
+    if layout.ecc_size and not ecc.available():
+        note = ("ECC parity checked, but damaged blocks cannot be repaired "
+                "(reedsolo is missing); " + ecc.HOW_TO_REPAIR)
+        for text in textwrap.wrap(note, 76):
+            out.write("    %s\n" % text)
 
 
 def cmd_show(inv, ident, out):

@@ -187,8 +187,11 @@ def compose(event, analysis, attachments, failure, extra=None,
         fields["CrashFunction"] = analysis.function
     ecc = [r.ecc for r in event.records if r.ecc is not None]
     if any(not e.checked for e in ecc):
-        fields["PstoreECC"] = ("not checked: the Reed-Solomon library "
-                               "(python3 reedsolo) is not installed")
+        fields["PstoreECC"] = (
+            "%d corrected bytes, %d damaged blocks read as they are, not "
+            "repaired: reedsolo is missing (see PstoreProblems)" % (
+                sum(e.corrected for e in ecc),
+                sum(e.unrecoverable for e in ecc)))
     elif ecc:
         fields["PstoreECC"] = "%d corrected bytes, %d unrecoverable blocks" % (
             sum(e.corrected for e in ecc), sum(e.unrecoverable for e in ecc))

@@ -219,7 +219,7 @@ def test_ecc_zone_without_signature_is_empty(ecc):
     assert [r.name for r in result.records] == ["dmesg-ramoops-0"]
 
 
-def test_ecc_zones_are_read_unchecked_without_reedsolo(monkeypatch):
+def test_ecc_zones_are_checked_but_not_repaired_without_reedsolo(monkeypatch):
     built = Ramoops(0x20000, record_size=0x4000, ecc=16)
     _, text = built.dump("Panic", 1, LOG)
     layout = ramoops.compute_layout(0x20000, record_size=0x4000, ecc=16)
@@ -227,7 +227,14 @@ def test_ecc_zones_are_read_unchecked_without_reedsolo(monkeypatch):
     from parsers import ecc
     monkeypatch.setattr(ecc, "available", lambda: False)
     rec = by_type(ramoops.parse(bytes(built.image), layout), "dmesg")[0]
-    assert rec.payload == expected.payload and rec.ecc.checked is False
+    assert rec.payload == expected.payload and rec.ecc.checked is True
+    damaged = bytearray(built.image)
+    damaged[12 + 200] ^= 0x20                  # inside the second block
+    rec = by_type(ramoops.parse(bytes(damaged), layout), "dmesg")[0]
+    assert rec.payload != expected.payload and len(rec.payload) == \
+        len(expected.payload)
+    assert (rec.ecc.checked, rec.ecc.unrecoverable) == (False, 1)
+    assert "not repaired" in rec.problems[0]
 
 
 def test_signature_scan_of_a_page_aligned_mmap_does_not_fault(tmp_path):

@@ -129,6 +129,9 @@ class Collector:
             if out_fd is not None:
                 storage.close_dir(out_fd)
         failed = self.failed or writer.failed or clearer.failed
+        if not writer.said and not failed:
+            # Silence would look like a run that did not happen.
+            self.out.write("nothing to do: no new crash records\n")
         return EXIT_PARTIAL if failed else EXIT_OK
 
 

@@ -38,6 +38,7 @@ class Writer:
         self.waiting = waiting     # our reports in the output directory
         self.failed = False        # something was left in place: exit 1
         self.stop = False          # the output is full or read-only
+        self.said = 0              # lines printed: reports, archives
 
     def report(self, inv, state, out_fd, ev, failure, attached, raw=()):
         records = list(ev.records) + list(attached)
@@ -61,6 +62,7 @@ class Writer:
         if self.dry_run:
             self.out.write("would write %s%s (%s)\n" % (
                 stem, REPORT_SUFFIX, one_line(analysis.title, 80)))
+            self.said += 1
             return True
         try:
             name = recovered(state, ev.id, records)
@@ -88,10 +90,18 @@ class Writer:
                      % (what, ev.id), "error", REPORT=stem)
             return False
         self.out.write("%s\n" % os.path.join(self._report_dir(), name))
+        self.said += 1
         self.log("report", "wrote %s: %s" % (name, analysis.title),
                  REPORT=os.path.join(self._report_dir(), name),
                  SIGNATURE=analysis.signature, BACKEND=ev.backend,
                  KERNEL_RELEASE=analysis.release)
+        unrepaired = sum(r.ecc.unrecoverable for r in records
+                         if r.ecc is not None and not r.ecc.checked)
+        if unrepaired:
+            self.log("report", "%s holds %d ECC block(s) read as they are, "
+                     "not repaired: reedsolo is missing; PstoreProblems "
+                     "says how to get them repaired" % (name, unrepaired),
+                     "warning", REPORT=os.path.join(self._report_dir(), name))
         for rec in kept:
             self.log("report", "%s did not fit %s (max_report_bytes); it "
                      "stays in place" % (inv.ids[id(rec)], name), "warning",
@@ -110,10 +120,12 @@ class Writer:
                 self.clearer.clear(inv, [r for r in records
                                          if state.harvested(r)])
             return
-        if self.dry_run:
-            self.out.write("would archive %s (%s)\n" % (ev.id, reason))
-            return
         stem = "archive-%s" % ev.id
+        if self.dry_run:
+            self.out.write("would archive %s.log (%s dump, not reported)\n"
+                           % (os.path.join(self.state_dir, stem), reason))
+            self.said += 1
+            return
         try:
             name = storage.publish(state.fd, storage.candidate_names(stem, ".log"),
                                    _archive_content(inv, ev, attached))
@@ -125,8 +137,11 @@ class Writer:
             self.log("write-failed", "%s; the records of %s stay in place"
                      % (what, ev.id), "error")
             return
-        self.log("archived", "archived %s dump %s as %s/%s" % (
-            reason, ev.id, self.state_dir, name), BACKEND=ev.backend)
+        path = os.path.join(self.state_dir, name)
+        self.out.write("%s\n" % path)
+        self.said += 1
+        self.log("archived", "archived %s dump %s as %s" % (
+            reason, ev.id, path), BACKEND=ev.backend)
         self.clearer.clear(inv, records)
 
     def _group_gid(self):

@@ -19,8 +19,9 @@ ours-first
     write nothing.
 pstore-first
     boot 1 panics; boot 2 masks our unit, so systemd-pstore moves the records
-    into /var/lib/systemd/pstore; boot 3 must harvest that archive (one
-    report); boot 4 must not report it again.
+    into /var/lib/systemd/pstore (and our drop-in leaves its marker); boot 3
+    must harvest that archive (one report); on boot 4 the archive alone must
+    not start the unit, and nothing is reported again.
 efi
     UEFI firmware (OVMF) and efi-pstore instead of ramoops: boot 1 panics and
     the kernel writes the dump into UEFI variables; boot 2 must report it
@@ -434,8 +435,11 @@ def scenario_pstore_first(rootfs, deb, work):
     boot(work, disk, "again", "oh.check")
     again = results(disk, "again")
     check(len(reports(again)) == 1, "again: the archived crash is not reported twice")
-    check(again["oops-harvest.service"].get("Result") == "success",
-          "again: unit succeeded (%s)" % again["oops-harvest.service"])
+    check(again["systemd_pstore_archive"] == arch["systemd_pstore_archive"],
+          "again: systemd-pstore's archive still there")
+    check(not unit_ran(again), "again: unit skipped by its conditions: the "
+          "archive alone does not start it (%s)"
+          % again["oops-harvest.service"].get("ConditionResult"))
     return check, {"archived": arch, "harvest": res, "again": again}
 
 

@@ -47,9 +47,6 @@ def read_zone(buf, zone, ecc_size=0):
         exc.offset = zone.offset
         raise
     status = None
-    if ecc_size and not rs.available():
-        status = EccStatus(checked=False)  # same buffer, parity ignored
-        ecc_size = 0
     header = buf[zone.offset:zone.offset + HEADER_SIZE]
     if not ecc_size and zone.sig is not None and \
             header == zone.sig.to_bytes(4, "little") + bytes(8):
@@ -62,7 +59,7 @@ def read_zone(buf, zone, ecc_size=0):
             header, fixed = rs.correct(header, buf[par_header:end], ecc_size)
             status.corrected += fixed
         except EccError:
-            status.unrecoverable += 1
+            _damaged(status)
     hdr = _parse_header(header)
     if zone.sig is None and ftrace_version(hdr.sig):
         zone.sig = hdr.sig
@@ -98,10 +95,24 @@ def _correct_blocks(raw, valid, buffer_size, ecc_size, status):
                 fixed_data[block:block + length] = fixed
                 status.corrected += count
         except EccError:
-            status.unrecoverable += 1
+            _damaged(status)
         block += rs.BLOCK_SIZE
         index += 1
     return bytes(fixed_data)
+
+
+def _damaged(status):
+    """A block beyond repair; or, without reedsolo, one not repaired."""
+    status.unrecoverable += 1
+    if not rs.available():
+        status.checked = False
+
+
+def ecc_problem(status):
+    """The record problem that says damaged blocks were read unrepaired."""
+    return ("ECC: %d damaged block(s) read as they are, not repaired: "
+            "reedsolo is missing; %s" % (status.unrecoverable,
+                                         rs.HOW_TO_REPAIR))
 
 
 def parse_dmesg_header(data):
@@ -192,6 +203,7 @@ def parse(buf, layout=None, limit=compression.DEFAULT_LIMIT, source=None):
                 ftrace_ecc = ftrace_ecc or EccStatus()
                 ftrace_ecc.corrected += status.corrected
                 ftrace_ecc.unrecoverable += status.unrecoverable
+                ftrace_ecc.checked &= status.checked
             continue
         if not data:
             continue
@@ -207,13 +219,18 @@ def parse(buf, layout=None, limit=compression.DEFAULT_LIMIT, source=None):
         else:
             record = Record("ramoops", zone.type, 0, data)
         record.ecc = status
+        if status is not None and not status.checked:
+            record.problems.insert(0, ecc_problem(status))
         record.origin = Origin(path=source, offset=zone.offset,
                                length=zone.size)
         result.records.append(record)
     if any(ftrace_logs):
         records = merge_ftrace(ftrace_logs)
         first = next(z for z in layout.zones if z.type == "ftrace")
-        result.records.append(Record(
+        record = Record(
             "ramoops", "ftrace", 0, render_ftrace(records), ecc=ftrace_ecc,
-            origin=Origin(path=source, offset=first.offset)))
+            origin=Origin(path=source, offset=first.offset))
+        if ftrace_ecc is not None and not ftrace_ecc.checked:
+            record.problems.insert(0, ecc_problem(ftrace_ecc))
+        result.records.append(record)
     return result
