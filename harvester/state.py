@@ -47,6 +47,13 @@ def record_set(records):
     return sorted(fingerprint(r) for r in records)
 
 
+def keys(record):
+    """The fingerprints of a record and of its twins in other sources
+    (inventory._merge_twins): all of them are marked together."""
+    return [fingerprint(record)] + [fingerprint(t) for t in
+                                    record.__dict__.get("twins", ())]
+
+
 def read_harvested(path):
     """Fingerprints already harvested, for --list; never creates or locks
     anything, and an unreadable state just means "unknown" (empty)."""
@@ -57,7 +64,7 @@ def read_harvested(path):
         return set()
     try:
         data = statejson.loads(os.read(fd, 64 << 20).decode("utf-8"))
-        return set(data.get("harvested", {})) | set(data.get("kept", {}))
+        return set(data.get("harvested", {}))
     except (ValueError, AttributeError, TypeError, OSError, RecursionError):
         return set()
     finally:
@@ -72,9 +79,12 @@ class Snapshot:
         self.known = read_harvested(path)
 
     def harvested(self, record):
-        return fingerprint(record) in self.known
+        return any(key in self.known for key in keys(record))
 
     reported = harvested
+
+    def first(self):
+        return {}
 
 
 class AlreadyRunning(Exception):
@@ -116,6 +126,9 @@ class State:
             os.close(fd)
         try:
             data = statejson.loads(raw.decode("utf-8"))
+            # Keys of a newer version are kept as they are.
+            self.data.update((k, v) for k, v in dict(data).items()
+                             if k not in self.data)
             self.data["harvested"] = dict(data.get("harvested", {}))
             self.data["kept"] = dict(data.get("kept", {}))
             self.data["pending"] = {
@@ -144,12 +157,25 @@ class State:
 
     def harvested(self, record):
         """In a report or archive: it may leave its backend."""
-        return fingerprint(record) in self.data["harvested"]
+        harvested = self.data["harvested"]
+        return any(key in harvested for key in keys(record))
 
     def reported(self, record):
-        """Harvested, or kept in place after its event was reported."""
-        key = fingerprint(record)
-        return key in self.data["harvested"] or key in self.data["kept"]
+        """Harvested, or left out of its event's report (max_report_bytes)
+        and still to be archived."""
+        harvested, kept = self.data["harvested"], self.data["kept"]
+        return any(key in harvested or key in kept for key in keys(record))
+
+    def first(self):
+        """``{source: [entry names]}``: the dump an earlier run held back
+        for the budget, read first by the next run."""
+        first = self.data.get("first")
+        if not isinstance(first, dict):
+            return {}
+        return {k: set(v) for k, v in first.items() if isinstance(v, list)}
+
+    def set_first(self, names):
+        self.data["first"] = names
 
     def pending(self, event_id):
         """The pending entry of an event: {"stem", "records", "temp",
@@ -175,11 +201,14 @@ class State:
         """``records`` are in ``report``; ``kept`` were reported with them
         but are not in it (they stay in their backend)."""
         for rec in records:
-            self.data["harvested"][fingerprint(rec)] = {
-                "event": event_id, "report": report}
+            for key in keys(rec):
+                self.data["harvested"][key] = {
+                    "event": event_id, "report": report}
+                self.data["kept"].pop(key, None)
         for rec in kept:
-            self.data["kept"][fingerprint(rec)] = {
-                "event": event_id, "report": report}
+            for key in keys(rec):
+                self.data["kept"][key] = {"event": event_id,
+                                          "report": report}
         self.data["pending"].pop(event_id, None)
         if in_output:
             self.add_report(report)

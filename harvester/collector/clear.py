@@ -35,8 +35,8 @@ class Clearer:
         return self.clearable[source.path]
 
     def clear(self, inv, records):
-        for rec in records:
-            source = inv.source_of(rec)
+        """Each record and its twins in other sources."""
+        for source, rec in [c for r in records for c in inv.copies(r)]:
             if not self.may_clear(source) or not rec.origin.name:
                 continue
             try:

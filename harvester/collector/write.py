@@ -42,8 +42,12 @@ class Writer:
     def report(self, inv, state, out_fd, ev, failure, attached, raw=()):
         records = list(ev.records) + list(attached)
         if all(state.reported(r) for r in records):
-            # Reported before; a failed or interrupted clear is finished now.
+            # Reported before; an interrupted archive of what did not fit
+            # the report, or a failed or interrupted clear, is finished now.
             if not self.dry_run:
+                left_out = [r for r in records if not state.harvested(r)]
+                if left_out:
+                    self._archive_left_out(inv, state, ev, left_out)
                 self.clearer.clear(inv, [r for r in records
                                          if state.harvested(r)])
             return True
@@ -72,7 +76,7 @@ class Writer:
                 self.waiting += 1
             else:
                 fitted = state.pending(ev.id).get("fitted", fitted)
-            # What did not fit the report stays in its backend (kept).
+            # What did not fit the report is archived next (kept until then).
             kept = records[fitted:]
             records = records[:fitted]
             state.mark_done(ev.id, records, name, kept=kept)
@@ -92,11 +96,30 @@ class Writer:
                  REPORT=os.path.join(self._report_dir(), name),
                  SIGNATURE=analysis.signature, BACKEND=ev.backend,
                  KERNEL_RELEASE=analysis.release)
-        for rec in kept:
-            self.log("report", "%s did not fit %s (max_report_bytes); it "
-                     "stays in place" % (inv.ids[id(rec)], name), "warning",
-                     BACKEND=rec.backend)
+        if kept:
+            self.log("report", "%d records of %s did not fit %s "
+                     "(max_report_bytes): archived instead" % (
+                         len(kept), ev.id, name), "warning",
+                     BACKEND=ev.backend)
+            if self._archive_left_out(inv, state, ev, kept):
+                records = records + kept
         self.clearer.clear(inv, records)
+        return True
+
+    def _archive_left_out(self, inv, state, ev, records):
+        """Records a report had no room for, archived whole so that they
+        too may leave their backend.  True once durable and recorded."""
+        content = b"".join(_piece(inv, rec) for rec in records)
+        try:
+            name = storage.publish(state.fd, storage.candidate_names(
+                "archive-%s-left-out" % ev.id, ".log"), content)
+            state.mark_done(ev.id, records, name, in_output=False)
+        except OSError as exc:
+            self.failed = True
+            self.log("write-failed", "cannot archive what did not fit the "
+                     "report of %s: %s; it stays in place" % (
+                         ev.id, exc.strerror or exc), "error")
+            return False
         return True
 
     def archive(self, inv, state, ev, reason, attached):
@@ -181,9 +204,10 @@ def _describe(rec):
 
 def _archive_content(inv, ev, attached):
     """The dump's log, then each attached record's payload as is."""
-    pieces = [ev.log()]
-    for rec in attached:
-        pieces.append(b"\n--- oops-harvest: %s (%s) follows ---\n" % (
-            inv.ids[id(rec)].encode(), _describe(rec).encode()))
-        pieces.append(rec.payload)
-    return b"".join(pieces)
+    return b"".join([ev.log()] + [_piece(inv, rec) for rec in attached])
+
+
+def _piece(inv, rec):
+    """One record in an archive: a line naming it, then its payload."""
+    return b"\n--- oops-harvest: %s (%s) follows ---\n%s" % (
+        inv.ids[id(rec)].encode(), _describe(rec).encode(), bytes(rec.payload))

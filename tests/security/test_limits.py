@@ -302,24 +302,28 @@ def test_cap_max_report_bytes_counts_escapes_and_encoding(tmp_path):
     assert any("KernelLogTruncated" in f for f in fields.values())
 
 
-def test_a_record_cut_from_its_report_stays_in_place(tmp_path):
+def test_a_record_cut_from_its_report_is_archived(tmp_path):
     """300 KB of random bytes cannot fit a 400 KB report next to its log:
-    the report says PstoreRecordsOmitted, so the record must not be
-    cleared (or must be kept where the state names it).  Re-runs leave it
-    there and write no second report."""
+    the report says PstoreRecordsOmitted, and the record is archived
+    whole in the state directory, then cleared (issue 13c kept it in
+    place for ever, issue 18 finding 5).  Re-runs write nothing more."""
     env = Env(tmp_path / "env", "pstore")
     shutil.rmtree(env.src)
     os.makedirs(env.src)
+    body = TINY + random.Random(5).randbytes(300000)
     with open(os.path.join(env.src, "dmesg-ramoops-0"), "wb") as f:
-        f.write(TINY + random.Random(5).randbytes(300000))
+        f.write(body)
     env.write_config("max_report_bytes: 400000\n")
     assert env.collect() == 0          # the conservation check is in here
     (fields,) = complete_reports(env).values()
-    assert "stay in their backend" in fields["PstoreRecordsOmitted"]
+    assert "archived" in fields["PstoreRecordsOmitted"]
+    assert env.source_files() == []
+    (archive,) = [n for n in os.listdir(env.state) if n.startswith("archive-")]
+    with open(os.path.join(env.state, archive), "rb") as f:
+        assert body in f.read()
     for _ in range(2):
         assert env.collect() == 0
         assert len(our_reports(env.out)) == 1
-        assert env.source_files() == ["dmesg-ramoops-0"]
 
 
 def test_cap_max_report_bytes_is_filled_not_wasted(tmp_path):
