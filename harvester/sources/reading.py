@@ -77,12 +77,59 @@ def read_image(path, offset=0, length=None, cap=MAX_IMAGE_BYTES):
                                access=mmap.ACCESS_READ)
             if base == offset:
                 return mapped
-            return memoryview(mapped)[offset - base:].tobytes()
+            return Window(mapped, offset - base)
         if offset:
             os.lseek(fd, offset, os.SEEK_SET)
         return read_capped(fd, min(cap, length or cap))
     finally:
         os.close(fd)
+
+
+class Window:
+    """An mmap seen from ``start`` on: an image at an offset that is not
+    a page boundary, without copying it (a 1 GiB image stays a mapping).
+    It offers what the image parsers use of an mmap: len, indexing and
+    slicing, find and madvise."""
+
+    __slots__ = ("_map", "_start", "_len")
+
+    def __init__(self, mapped, start):
+        self._map = mapped
+        self._start = start
+        self._len = len(mapped) - start
+
+    def __len__(self):
+        return self._len
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self._len)
+            if step == 1:
+                stop = max(stop, start)
+            return self._map[start + self._start:stop + self._start
+                             if stop >= 0 else None:step]
+        if key < 0:
+            key += self._len
+        if not 0 <= key < self._len:
+            raise IndexError("image index out of range")
+        return self._map[key + self._start]
+
+    def find(self, needle, start=0, end=None):
+        end = self._len if end is None else min(end, self._len)
+        pos = self._map.find(needle, start + self._start, end + self._start)
+        return pos - self._start if pos >= 0 else -1
+
+    def madvise(self, option, start=0, length=None):
+        """Page-aligned, as mmap.madvise wants it."""
+        if length is None:
+            length = self._len - start
+        first = start + self._start
+        page = mmap.PAGESIZE
+        aligned = first - first % page
+        self._map.madvise(option, aligned, length + first - aligned)
+
+    def close(self):
+        self._map.close()
 
 
 def read_tail(fd, size, cap):

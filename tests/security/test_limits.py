@@ -244,6 +244,25 @@ def test_load_1gib_raw_image_peak_rss(public_path):
     assert rss < RSS_LIMIT_MIB, rss
 
 
+def test_an_image_at_an_unaligned_offset_is_not_copied(public_path):
+    """Issue 18 finding 6: ``offset=512`` copied the whole image into
+    memory (1 GiB took 2 GB RSS); a window on the mapping copies nothing.
+    256 MiB here, the sample's region at byte 512."""
+    env = Env(os.path.join(public_path, "env"), "ramoops")
+    with open(RAMOOPS_IMAGE, "rb") as f:
+        sample = f.read()
+    with open(env.src, "wb") as f:
+        f.write(b"\0" * 512 + sample)
+        f.truncate(256 << 20)
+    env.spec = "ramoops:%s,offset=512,mem_size=1M,record_size=16K" % env.src
+    rc, seconds, rss = run_measured(env.argv(), timeout=300)
+    assert rc in (0, 1) and len(our_reports(env.out)) == 2
+    env.spec = "ramoops:%s,offset=512" % env.src
+    rc, seconds, rss = run_measured(env.argv(), timeout=300)
+    assert rc in (0, 1)
+    assert rss < 128, rss
+
+
 def test_load_image_over_the_cap_is_refused(public_path):
     env = Env(os.path.join(public_path, "env"), "ramoops")
     with open(env.src, "r+b") as f:
