@@ -213,7 +213,14 @@ def gather(args, config, state=None, may_clear=None):
     specs = args.source or config.sources
     sources = [parse_spec(s) for s in specs] if specs else discover()
     budget = Budget(config.max_run_bytes)       # shared, in source order
-    known = state.harvested if state is not None else None
+    seen = set()
+    known = None
+    if state is not None:
+        from .state import keys
+
+        def known(record):
+            seen.update(keys(record))
+            return state.harvested(record)
     first = state.first() if state is not None else {}
     loaded = [load(s, config.max_record_bytes, config.max_decompressed_bytes,
                    budget, known,
@@ -221,4 +228,9 @@ def gather(args, config, state=None, may_clear=None):
                        may_clear and kind(s).clear and may_clear(s)),
                    first=first.get(str(s), ()))
               for s in sources]
-    return Inventory(loaded, config.max_records, known)
+    inv = Inventory(loaded, config.max_records, known)
+    # Everything was read: a harvested record not seen is in no source.
+    inv.seen = seen
+    inv.complete = not any(item.problems or item.deferred or item.unreadable
+                           for item in loaded) and known is not None
+    return inv

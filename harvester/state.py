@@ -18,11 +18,19 @@ root-only directory (R14).
 
 import fcntl
 import os
+import time
 
 from . import statejson, storage
 
 STATE_FILE = "state.json"
 LOCK_FILE = "lock"
+# A harvested record gone from every source is forgotten after this long.
+RETENTION_SECONDS = 90 * 86400
+
+
+def _entry_time(entry):
+    value = entry.get("time") if isinstance(entry, dict) else None
+    return value if isinstance(value, (int, float)) else 0
 
 
 def fingerprint(record):
@@ -183,27 +191,39 @@ class State:
         return self.data["pending"].get(event_id)
 
     def pending_temps(self):
-        return [e["temp"] for e in self.data["pending"].values()
-                if isinstance(e.get("temp"), str)]
+        """``[(place, temp name)]`` of the pending entries ("out": the
+        output directory, "state": this one); a name temp_name() could
+        not have made is ignored."""
+        return [(e.get("place", "out"), e["temp"])
+                for e in self.data["pending"].values()
+                if isinstance(e, dict) and storage.is_temp_name(e.get("temp"))]
 
-    def set_pending(self, event_id, stem, records, temp, fitted=None):
-        """``fitted``: how many of ``records`` the report holds."""
-        self.data["pending"][event_id] = {
-            "stem": stem, "records": record_set(records), "temp": temp,
-            "fitted": len(records) if fitted is None else fitted}
-        self.save()
+    def announce(self, event_id, temp, place="out"):
+        """Step 1 of a batch (collector/write.py): the temp name a file
+        will be written under, before it exists."""
+        self.data["pending"][event_id] = {"temp": temp, "place": place}
 
-    def set_pending_inode(self, event_id, identity):
-        self.data["pending"][event_id]["inode"] = identity
-        self.save()
+    def set_pending(self, event_id, stem, records, temp, fitted=None,
+                    inode=None, place="out"):
+        """Step 3: ``fitted``: how many of ``records`` the file holds;
+        ``inode``: the written temp file's identity."""
+        entry = {"stem": stem, "records": record_set(records), "temp": temp,
+                 "fitted": len(records) if fitted is None else fitted,
+                 "place": place}
+        if inode is not None:
+            entry["inode"] = inode
+        self.data["pending"][event_id] = entry
 
-    def mark_done(self, event_id, records, report, in_output=True, kept=()):
+    def mark_done(self, event_id, records, report, in_output=True, kept=(),
+                  save=True):
         """``records`` are in ``report``; ``kept`` were reported with them
-        but are not in it (they stay in their backend)."""
+        but are not in it (archived next).  Saved unless ``save`` is off
+        (a batch saves once for all)."""
+        now = int(time.time())
         for rec in records:
             for key in keys(rec):
                 self.data["harvested"][key] = {
-                    "event": event_id, "report": report}
+                    "event": event_id, "report": report, "time": now}
                 self.data["kept"].pop(key, None)
         for rec in kept:
             for key in keys(rec):
@@ -212,7 +232,22 @@ class State:
         self.data["pending"].pop(event_id, None)
         if in_output:
             self.add_report(report)
-        self.save()
+        if save:
+            self.save()
+
+    def prune(self, seen, now=None):
+        """Forget harvested records that are in no source any more (not
+        in ``seen``, the fingerprints of everything this run read) and
+        were harvested more than RETENTION_SECONDS ago: they cannot come
+        back, and the state stays the size of what the sources hold plus
+        the retention period's crashes.  True if anything went."""
+        now = time.time() if now is None else now
+        harvested = self.data["harvested"]
+        old = [key for key, entry in harvested.items() if key not in seen and
+               now - _entry_time(entry) > RETENTION_SECONDS]
+        for key in old:
+            del harvested[key]
+        return bool(old)
 
     def reports(self):
         return list(self.data["reports"])

@@ -128,16 +128,12 @@ class Collector:
         else:
             out_fd = None
         try:
-            for entry in reports:
-                if not writer.report(inv, state, out_fd, *entry) and \
-                        writer.stop:
-                    break
-            for ev, failure, attached, _ in archive:
-                writer.archive(inv, state, ev, failure, attached)
+            writer.write(inv, state, out_fd, reports, archive)
         finally:
             if out_fd is not None:
                 storage.close_dir(out_fd)
-        if self.save_first and not self.dry_run:
+        if not self.dry_run and (
+                (inv.complete and state.prune(inv.seen)) or self.save_first):
             try:
                 state.save()
             except OSError as exc:
