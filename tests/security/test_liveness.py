@@ -314,3 +314,96 @@ def test_other_records_ride_with_a_dump_and_leave_with_it(tmp_path):
     src = box.directory("src", files)
     assert box.collect() == 0
     assert box.left(src) == []
+
+
+# --- finding 7: the state is written a fixed number of times per run ---------------
+
+def _many_dumps(box, count):
+    return box.directory("src", {
+        "dmesg-ramoops-%d" % i: b"Oops#1 Part1\n" + OOPS +
+        b"<1>[ 1.0] dump %d\n" % i for i in range(count)})
+
+
+def test_the_state_is_saved_a_fixed_number_of_times_per_run(tmp_path,
+                                                            monkeypatch):
+    from harvester import storage
+    saves = []
+    real = storage.replace_private
+
+    def counting(*args, **kwargs):
+        saves.append(args[1])
+        return real(*args, **kwargs)
+    monkeypatch.setattr(storage, "replace_private", counting)
+    box = Box(tmp_path)
+    src = _many_dumps(box, 20)
+    assert box.collect() == 0
+    assert len(box.reports()) == 20 and box.left(src) == []
+    assert len(saves) <= 3, len(saves)
+
+
+def test_harvested_records_gone_for_the_retention_period_are_forgotten(
+        tmp_path):
+    import json
+    from harvester import state as state_mod
+    box = Box(tmp_path)
+    _many_dumps(box, 3)
+    assert box.collect() == 0
+    path = os.path.join(box.state, "state.json")
+    with open(path) as f:
+        data = json.load(f)
+    assert len(data["harvested"]) == 3
+    # nothing seen for longer than the retention: forgotten at the next run
+    for entry in data["harvested"].values():
+        entry["time"] -= state_mod.RETENTION_SECONDS + 10
+    with open(path, "w") as f:
+        json.dump(data, f)
+    assert box.collect() == 0
+    with open(path) as f:
+        assert json.load(f)["harvested"] == {}
+
+
+def test_a_record_still_in_a_source_is_never_forgotten(tmp_path):
+    import json
+    from harvester import state as state_mod
+    box = Box(tmp_path)
+    image = mtdoops_image(2)
+    mtdoops_write(image, 0, 1, b"<1>[ 1.0] BUG: crash\n" + OOPS)
+    box.image("mtd.bin", bytes(image), "mtdoops")
+    assert box.collect() == 0
+    path = os.path.join(box.state, "state.json")
+    with open(path) as f:
+        data = json.load(f)
+    for entry in data["harvested"].values():
+        entry["time"] -= state_mod.RETENTION_SECONDS + 10
+    with open(path, "w") as f:
+        json.dump(data, f)
+    assert box.collect() == 0 and box.collect() == 0
+    assert len(box.reports()) == 1
+
+
+# --- finding 8: smaller points -------------------------------------------------------
+
+def test_unknown_state_keys_survive_a_save(tmp_path):
+    import json
+    box = Box(tmp_path)
+    _many_dumps(box, 1)
+    os.makedirs(box.state, mode=0o700)
+    with open(os.path.join(box.state, "state.json"), "w") as f:
+        json.dump({"harvested": {}, "from_a_newer_version": [1, 2]}, f)
+    assert box.collect() == 0
+    with open(os.path.join(box.state, "state.json")) as f:
+        assert json.load(f)["from_a_newer_version"] == [1, 2]
+
+
+def test_a_temp_name_from_the_state_cannot_leave_the_directory(tmp_path):
+    import json
+    box = Box(tmp_path)
+    _many_dumps(box, 1)
+    victim = os.path.join(box.tmp, "victim")
+    with open(victim, "w") as f:
+        f.write("keep me")
+    os.makedirs(box.state, mode=0o700)
+    with open(os.path.join(box.state, "state.json"), "w") as f:
+        json.dump({"pending": {"Ex": {"stem": "x", "temp": "../victim"}}}, f)
+    assert box.collect() == 0
+    assert os.path.exists(victim)
