@@ -1,18 +1,22 @@
 """What has been harvested, kept across runs, and the run lock.
 
 Backends that are not cleared (raw images, copies, disabled clearing) are
-recognised by record fingerprints.  A report is announced as *pending*
-before it is linked into place and marked *done* after: a run killed in
-between finds its own file on the next run instead of writing the crash
-twice.  The pending entry names the event's records (fingerprints), the
-temporary file, and once it is written its inode: the next run takes a
-file at one of the report's names as ours only if it is that inode (link
-counts prove nothing, anyone may hard-link it), and only for the very same
-records (after a reboot the console is another one, and needs its own
-report).  ``kept`` names the records that were reported but did not fit
-their report (max_report_bytes): they stay in their backend, and are
-never reported again.  ``reports`` lists the reports written that may still wait in the
-output directory (what max_reports_in_output_dir counts).  Lives in a
+recognised by record fingerprints (a record's twins in other sources are
+marked with it).  A run's files are written as one batch
+(collector/write.py): each is announced as *pending* with its temp name,
+then given its records, how many it holds (``fitted``) and its inode,
+then marked *done*: three saves per run, not per report.  A run killed
+in between finds its own files on the next run instead of writing a
+crash twice: a file at one of a report's names is ours only if it is
+that inode (link counts prove nothing, anyone may hard-link it), and
+only for the very same records (after a reboot the console is another
+one, and needs its own report).  ``kept`` names the records that were
+reported but did not fit their report (max_report_bytes): they are
+archived next.  ``reports`` lists the reports written that may still
+wait in the output directory (what max_reports_in_output_dir counts).
+``first`` names the entries of the dump the last run held back for the
+budget (read first by the next run).  Harvested records in no source
+are forgotten after RETENTION_SECONDS.  Lives in a
 root-only directory (R14).
 """
 
