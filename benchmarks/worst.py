@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Worst cases of issue 13 at their caps, against the unit's limits.
+"""Worst cases of issues 13 and 18 at their caps, against the unit's limits.
 
 Each case builds its input in a scratch directory, then runs oops-harvest
 (--collect, or --list where that is what blew up) in a fresh python and
@@ -241,6 +241,113 @@ def case_decompressed_per_run(s, quick):
     return s.list()
 
 
+# --- issue 18: liveness and the state's cost --------------------------------------
+
+EFI_SAMPLE = os.path.join(ROOT, "samples", "efi-6.1-two-dumps", "pstore")
+
+
+def _efi_sample(s, name):
+    files = {}
+    for n in sorted(os.listdir(EFI_SAMPLE)):
+        with open(os.path.join(EFI_SAMPLE, n), "rb") as f:
+            files[n] = f.read()
+    return s.tree(name, files)
+
+
+def case_f1_oversized_dump(s, quick):
+    """An efivars dump of 9 parts inflating to 3.9 MiB each (over the
+    32 MiB max_run_bytes) before a small dump (finding 1)."""
+    files = {}
+    for part in range(1, 10):
+        text = b"Panic#1 Part%d\n" % part + b"<0>[ 1.0] " + b"A" * (39 << 17)
+        files["dump-type0-%d-1-1700000000-C-%s" % (part, GUID)] = deflate(text)
+    files["dump-type0-1-1-1700000900-D-%s" % GUID] = b"Oops#1 Part1\n" + OOPS
+    s.tree("efivars", files, attribute=True)
+    return s.collect()
+
+
+def case_f2_mtdoops_1100(s, quick):
+    """An mtdoops image with 1,100 oops records, over max_records
+    (finding 2): one run."""
+    slots, size = 1100, 4096
+    image = bytearray(b"\xff") * (slots * size)
+    for slot in range(slots):
+        text = b"<1>[ 1.0] BUG: crash %d\n" % slot + OOPS + b"\0"
+        image[slot * size:slot * size + 8 + len(text)] = \
+            struct.pack("<II", slot + 1, 0x5D005D00) + text
+    path = os.path.join(s.root, "mtd.bin")
+    with open(path, "wb") as f:
+        f.write(image)
+    s.specs.append("mtdoops:%s" % path)
+    return s.collect()
+
+
+def case_f3_twins(s, quick):
+    """The efi sample in two pstore sources, live and archive (finding 3)."""
+    _efi_sample(s, "pstore")
+    archive = os.path.join(s.root, "archive")
+    shutil.copytree(os.path.join(s.root, "pstore"), archive)
+    s.specs.append("pstore:%s" % archive)
+    return s.collect()
+
+
+def case_f4_max_records(s, quick):
+    """The efi sample under max_records: 20 (finding 4)."""
+    _efi_sample(s, "pstore")
+    with open(s.config, "a") as f:
+        f.write("max_records: 20\n")
+    return s.collect()
+
+
+def case_f5_small_reports(s, quick):
+    """The efi sample under max_report_bytes: 4096 (finding 5)."""
+    _efi_sample(s, "pstore")
+    with open(s.config, "a") as f:
+        f.write("max_report_bytes: 4096\n")
+    return s.collect()
+
+
+def case_f6_unaligned_image(s, quick):
+    """A 1 GiB ramoops image read at offset=512 (finding 6)."""
+    path = os.path.join(s.root, "big.img")
+    with open(os.path.join(ROOT, "samples", "ramoops-6.1-basic", "raw",
+                           "ramoops.bin"), "rb") as f:
+        sample = f.read()
+    with open(path, "wb") as f:
+        f.write(b"\0" * 512 + sample)
+        f.truncate(1 << 30)
+    s.specs.append("ramoops:%s,offset=512" % path)
+    return s.collect()
+
+
+def case_f7_state_20000(s, quick):
+    """A state of 20,000 entries, then 100 new reports, state and output
+    on disk (finding 7; target under 5 s)."""
+    os.makedirs(s.state, mode=0o700)
+    harvested = {"dmesg:ramoops:%d:None:%032x" % (i, i): {
+        "event": "E%010x" % i, "report": "old-%d.crash" % i,
+        "time": int(time.time())} for i in range(20000)}
+    with open(os.path.join(s.state, "state.json"), "w") as f:
+        json.dump({"harvested": harvested, "kept": {}, "pending": {},
+                   "reports": []}, f, sort_keys=True)
+    s.tree("pstore", {"dmesg-ramoops-%d" % i: b"Oops#1 Part1\n" + OOPS +
+                      b"<1>[ 1.0] dump %d\n" % i for i in range(100)})
+    return s.collect()
+
+
+def case_f9_record_types(s, quick):
+    """A pstore holding only non-dmesg records of every type (finding 9)."""
+    names = ("mce-erst-1", "pmsg-ramoops-0", "ftrace-ramoops-0",
+             "console-ramoops-0", "rtas-nvram-1", "powerpc-ofw-nvram-2",
+             "powerpc-common-nvram-3", "powerpc-opal-nvram-4")
+    s.tree("pstore", {n: b"x" * 1000 + n.encode() for n in names})
+    return s.collect()
+
+
+# Cases whose scratch directory must be on a disk, not /dev/shm.
+ON_DISK = {"f7-state-20000"}
+
+
 CASES = {
     "panic-line": case_panic_line,
     "part-header": case_part_header,
@@ -254,6 +361,14 @@ CASES = {
     "time-pstore": case_time_pstore,
     "max-records": case_max_records,
     "decompressed-per-run": case_decompressed_per_run,
+    "f1-oversized-dump": case_f1_oversized_dump,
+    "f2-mtdoops-1100": case_f2_mtdoops_1100,
+    "f3-twins": case_f3_twins,
+    "f4-max-records": case_f4_max_records,
+    "f5-small-reports": case_f5_small_reports,
+    "f6-unaligned-image": case_f6_unaligned_image,
+    "f7-state-20000": case_f7_state_20000,
+    "f9-record-types": case_f9_record_types,
 }
 
 
@@ -274,7 +389,8 @@ def main(argv=None):
           "or a report over max_report_bytes)" % (MEMORY_MAX_MIB, WELL_UNDER_S,
                                                 TIMEOUT_S))
     for name in args.cases.split(","):
-        scratch = tempfile.mkdtemp(prefix="oops-worst-", dir=base)
+        scratch = tempfile.mkdtemp(prefix="oops-worst-", dir=(
+            "/var/tmp" if name in ON_DISK else base))
         try:
             where = Scratch(scratch, "run")
             rc, seconds, rss, note = measure(CASES[name](where, args.quick))

@@ -223,7 +223,8 @@ def compose(event, analysis, attachments, failure, extra=None,
         if not value or len(value) > room:
             fields["PstoreRecordsOmitted"] = "records from #%d on do not fit " \
                 "the report (max_report_bytes, at most %d attached); they " \
-                "stay in their backend" % (index, MAX_RAW_ATTACHMENTS)
+                "are archived in the state directory" % (
+                    index, MAX_RAW_ATTACHMENTS)
             break
         binary[key] = value
         room -= len(value)

@@ -1,29 +1,41 @@
 """What has been harvested, kept across runs, and the run lock.
 
 Backends that are not cleared (raw images, copies, disabled clearing) are
-recognised by record fingerprints.  A report is announced as *pending*
-before it is linked into place and marked *done* after: a run killed in
-between finds its own file on the next run instead of writing the crash
-twice.  The pending entry names the event's records (fingerprints), the
-temporary file, and once it is written its inode: the next run takes a
-file at one of the report's names as ours only if it is that inode (link
-counts prove nothing, anyone may hard-link it), and only for the very same
-records (after a reboot the console is another one, and needs its own
-report).  ``kept`` names the records that were reported but did not fit
-their report (max_report_bytes): they stay in their backend, and are
-never reported again.  ``reports`` lists the reports written that may still wait in the
-output directory (what max_reports_in_output_dir counts).  Lives in a
+recognised by record fingerprints (a record's twins in other sources are
+marked with it).  A run's files are written as one batch
+(collector/write.py): each is announced as *pending* with its temp name,
+then given its records, how many it holds (``fitted``) and its inode,
+then marked *done*: three saves per run, not per report.  A run killed
+in between finds its own files on the next run instead of writing a
+crash twice: a file at one of a report's names is ours only if it is
+that inode (link counts prove nothing, anyone may hard-link it), and
+only for the very same records (after a reboot the console is another
+one, and needs its own report).  ``kept`` names the records that were
+reported but did not fit their report (max_report_bytes): they are
+archived next.  ``reports`` lists the reports written that may still
+wait in the output directory (what max_reports_in_output_dir counts).
+``first`` names the entries of the dump the last run held back for the
+budget (read first by the next run).  Harvested records in no source
+are forgotten after RETENTION_SECONDS.  Lives in a
 root-only directory (R14).
 """
 
 import fcntl
 import json
 import os
+import time
 
 from . import storage
 
 STATE_FILE = "state.json"
 LOCK_FILE = "lock"
+# A harvested record gone from every source is forgotten after this long.
+RETENTION_SECONDS = 90 * 86400
+
+
+def _entry_time(entry):
+    value = entry.get("time") if isinstance(entry, dict) else None
+    return value if isinstance(value, (int, float)) else 0
 
 
 def fingerprint(record):
@@ -48,6 +60,13 @@ def record_set(records):
     return sorted(fingerprint(r) for r in records)
 
 
+def keys(record):
+    """The fingerprints of a record and of its twins in other sources
+    (inventory._merge_twins): all of them are marked together."""
+    return [fingerprint(record)] + [fingerprint(t) for t in
+                                    record.__dict__.get("twins", ())]
+
+
 def read_harvested(path):
     """Fingerprints already harvested, for --list; never creates or locks
     anything, and an unreadable state just means "unknown" (empty)."""
@@ -58,7 +77,7 @@ def read_harvested(path):
         return set()
     try:
         data = json.loads(os.read(fd, 64 << 20).decode("utf-8"))
-        return set(data.get("harvested", {})) | set(data.get("kept", {}))
+        return set(data.get("harvested", {}))
     except (ValueError, AttributeError, TypeError, OSError, RecursionError):
         return set()
     finally:
@@ -73,9 +92,12 @@ class Snapshot:
         self.known = read_harvested(path)
 
     def harvested(self, record):
-        return fingerprint(record) in self.known
+        return any(key in self.known for key in keys(record))
 
     reported = harvested
+
+    def first(self):
+        return {}
 
 
 class AlreadyRunning(Exception):
@@ -117,6 +139,9 @@ class State:
             os.close(fd)
         try:
             data = json.loads(raw.decode("utf-8"))
+            # Keys of a newer version are kept as they are.
+            self.data.update((k, v) for k, v in dict(data).items()
+                             if k not in self.data)
             self.data["harvested"] = dict(data.get("harvested", {}))
             self.data["kept"] = dict(data.get("kept", {}))
             self.data["pending"] = {
@@ -145,12 +170,25 @@ class State:
 
     def harvested(self, record):
         """In a report or archive: it may leave its backend."""
-        return fingerprint(record) in self.data["harvested"]
+        harvested = self.data["harvested"]
+        return any(key in harvested for key in keys(record))
 
     def reported(self, record):
-        """Harvested, or kept in place after its event was reported."""
-        key = fingerprint(record)
-        return key in self.data["harvested"] or key in self.data["kept"]
+        """Harvested, or left out of its event's report (max_report_bytes)
+        and still to be archived."""
+        harvested, kept = self.data["harvested"], self.data["kept"]
+        return any(key in harvested or key in kept for key in keys(record))
+
+    def first(self):
+        """``{source: [entry names]}``: the dump an earlier run held back
+        for the budget, read first by the next run."""
+        first = self.data.get("first")
+        if not isinstance(first, dict):
+            return {}
+        return {k: set(v) for k, v in first.items() if isinstance(v, list)}
+
+    def set_first(self, names):
+        self.data["first"] = names
 
     def pending(self, event_id):
         """The pending entry of an event: {"stem", "records", "temp",
@@ -158,33 +196,63 @@ class State:
         return self.data["pending"].get(event_id)
 
     def pending_temps(self):
-        return [e["temp"] for e in self.data["pending"].values()
-                if isinstance(e.get("temp"), str)]
+        """``[(place, temp name)]`` of the pending entries ("out": the
+        output directory, "state": this one); a name temp_name() could
+        not have made is ignored."""
+        return [(e.get("place", "out"), e["temp"])
+                for e in self.data["pending"].values()
+                if isinstance(e, dict) and storage.is_temp_name(e.get("temp"))]
 
-    def set_pending(self, event_id, stem, records, temp, fitted=None):
-        """``fitted``: how many of ``records`` the report holds."""
-        self.data["pending"][event_id] = {
-            "stem": stem, "records": record_set(records), "temp": temp,
-            "fitted": len(records) if fitted is None else fitted}
-        self.save()
+    def announce(self, event_id, temp, place="out"):
+        """Step 1 of a batch (collector/write.py): the temp name a file
+        will be written under, before it exists."""
+        self.data["pending"][event_id] = {"temp": temp, "place": place}
 
-    def set_pending_inode(self, event_id, identity):
-        self.data["pending"][event_id]["inode"] = identity
-        self.save()
+    def set_pending(self, event_id, stem, records, temp, fitted=None,
+                    inode=None, place="out"):
+        """Step 3: ``fitted``: how many of ``records`` the file holds;
+        ``inode``: the written temp file's identity."""
+        entry = {"stem": stem, "records": record_set(records), "temp": temp,
+                 "fitted": len(records) if fitted is None else fitted,
+                 "place": place}
+        if inode is not None:
+            entry["inode"] = inode
+        self.data["pending"][event_id] = entry
 
-    def mark_done(self, event_id, records, report, in_output=True, kept=()):
+    def mark_done(self, event_id, records, report, in_output=True, kept=(),
+                  save=True):
         """``records`` are in ``report``; ``kept`` were reported with them
-        but are not in it (they stay in their backend)."""
+        but are not in it (archived next).  Saved unless ``save`` is off
+        (a batch saves once for all)."""
+        now = int(time.time())
         for rec in records:
-            self.data["harvested"][fingerprint(rec)] = {
-                "event": event_id, "report": report}
+            for key in keys(rec):
+                self.data["harvested"][key] = {
+                    "event": event_id, "report": report, "time": now}
+                self.data["kept"].pop(key, None)
         for rec in kept:
-            self.data["kept"][fingerprint(rec)] = {
-                "event": event_id, "report": report}
+            for key in keys(rec):
+                self.data["kept"][key] = {"event": event_id,
+                                          "report": report}
         self.data["pending"].pop(event_id, None)
         if in_output:
             self.add_report(report)
-        self.save()
+        if save:
+            self.save()
+
+    def prune(self, seen, now=None):
+        """Forget harvested records that are in no source any more (not
+        in ``seen``, the fingerprints of everything this run read) and
+        were harvested more than RETENTION_SECONDS ago: they cannot come
+        back, and the state stays the size of what the sources hold plus
+        the retention period's crashes.  True if anything went."""
+        now = time.time() if now is None else now
+        harvested = self.data["harvested"]
+        old = [key for key, entry in harvested.items() if key not in seen and
+               now - _entry_time(entry) > RETENTION_SECONDS]
+        for key in old:
+            del harvested[key]
+        return bool(old)
 
     def reports(self):
         return list(self.data["reports"])

@@ -151,6 +151,17 @@ def temp_name():
     return "%s%s.tmp" % (TEMP_PREFIX, os.urandom(8).hex())
 
 
+def is_temp_name(name):
+    """Is ``name`` one ``temp_name`` makes?  A name read back from the
+    state is used only then (``../x`` would leave the directory)."""
+    if not isinstance(name, str):
+        return False
+    hexpart = name[len(TEMP_PREFIX):-4]
+    return (name.startswith(TEMP_PREFIX) and name.endswith(".tmp") and
+            len(hexpart) == 16 and
+            all(c in "0123456789abcdef" for c in hexpart))
+
+
 def remove_temp(dir_fd, tmp):
     """Remove our temporary file ``tmp`` if it is there (a killed run's)."""
     try:
@@ -192,10 +203,11 @@ def write_temp(dir_fd, tmp, data, mode=0o600, gid=None):
         raise
 
 
-def link_temp(dir_fd, tmp, names):
+def link_temp(dir_fd, tmp, names, sync=True):
     """Link the written ``tmp`` to the first free name in ``names`` (link
     fails on an existing name instead of replacing it), fsync the
-    directory, remove ``tmp``.  Returns the name used."""
+    directory (unless ``sync`` is off: the caller fsyncs it once for a
+    batch), remove ``tmp``.  Returns the name used."""
     try:
         for name in names:
             try:
@@ -203,7 +215,8 @@ def link_temp(dir_fd, tmp, names):
                         follow_symlinks=False)
             except FileExistsError:
                 continue
-            os.fsync(dir_fd)
+            if sync:
+                os.fsync(dir_fd)
             return name
         raise OSError(errno.EEXIST, "every candidate name is taken")
     finally:

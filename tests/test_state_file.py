@@ -55,10 +55,11 @@ def test_a_state_of_the_old_writer_loads_and_is_written_back_the_same(
     assert st.data == json.loads(OLD_WRITER)
     assert st.reports()[1] == "caf\u00e9 \U0001f600.crash"
     assert st.pending("E5a1b2c3d4e")["inode"] == [2049, 1234]
+    # A kept record (it did not fit its report) is not harvested: it is
+    # archived later (issue 18), so --list must not call it harvested.
     assert state.read_harvested(path) == {
         "efi:dmesg:7:1700000000000000000:0123456789abcdef0123456789abcdef",
-        "ramoops:console:0:None:fedcba9876543210fedcba9876543210",
-        "ramoops:pmsg:0:None:00112233445566778899aabbccddeeff"}
+        "ramoops:console:0:None:fedcba9876543210fedcba9876543210"}
     st.save()
     st.close()
     with open(os.path.join(path, state.STATE_FILE)) as f:

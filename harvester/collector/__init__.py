@@ -38,6 +38,7 @@ class Collector:
         self.log = log
         self.out = out
         self.failed = False        # something was left in place: exit 1
+        self.save_first = False    # the state's "first" changed
 
     def plan(self, inv, state=None):
         """``(reports, archive)`` (plan.py); a dump held back for a later
@@ -46,8 +47,16 @@ class Collector:
         for ev in found.held:
             self.failed = True
             self.log("unreadable", "dump %s is held back: one of its "
-                     "parts could not be read; it stays in place for a "
-                     "later run" % ev.id, "warning", BACKEND=ev.backend)
+                     "parts was not read; it stays in place and a later "
+                     "run reads it first" % ev.id, "warning",
+                     BACKEND=ev.backend)
+        if state is not None and hasattr(state, "set_first"):
+            # The first dump held back is read first by the next run,
+            # whatever the budget: every run takes at least one dump.
+            first = inv.waiting_parts(found.held[0]) if found.held else {}
+            if first != state.data.get("first", {}):
+                state.set_first(first)
+                self.save_first = True
         return found.reports, found.archive
 
     def run(self, args):
@@ -91,12 +100,12 @@ class Collector:
     def _collect(self, args, state):
         if not args.source and not self.config.sources and not self.dry_run:
             mount_pstore()
-        inv = gather(args, self.config)
+        clearer = Clearer(self.config, self.log)
+        inv = gather(args, self.config, state, clearer.may_clear)
         for problem in inv.problems:
             self.log("unreadable", problem, "warning")
             self.failed = True
         reports, archive = self.plan(inv, state)
-        clearer = Clearer(self.config, self.log)
         writer = Writer(self.config, self.out_dir, self.state_dir,
                         self.dry_run, self.log, self.out, clearer)
         # A killed run's temp file goes even when nothing is to be written
@@ -119,15 +128,17 @@ class Collector:
         else:
             out_fd = None
         try:
-            for entry in reports:
-                if not writer.report(inv, state, out_fd, *entry) and \
-                        writer.stop:
-                    break
-            for ev, failure, attached, _ in archive:
-                writer.archive(inv, state, ev, failure, attached)
+            writer.write(inv, state, out_fd, reports, archive)
         finally:
             if out_fd is not None:
                 storage.close_dir(out_fd)
+        if not self.dry_run and (
+                (inv.complete and state.prune(inv.seen)) or self.save_first):
+            try:
+                state.save()
+            except OSError as exc:
+                self.failed = True
+                self.log("write-failed", exc.strerror or str(exc), "error")
         failed = self.failed or writer.failed or clearer.failed
         if not writer.said and not failed:
             # Silence would look like a run that did not happen.

@@ -30,8 +30,8 @@ def plan(inv, report_reasons, state=None):
     dump to join that shows a crash gets a report from the console,
     carrying the undecodable zones raw; otherwise those zones ride
     along with the source's newest dump, so nothing is dropped
-    silently.  A console, pmsg or ftrace record that joins nothing
-    stays where it is."""
+    silently.  Any other record that joins nothing (a console without a
+    crash, pmsg, ftrace, mce, ppc-*) is archived."""
     result = Plan()
     extra = {}
     dumps = [e for e in inv.events if e.type == "dmesg"]
@@ -47,15 +47,22 @@ def plan(inv, report_reasons, state=None):
             # e.g. a console kept from its newest end: the report says so
             newest[src].problems.extend(p for r in ev.records
                                         for p in r.problems)
-        elif ev.type == "console":
+            continue
+        failure = None
+        if ev.type == "console":
             # No dump to report, but the console saw the boot end in a
             # crash: its panic (nothing returns from one), else an oops.
             from ..crash.analysis import analyse      # not on the empty path
             failure = _console_crash(analyse(ev.log(), "Panic"))
-            if failure:
-                result.reports.append(
-                    (ev, failure, [], inv.corrupt.get(src, [])))
-                newest[src] = ev
+        if failure:
+            result.reports.append(
+                (ev, failure, [], inv.corrupt.get(src, [])))
+            newest[src] = ev
+        else:
+            # Joins nothing and shows no crash (a console, pmsg, ftrace,
+            # mce, ppc-* record alone): archived, so that it leaves a
+            # backend (ERST, NVRAM) that the next crash needs.
+            result.archive.append((ev, ev.type, [], []))
     for ev in dumps:
         src = str(inv.source_of(ev.newest))
         if inv.may_lack_a_part(ev):

@@ -6,6 +6,7 @@ from .. import storage
 from ..state import record_set
 
 REPORT_SUFFIX = ".crash"
+ARCHIVE_SUFFIX = ".log"
 
 
 def take_stock(state, out_fd):
@@ -16,28 +17,35 @@ def take_stock(state, out_fd):
     no number of files planted there costs time or memory, and none of
     them counts against max_reports_in_output_dir."""
     lost_inode = False
+    dirs = {"out": out_fd, "state": state.fd}
     for entry in state.data["pending"].values():
         entry.pop("found", None)
+        if "inode" not in entry:
+            continue
         found = None
-        for name in storage.candidate_names(str(entry.get("stem")),
-                                            REPORT_SUFFIX):
-            st = storage.our_stat(out_fd, name)
+        place = dirs.get(entry.get("place", "out"))
+        suffix = ARCHIVE_SUFFIX if entry.get("place") == "state" \
+            else REPORT_SUFFIX
+        for name in storage.candidate_names(str(entry.get("stem")), suffix):
+            st = storage.our_stat(place, name) if place is not None else None
             if st is not None and entry.get("inode") == \
                     storage.file_identity(st):
                 found = name
                 break
         if found:
             entry["found"] = found
-            state.add_report(found)
-        elif "inode" in entry:
+            if suffix == REPORT_SUFFIX:
+                state.add_report(found)
+        else:
             # Not linked: its temp goes below, and the inode number with
             # it (it may be reused by another file).
             del entry["inode"]
             lost_inode = True
     if lost_inode:
         state.save()
-    for temp in state.pending_temps():
-        storage.remove_temp(out_fd, temp)
+    for place, temp in state.pending_temps():
+        if place in dirs:
+            storage.remove_temp(dirs[place], temp)
     waiting = [n for n in state.reports()
                if storage.our_stat(out_fd, n) is not None]
     state.keep_reports(waiting)

@@ -1,7 +1,23 @@
-"""Writing each event's report (or archive), durably, then handing its
-records to the clearer.  For each event: skip it if the state says it is
-harvested; otherwise note it as pending, publish the report (temp file,
-fsync, link, fsync dir), mark it done in the state, and only then clear."""
+"""Writing the run's reports and archives, durably, then handing their
+records to the clearer.
+
+The files of a run are written as one batch, so that the state is saved
+a fixed number of times per run, not per report:
+
+1. every file to be written is announced as *pending* with the random
+   temporary name it will be written under (save 1: a run killed later
+   leaves no temp file the next run does not know of);
+2. each is composed and written to its temp file, fsynced;
+3. the pending entries get their records, how many of them the file
+   holds (``fitted``) and the temp file's inode (save 2);
+4. each temp file is linked to its final name, each directory fsynced;
+5. the records are marked done (save 3): only then are they cleared.
+
+A run killed anywhere is finished by the next one (recover.py): a file
+linked under one of its names with the inode of step 3 is taken as
+written (never written twice); any other temp is removed.  Records a
+report had no room for (max_report_bytes) are marked *kept* at step 5
+and archived by a second batch of the same steps."""
 
 import errno
 import os
@@ -9,7 +25,7 @@ import os
 from .. import storage
 from ..state import SaveFailed
 from ..text import one_line
-from .recover import REPORT_SUFFIX, recovered
+from .recover import ARCHIVE_SUFFIX, REPORT_SUFFIX, recovered
 
 PRIVATE_SUBDIR = "oops-harvest"
 
@@ -23,6 +39,32 @@ def open_output(config, out_dir):
         os.close(fd)
         fd = inner
     return fd
+
+
+class Job:
+    """One file of the batch: a report (output directory) or an archive
+    (state directory), the event and the records it holds."""
+
+    __slots__ = ("key", "event", "records", "failure", "raw", "archive",
+                 "pieces", "temp", "stem", "fitted", "inode", "name",
+                 "title", "analysis")
+
+    def __init__(self, key, event, records, failure, raw=(), archive=False,
+                 pieces=None):
+        self.key = key                  # the pending entry's key
+        self.event = event
+        self.records = records
+        self.failure = failure
+        self.raw = raw
+        self.archive = archive
+        self.pieces = pieces            # an archive's content, if not the log
+        self.temp = self.stem = self.inode = self.name = None
+        self.fitted = len(records)
+        self.title = self.analysis = None
+
+    @property
+    def place(self):
+        return "state" if self.archive else "out"
 
 
 class Writer:
@@ -40,109 +82,205 @@ class Writer:
         self.stop = False          # the output is full or read-only
         self.said = 0              # lines printed: reports, archives
 
-    def report(self, inv, state, out_fd, ev, failure, attached, raw=()):
-        records = list(ev.records) + list(attached)
-        if all(state.reported(r) for r in records):
-            # Reported before; a failed or interrupted clear is finished now.
-            if not self.dry_run:
-                self.clearer.clear(inv, [r for r in records
-                                         if state.harvested(r)])
-            return True
-        from .. import report
-        from ..crash.analysis import analyse
-        analysis = analyse(ev.log(), ev.reason or failure)
-        attachments = [(inv.ids[id(r)], _describe(r), r.payload)
-                       for r in records]
-        attachments += [(label, "undecodable, raw", data) for label, data in raw]
-        package, data, fitted = report.compose(
-            ev, analysis, attachments, failure.lower(),
-            max_bytes=self.config.max_report_bytes)
-        del attachments
-        stem = "%s.%s" % (report.safe_name(package), ev.id)
+    def write(self, inv, state, out_fd, reports, archive):
+        """The plan's ``reports`` and ``archive`` entries, as one batch
+        (then a second one for what did not fit its report)."""
+        jobs, finished, left_out = [], [], []
+        for entries, is_archive in ((reports, False), (archive, True)):
+            for ev, failure, attached, raw in entries:
+                records = list(ev.records) + list(attached)
+                if all(state.reported(r) for r in records):
+                    # Reported before: what did not fit its report is
+                    # archived now, a failed or interrupted clear finished.
+                    finished += [r for r in records if state.harvested(r)]
+                    rest = [r for r in records if not state.harvested(r)]
+                    if rest:
+                        left_out.append(self._left_out_job(inv, ev, rest))
+                    continue
+                jobs.append(Job(ev.id, ev, records, failure, raw, is_archive))
         if self.dry_run:
-            self.out.write("would write %s%s (%s)\n" % (
-                stem, REPORT_SUFFIX, one_line(analysis.title, 80)))
-            self.said += 1
-            return True
+            for job in jobs:
+                self._dry(inv, job)
+            return
+        self.clearer.clear(inv, finished)
+        left_out += self._batch(inv, state, out_fd, jobs)
+        if left_out:
+            self._batch(inv, state, out_fd, left_out)
+
+    def _dry(self, inv, job):
+        self.said += 1
+        data = self._compose(inv, job)
+        del data
+        if job.archive:
+            self.out.write("would archive %s%s (%s dump, not reported)\n" % (
+                os.path.join(self.state_dir, job.stem), ARCHIVE_SUFFIX,
+                job.failure))
+            return
+        self.out.write("would write %s%s (%s)\n" % (
+            job.stem, REPORT_SUFFIX, one_line(job.title, 80)))
+
+    def _left_out_job(self, inv, ev, records):
+        return Job(ev.id + "-left-out", ev, records, "left out",
+                   archive=True,
+                   pieces=[_piece(inv, rec) for rec in records])
+
+    def _batch(self, inv, state, out_fd, jobs):
+        """Steps 1-5 of the module's docstring for ``jobs``; returns the
+        jobs archiving what did not fit its report."""
+        dirs = {"out": out_fd, "state": state.fd}
+        for job in jobs:
+            found = recovered(state, job.key, job.records)
+            if found:                          # a killed run linked it
+                if not job.archive:
+                    del_ = self._compose(inv, job)    # its title, for the log
+                    del del_
+                job.name = found
+                job.fitted = state.pending(job.key).get("fitted", job.fitted)
+        new = [job for job in jobs if job.name is None]
+        # 1. announce the temp names
+        for job in new:
+            job.temp = storage.temp_name()
+            state.announce(job.key, job.temp, job.place)
+        if new and not self._save(state, new, "before writing"):
+            return []
+        # 2. write each temp file
+        written = []
+        for job in new:
+            if self.stop or (not job.archive and self._too_many_reports()):
+                break
+            try:
+                data = self._compose(inv, job)
+                job.inode = storage.write_temp(
+                    dirs[job.place], job.temp, data, **self._mode(job))
+                del data
+            except OSError as exc:
+                self._failed(job, exc)
+                continue
+            written.append(job)
+            if not job.archive:
+                self.waiting += 1          # counted against the cap now
+        # 3. record what each holds and its inode
+        for job in written:
+            state.set_pending(job.key, job.stem, job.records, job.temp,
+                              job.fitted, job.inode, job.place)
+        if written and not self._save(state, written, "before linking"):
+            for job in written:
+                storage.remove_temp(dirs[job.place], job.temp)
+            written = []
+        # 4. link each into place, each directory fsynced once
+        linked = set()
+        for job in written:
+            suffix = ARCHIVE_SUFFIX if job.archive else REPORT_SUFFIX
+            try:
+                job.name = storage.link_temp(
+                    dirs[job.place], job.temp,
+                    storage.candidate_names(job.stem, suffix), sync=False)
+            except OSError as exc:
+                self._failed(job, exc)
+                continue
+            linked.add(job.place)
         try:
-            name = recovered(state, ev.id, records)
-            if name is None:
-                if self._too_many_reports():
-                    return False
-                name = self._publish(state, out_fd, ev.id, stem, records,
-                                     data, fitted)
-                self.waiting += 1
-            else:
-                fitted = state.pending(ev.id).get("fitted", fitted)
-            # What did not fit the report stays in its backend (kept).
-            kept = records[fitted:]
-            records = records[:fitted]
-            state.mark_done(ev.id, records, name, kept=kept)
+            for place in linked:
+                os.fsync(dirs[place])
         except OSError as exc:
             self.failed = True
-            self.stop = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
-            if isinstance(exc, SaveFailed):
-                what = exc.strerror
-            else:
-                what = "cannot write report for %s: %s" % (
-                    ev.id, exc.strerror or exc)
-            self.log("write-failed", "%s; the records of %s stay in place"
-                     % (what, ev.id), "error", REPORT=stem)
+            self.log("write-failed", "cannot sync %s: %s; the records "
+                     "stay in place" % (place, exc.strerror), "error")
+            return []
+        # 5. done
+        done = [job for job in jobs if job.name is not None]
+        for job in done:
+            state.mark_done(job.key, job.records[:job.fitted], job.name,
+                            in_output=not job.archive,
+                            kept=job.records[job.fitted:], save=False)
+        if done and not self._save(state, done, "after writing"):
+            return []
+        more = []
+        for job in done:
+            self._announce(job)
+            kept = job.records[job.fitted:]
+            self.clearer.clear(inv, job.records[:job.fitted])
+            if kept:
+                self.log("report", "%d records of %s did not fit %s "
+                         "(max_report_bytes): archived instead" % (
+                             len(kept), job.event.id, job.name), "warning",
+                         BACKEND=job.event.backend)
+                more.append(self._left_out_job(inv, job.event, kept))
+        return more
+
+    def _save(self, state, jobs, when):
+        try:
+            state.save()
+        except OSError as exc:
+            self.failed = True
+            self.log("write-failed", "%s; the records of %d events stay in "
+                     "place" % (exc.strerror or exc, len(jobs)), "error")
             return False
-        self.out.write("%s\n" % os.path.join(self._report_dir(), name))
+        return True
+
+    def _failed(self, job, exc):
+        self.failed = True
+        if not job.archive:
+            self.stop = self.stop or exc.errno in (
+                errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+        what = exc.strerror if isinstance(exc, SaveFailed) else \
+            "cannot write %s for %s: %s" % (
+                "archive" if job.archive else "report", job.event.id,
+                exc.strerror or exc)
+        self.log("write-failed", "%s; the records of %s stay in place"
+                 % (what, job.event.id), "error",
+                 REPORT=job.stem or job.key)
+
+    def _announce(self, job):
         self.said += 1
-        self.log("report", "wrote %s: %s" % (name, analysis.title),
-                 REPORT=os.path.join(self._report_dir(), name),
-                 SIGNATURE=analysis.signature, BACKEND=ev.backend,
-                 KERNEL_RELEASE=analysis.release)
-        unrepaired = sum(r.ecc.unrecoverable for r in records
+        if job.archive:
+            path = os.path.join(self.state_dir, job.name)
+            self.out.write("%s\n" % path)
+            self.log("archived", "archived %s %s as %s" % (
+                job.failure, job.event.id, path), BACKEND=job.event.backend)
+            return
+        path = os.path.join(self._report_dir(), job.name)
+        self.out.write("%s\n" % path)
+        analysis = job.analysis
+        self.log("report", "wrote %s: %s" % (job.name, analysis.title),
+                 REPORT=path, SIGNATURE=analysis.signature,
+                 BACKEND=job.event.backend, KERNEL_RELEASE=analysis.release)
+        unrepaired = sum(r.ecc.unrecoverable for r in job.records
                          if r.ecc is not None and not r.ecc.checked)
         if unrepaired:
             self.log("report", "%s holds %d ECC block(s) read as they are, "
                      "not repaired: reedsolo is missing; PstoreProblems "
-                     "says how to get them repaired" % (name, unrepaired),
-                     "warning", REPORT=os.path.join(self._report_dir(), name))
-        for rec in kept:
-            self.log("report", "%s did not fit %s (max_report_bytes); it "
-                     "stays in place" % (inv.ids[id(rec)], name), "warning",
-                     BACKEND=rec.backend)
-        self.clearer.clear(inv, records)
-        return True
+                     "says how to get them repaired" % (job.name, unrepaired),
+                     "warning", REPORT=path)
 
-    def archive(self, inv, state, ev, reason, attached):
-        """Dumps that are not reported (e.g. Shutdown) are kept in the state
-        directory, then cleared like reported ones.  The console, pmsg and
-        ftrace records that go with the dump are archived in the same file
-        (each after a header line naming it): they are cleared with it."""
-        records = list(ev.records) + list(attached)
-        if all(state.reported(r) for r in records):
-            if not self.dry_run:
-                self.clearer.clear(inv, [r for r in records
-                                         if state.harvested(r)])
-            return
-        stem = "archive-%s" % ev.id
-        if self.dry_run:
-            self.out.write("would archive %s.log (%s dump, not reported)\n"
-                           % (os.path.join(self.state_dir, stem), reason))
-            self.said += 1
-            return
-        try:
-            name = storage.publish(state.fd, storage.candidate_names(stem, ".log"),
-                                   _archive_content(inv, ev, attached))
-            state.mark_done(ev.id, records, name, in_output=False)
-        except OSError as exc:
-            self.failed = True
-            what = exc.strerror if isinstance(exc, SaveFailed) else \
-                "cannot archive %s: %s" % (ev.id, exc.strerror or exc)
-            self.log("write-failed", "%s; the records of %s stay in place"
-                     % (what, ev.id), "error")
-            return
-        path = os.path.join(self.state_dir, name)
-        self.out.write("%s\n" % path)
-        self.said += 1
-        self.log("archived", "archived %s dump %s as %s" % (
-            reason, ev.id, path), BACKEND=ev.backend)
-        self.clearer.clear(inv, records)
+    def _compose(self, inv, job):
+        """The file's bytes; sets ``stem`` and, for a report, ``fitted``
+        (how many records it holds) and its analysis."""
+        ev = job.event
+        if job.archive:
+            job.stem = "archive-%s" % job.key
+            if job.pieces is not None:
+                return b"".join(job.pieces)
+            return _archive_content(inv, ev, job.records[len(ev.records):])
+        from .. import report
+        from ..crash.analysis import analyse
+        analysis = analyse(ev.log(), ev.reason or job.failure)
+        attachments = [(inv.ids[id(r)], _describe(r), r.payload)
+                       for r in job.records]
+        attachments += [(label, "undecodable, raw", data)
+                        for label, data in job.raw]
+        package, data, job.fitted = report.compose(
+            ev, analysis, attachments, job.failure.lower(),
+            max_bytes=self.config.max_report_bytes)
+        job.stem = "%s.%s" % (report.safe_name(package), ev.id)
+        job.analysis, job.title = analysis, analysis.title
+        return data
+
+    def _mode(self, job):
+        if job.archive:
+            return {}
+        gid = self._group_gid()
+        return {"gid": gid, "mode": 0o640 if gid is not None else 0o600}
 
     def _group_gid(self):
         if not self.config.report_group:
@@ -154,22 +292,6 @@ class Writer:
             self.log("write-failed", "report_group %r does not exist; "
                      "writing 0600" % self.config.report_group, "warning")
             return None
-
-    def _publish(self, state, out_fd, event_id, stem, records, data, fitted):
-        """The report, announced as pending (its records and temp name)
-        first, and its inode noted once it is complete on disk."""
-        gid = self._group_gid()
-        temp = storage.temp_name()
-        state.set_pending(event_id, stem, records, temp, fitted)
-        identity = storage.write_temp(out_fd, temp, data, gid=gid,
-                                      mode=0o640 if gid is not None else 0o600)
-        try:
-            state.set_pending_inode(event_id, identity)
-        except OSError:
-            storage.remove_temp(out_fd, temp)
-            raise
-        return storage.link_temp(out_fd, temp,
-                                 storage.candidate_names(stem, REPORT_SUFFIX))
 
     def _report_dir(self):
         if self.config.private:
@@ -196,9 +318,10 @@ def _describe(rec):
 
 def _archive_content(inv, ev, attached):
     """The dump's log, then each attached record's payload as is."""
-    pieces = [ev.log()]
-    for rec in attached:
-        pieces.append(b"\n--- oops-harvest: %s (%s) follows ---\n" % (
-            inv.ids[id(rec)].encode(), _describe(rec).encode()))
-        pieces.append(rec.payload)
-    return b"".join(pieces)
+    return b"".join([ev.log()] + [_piece(inv, rec) for rec in attached])
+
+
+def _piece(inv, rec):
+    """One record in an archive: a line naming it, then its payload."""
+    return b"\n--- oops-harvest: %s (%s) follows ---\n%s" % (
+        inv.ids[id(rec)].encode(), _describe(rec).encode(), bytes(rec.payload))

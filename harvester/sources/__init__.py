@@ -57,26 +57,25 @@ def parse_spec(spec):
 
 
 def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None,
-         budget=None):
+         budget=None, known=None, keep_known=True, first=()):
     """Parse one source; a problem with it is reported, never raised.
     ``record_cap`` bounds each file read, ``decompressed_cap`` each
     decompressed payload (the parsers' default when None), ``budget``
-    (a Budget shared by the run's sources) all of them together."""
+    (a Budget shared by the run's sources) all of them together.
+    ``known``, ``keep_known`` and ``first``: see ``Limits``."""
     loaded = Loaded(source)
     budget = budget or Budget()
+    limits = Limits(record_cap, decompressed_cap, budget, known, keep_known,
+                    first)
     image = kind(source).clear is None
-    if budget.spent and image:
-        loaded.problems.append("%s: left for a later run: this run's records "
-                               "reached max_run_bytes" % source)
-        return loaded
     try:
-        kind(source).load(source, loaded,
-                          Limits(record_cap, decompressed_cap, budget))
+        kind(source).load(source, loaded, limits)
     except (SourceError, ParseError, OSError) as exc:
         loaded.problems.append("%s: %s" % (source, exc))
     if loaded.result is not None:
         _keep_newest_console(loaded.result.records, record_cap, loaded.cut)
         if image:
+            loaded.result.records = limits.drop_known(loaded.result.records)
             images.charge(loaded, budget)
         # A part kept back (over the decompression cap) counts as unread.
         from parsers.exceptions import LimitExceeded
@@ -85,8 +84,8 @@ def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None,
                               and getattr(e, "name", None)]
     if loaded.deferred:
         loaded.problems.append(
-            "%s: %d entries left in place for a later run: this run's "
-            "records reached max_run_bytes" % (source, len(loaded.deferred)))
+            "%s: %d entries left in place for a later run (max_run_bytes "
+            "or the directory's entry cap)" % (source, len(loaded.deferred)))
     return loaded
 
 

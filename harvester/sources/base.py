@@ -57,20 +57,36 @@ class Kind:
 class Limits:
     """What one source may take: each file read (``record_cap``), each
     payload decompressed (``decompressed_cap``, None: the parsers'
-    default) and the run's shared ``budget``."""
+    default) and the run's shared ``budget``.  ``known(record)`` says a
+    record was reported before: it costs nothing, and unless ``keep_known``
+    (its source is cleared: it is still to be erased) it is dropped at
+    once.  ``first``: entry names of a dump an earlier run held back for
+    the budget; they are read first, whatever the budget says."""
 
-    __slots__ = ("record_cap", "decompressed_cap", "budget")
+    __slots__ = ("record_cap", "decompressed_cap", "budget", "known",
+                 "keep_known", "first")
 
-    def __init__(self, record_cap, decompressed_cap, budget):
+    def __init__(self, record_cap, decompressed_cap, budget, known=None,
+                 keep_known=True, first=()):
         self.record_cap = record_cap
         self.decompressed_cap = decompressed_cap
         self.budget = budget
+        self.known = known
+        self.keep_known = keep_known
+        self.first = frozenset(first)
 
     @property
     def caps(self):
         """The parsers' keyword for the decompression cap, if one is set."""
         return {} if self.decompressed_cap is None else \
             {"limit": self.decompressed_cap}
+
+    def drop_known(self, records):
+        """The records not reported before (and, in a source that is
+        cleared, the reported ones too: they are still to be erased)."""
+        if self.known is None or self.keep_known:
+            return records
+        return [r for r in records if not self.known(r)]
 
 
 class Loaded:
@@ -82,62 +98,90 @@ class Loaded:
         self.problems = []
         self.unreadable = []       # entry names that could not be read
         self.deferred = []         # entry names left for a later run (budget)
+        self.heads = {}            # deferred name -> its first line, unread
         self.cut = {}              # console name -> full size, read from its end
 
 
 class Budget:
     """The bytes of records one run may hold (max_run_bytes): every file
-    read and every payload decompressed is charged, in name order.  Once
-    one does not fit, it and every entry after it are left unread, in
-    place for the next run (which finds them first once these records are
-    cleared): memory is bounded by the budget, not by how many records
-    the backends hold."""
+    read and every payload decompressed is charged.  An entry that does
+    not fit is left in place, unread, and the entries after it are still
+    tried (a large dump never starves the small ones behind it); the first
+    entry of a run always fits, and so does a dump an earlier run held
+    back (``force``): each run takes at least one dump, whatever its size.
+    Records reported before are refunded: only new ones count."""
 
     def __init__(self, total=None):
         self.left = total if total is not None else float("inf")
-        self.spent = False
+        self.held = 0              # bytes charged and not refunded
+        self.missed = False        # something was left for a later run
 
-    def charge(self, size):
-        """Take ``size`` bytes; False (and spent from now on) if they do
-        not fit."""
-        if self.spent or size > self.left:
-            self.spent = True
-            return False
-        self.left -= size
-        return True
+    def charge(self, size, force=False):
+        """Take ``size`` bytes; False (the entry waits) if they do not fit."""
+        if force or self.held == 0 or size <= self.left:
+            self.left -= size
+            self.held += size
+            return True
+        self.missed = True
+        return False
 
-    def cap(self, limit):
+    def refund(self, size):
+        self.left += size
+        self.held -= size
+
+    def cap(self, limit, force=False):
         """A per-record decompression limit within what is left."""
-        return int(min(limit, self.left))
+        if force or self.held == 0:
+            return limit
+        return int(min(limit, max(self.left, 0)))
 
 
+class Intake:
+    """Parses a directory source one file at a time as ``read_dir`` reads
+    it, each decompressed within what the budget has left: a file whose
+    payload does not fit is deferred (and its raw bytes refunded); a
+    record reported before is refunded, and dropped unless its source is
+    cleared (``Limits.drop_known``)."""
 
-def parse_each(parse, files, source, decompressed_cap, budget, deferred):
-    """``parse`` one file at a time, in name order, each decompressed
-    within what the budget has left: a file whose payload does not fit
-    is deferred with every file after it."""
-    from parsers.compression import DEFAULT_LIMIT
-    from parsers.exceptions import LimitExceeded
-    from parsers.records import ParseResult
-    limit = DEFAULT_LIMIT if decompressed_cap is None else decompressed_cap
-    result = ParseResult()
-    stop = False
-    for name in sorted(files):
-        if stop:
-            deferred.append(name)
-            continue
-        data = files.pop(name)
+    def __init__(self, parse, source, limits, loaded):
+        from parsers.compression import DEFAULT_LIMIT
+        from parsers.records import ParseResult
+        self.parse = parse
+        self.source = source
+        self.limits = limits
+        self.loaded = loaded
+        self.limit = DEFAULT_LIMIT if limits.decompressed_cap is None \
+            else limits.decompressed_cap
+        self.result = ParseResult()
+
+    def take(self, name, data):
+        """One file as read (``data``: what the parser takes for it)."""
+        from parsers.exceptions import LimitExceeded
+        budget = self.limits.budget
         raw = len(data[0] if isinstance(data, tuple) else data)
-        within = budget.cap(limit)
-        one = parse({name: data}, limit=within, source=source.path)
+        force = name in self.limits.first
+        within = budget.cap(self.limit, force)
+        one = self.parse({name: data}, limit=max(within, 1),
+                         source=self.source.path)
         over = [e for e in one.errors if isinstance(e, LimitExceeded)]
-        if over and within < limit:
-            budget.spent = stop = True    # the cap would decode it: later
-            deferred.append(name)
-            continue
-        result.errors.extend(one.errors)
+        if over and within < self.limit:
+            # The cap would decode it: later.  Its error's traceback holds
+            # the inflated bytes in a cycle: cut it, or it stays until gc.
+            for err in one.errors:
+                err.__traceback__ = None
+            del one, over
+            budget.refund(raw)
+            budget.missed = True
+            self.loaded.deferred.append(name)
+            self.loaded.heads[name] = None
+            return
+        self.result.errors.extend(one.errors)
         for rec in one.records:
+            cost = raw
             if rec.compressed and not rec.still_compressed:
-                budget.charge(max(len(rec.payload) - raw, 0))
-        result.records.extend(one.records)
-    return result
+                grown = max(len(rec.payload) - raw, 0)
+                budget.charge(grown, force=True)
+                cost += grown
+            if self.limits.known is not None and self.limits.known(rec):
+                budget.refund(cost)
+        self.result.records.extend(self.limits.drop_known(one.records))

@@ -6,7 +6,7 @@ import fcntl
 import os
 import struct
 
-from .base import Kind, Source, parse_each
+from .base import Intake, Kind, Source
 from .reading import read_dir
 
 EFIVARS_DIR = "/sys/firmware/efi/efivars"
@@ -17,13 +17,13 @@ FS_IMMUTABLE_FL = 0x10
 
 def load(source, loaded, limits):
     from parsers import efi
-    files, loaded.problems, loaded.unreadable = read_dir(
+    intake = Intake(efi.parse, source, limits, loaded)
+    _, loaded.problems, loaded.unreadable = read_dir(
         source.path, wanted=efi.is_crash_variable, cap=limits.record_cap,
-        budget=limits.budget, deferred=loaded.deferred)
-    if files:
-        loaded.result = parse_each(
-            efi.parse, {n: d for n, (d, _) in files.items()}, source,
-            limits.decompressed_cap, limits.budget, loaded.deferred)
+        budget=limits.budget, deferred=loaded.deferred, heads=loaded.heads,
+        first=limits.first, take=lambda name, data: intake.take(name, data[0]))
+    if intake.result.records or intake.result.errors:
+        loaded.result = intake.result
 
 
 def clear(dir_fd, name):

@@ -84,17 +84,25 @@ def load_mtdoops(source, loaded, limits):
 
 
 def charge(loaded, budget):
-    """Records decoded from an image, in order, as long as they fit the
-    budget (an image is never cleared: the others wait in it).  The image
-    itself is bounded by its own cap (read_image), not by the budget."""
+    """The dumps decoded from an image, whole, as long as they fit the
+    budget (the first always does); the others wait in the image, which
+    is never cleared, and come first in a later run once these are
+    reported (reported records are dropped before this and cost nothing).
+    The image itself is bounded by its own cap (read_image), not by the
+    budget."""
+    from ..events import group
     records = loaded.result.records
-    for index, rec in enumerate(records):
-        if not budget.charge(len(rec.payload)):
-            loaded.problems.append(
-                "%s: %d records left for a later run: this run's records "
-                "reached max_run_bytes" % (loaded.source, len(records) - index))
-            del records[index:]
-            return
+    taken, left = set(), 0
+    for event in group(records):
+        if budget.charge(sum(len(r.payload) for r in event.records)):
+            taken.update(id(r) for r in event.records)
+        else:
+            left += len(event.records)
+    if left:
+        loaded.problems.append(
+            "%s: %d records left for a later run: this run's records "
+            "reached max_run_bytes" % (loaded.source, left))
+        loaded.result.records = [r for r in records if id(r) in taken]
 
 
 def resolve_mtd(name, proc_mtd="/proc/mtd"):

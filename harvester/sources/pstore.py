@@ -6,7 +6,7 @@ import os
 
 from parsers.patterns import lazy
 
-from .base import Kind, Source, parse_each
+from .base import Intake, Kind, Source
 from .reading import MAX_FILES, read_dir
 
 PSTORE_DIR = "/sys/fs/pstore"
@@ -23,15 +23,21 @@ def load(source, loaded, limits):
     if source.options.get("archive"):
         # systemd-pstore adds dmesg.txt and the like next to records.
         from parsers.pstorefs import is_record_name as wanted
-    files, loaded.problems, loaded.unreadable = read_dir(
+    intake = None
+
+    def take(name, data):
+        nonlocal intake
+        if intake is None:    # an empty pstore: no parser imported
+            from parsers import pstorefs
+            intake = Intake(pstorefs.parse, source, limits, loaded)
+        intake.take(name, data)
+    _, loaded.problems, loaded.unreadable = read_dir(
         source.path, wanted=wanted, cap=limits.record_cap,
         tail=is_console, cut=loaded.cut, budget=limits.budget,
-        deferred=loaded.deferred)
-    if files:                 # an empty pstore: no parser imported
-        from parsers import pstorefs
-        loaded.result = parse_each(
-            pstorefs.parse, files, source, limits.decompressed_cap,
-            limits.budget, loaded.deferred)
+        deferred=loaded.deferred, heads=loaded.heads, first=limits.first,
+        take=take)
+    if intake is not None:
+        loaded.result = intake.result
 
 
 def clear(dir_fd, name):

@@ -77,12 +77,59 @@ def read_image(path, offset=0, length=None, cap=MAX_IMAGE_BYTES):
                                access=mmap.ACCESS_READ)
             if base == offset:
                 return mapped
-            return memoryview(mapped)[offset - base:].tobytes()
+            return Window(mapped, offset - base)
         if offset:
             os.lseek(fd, offset, os.SEEK_SET)
         return read_capped(fd, min(cap, length or cap))
     finally:
         os.close(fd)
+
+
+class Window:
+    """An mmap seen from ``start`` on: an image at an offset that is not
+    a page boundary, without copying it (a 1 GiB image stays a mapping).
+    It offers what the image parsers use of an mmap: len, indexing and
+    slicing, find and madvise."""
+
+    __slots__ = ("_map", "_start", "_len")
+
+    def __init__(self, mapped, start):
+        self._map = mapped
+        self._start = start
+        self._len = len(mapped) - start
+
+    def __len__(self):
+        return self._len
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self._len)
+            if step == 1:
+                stop = max(stop, start)
+            return self._map[start + self._start:stop + self._start
+                             if stop >= 0 else None:step]
+        if key < 0:
+            key += self._len
+        if not 0 <= key < self._len:
+            raise IndexError("image index out of range")
+        return self._map[key + self._start]
+
+    def find(self, needle, start=0, end=None):
+        end = self._len if end is None else min(end, self._len)
+        pos = self._map.find(needle, start + self._start, end + self._start)
+        return pos - self._start if pos >= 0 else -1
+
+    def madvise(self, option, start=0, length=None):
+        """Page-aligned, as mmap.madvise wants it."""
+        if length is None:
+            length = self._len - start
+        first = start + self._start
+        page = mmap.PAGESIZE
+        aligned = first - first % page
+        self._map.madvise(option, aligned, length + first - aligned)
+
+    def close(self):
+        self._map.close()
 
 
 def read_tail(fd, size, cap):
@@ -107,15 +154,35 @@ def whole_lines(data):
     return data[newline + 1:] if 0 <= newline < len(data) - 1 else data
 
 
-def read_dir(path, wanted=None, cap=MAX_RECORD_BYTES, max_files=MAX_FILES,
-             tail=None, cut=None, budget=None, deferred=None):
+def peek_line(fd, size=96):
+    """The first line of an open file (its part header), read alone."""
+    try:
+        return os.pread(fd, size, 0).split(b"\n", 1)[0]
+    except OSError:
+        return None
+
+
+def read_dir(path, wanted=None, cap=MAX_RECORD_BYTES, max_files=None,
+             tail=None, cut=None, budget=None, deferred=None, heads=None,
+             first=(), take=None):
     """``({name: (bytes, mtime_ns)}, [problems], [unreadable names])`` for
     the regular files of a directory, each opened relative to its fd.
 
     A file over ``cap`` whose name satisfies ``tail`` (a console: its
     newest end tells how the boot ended) is read from its end instead of
     refused; ``cut[name]`` then holds its full size.  A file that does
-    not fit ``budget`` is not read: its name goes to ``deferred``."""
+    not fit ``budget`` is not read, nor is one past ``max_files``: its
+    name goes to ``deferred``, and its first line and mtime to ``heads``
+    (what dump it is part of), so that no dump is taken without it.  Names in
+    ``first`` are read first and always fit.  With ``take``, each file
+    goes to ``take(name, (bytes, mtime_ns))`` as it is read instead of
+    into the mapping (one file in memory at a time)."""
+    if max_files is None:
+        max_files = MAX_FILES
+    if deferred is None:
+        deferred = []
+    if heads is None:
+        heads = {}
     try:
         dfd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW |
                       os.O_CLOEXEC)
@@ -126,14 +193,16 @@ def read_dir(path, wanted=None, cap=MAX_RECORD_BYTES, max_files=MAX_FILES,
     try:
         names = sorted(n for n in os.listdir(dfd)
                        if wanted is None or wanted(n))
+        if first:
+            names = [n for n in names if n in first] + \
+                [n for n in names if n not in first]
+        later = []
         if len(names) > max_files:
-            problems.append("%s: %d entries, only the first %d read"
+            problems.append("%s: %d entries, only the first %d read; the "
+                            "others are left for a later run"
                             % (path, len(names), max_files))
-            names = names[:max_files]
-        for name in names:
-            if budget is not None and budget.spent:
-                deferred.append(name)
-                continue
+            names, later = names[:max_files], names[max_files:]
+        for name in names + later:
             try:
                 fd, st = open_input(name, dir_fd=dfd)
             except SourceError as exc:
@@ -141,9 +210,11 @@ def read_dir(path, wanted=None, cap=MAX_RECORD_BYTES, max_files=MAX_FILES,
                 unreadable.append(name)
                 continue
             try:
-                if budget is not None and not budget.charge(
-                        min(st.st_size, cap)):
+                force = name in first
+                if name in later or (budget is not None and not budget.charge(
+                        min(st.st_size, cap), force)):
                     deferred.append(name)
+                    heads[name] = (peek_line(fd), st.st_mtime_ns)
                     continue
                 if tail and st.st_size > cap and tail(name):
                     data = read_tail(fd, st.st_size, cap)
@@ -151,12 +222,18 @@ def read_dir(path, wanted=None, cap=MAX_RECORD_BYTES, max_files=MAX_FILES,
                         cut[name] = st.st_size
                 else:
                     data = read_capped(fd, cap)
-                files[name] = (data, st.st_mtime_ns)
             except (SourceError, OSError) as exc:
                 problems.append("%s/%s: %s" % (path, name, exc))
                 unreadable.append(name)
+                if budget is not None and name not in deferred:
+                    budget.refund(min(st.st_size, cap))
+                continue
             finally:
                 os.close(fd)
+            if take is not None:
+                take(name, (data, st.st_mtime_ns))
+            else:
+                files[name] = (data, st.st_mtime_ns)
     finally:
         os.close(dfd)
     return files, problems, unreadable

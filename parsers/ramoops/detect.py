@@ -136,12 +136,19 @@ class Evidence:
         self.parity_sizes = set()   # zone sizes header parity pointed to
 
 
+def _header_at(buf, off):
+    """The zone header at ``off``, by slicing: ``buf`` may be an mmap or
+    a window on one (an image at an offset that is not a page boundary,
+    harvester/sources/reading.Window), which has no buffer interface."""
+    return _HEADER.unpack(buf[off:off + _HEADER.size])
+
+
 def _data_end(buf, off):
     """End of the data a header at ``off`` claims, or None if implausible;
     signatures inside a record's data are data, not zones."""
     if off + HEADER_SIZE > len(buf):
         return None
-    _, start, size = _HEADER.unpack_from(buf, off)
+    _, start, size = _header_at(buf, off)
     if 0 <= start <= size and off + HEADER_SIZE + size <= len(buf):
         return off + HEADER_SIZE + size
     return None
@@ -188,7 +195,7 @@ def gather(buf):
     # What each zone holds and how much it claims, beyond the run of dmesg
     # zones (a run that long settles their size; a damaged header in it is
     # the zone's problem, reported when it is read, not the layout's).
-    unpack, used_at, kinds = _HEADER.unpack_from, ev.used, ev.kinds
+    unpack, used_at, kinds = _header_at, ev.used, ev.kinds
     for off in ev.plain[run:] + ev.ftrace:
         if off + HEADER_SIZE > size:
             continue
@@ -226,7 +233,7 @@ def _first_ftrace_sig(buf, start, plain):
             while pos >= 0 and (best is None or pos - 2 < best):
                 off = pos - 2
                 if off % 2 == 0 and off + HEADER_SIZE <= size and \
-                        ftrace_version(_HEADER.unpack_from(buf, off)[0]) \
+                        ftrace_version(_header_at(buf, off)[0]) \
                         and _data_end(buf, off) and \
                         not _inside_plain_data(buf, plain, off):
                     best = off
@@ -234,7 +241,7 @@ def _first_ftrace_sig(buf, start, plain):
                 pos = find(buf, tail, pos + 1, min(size, stop + 3))
         release(buf, window, stop)
         if best is not None:
-            return _HEADER.unpack_from(buf, best)[0]
+            return _header_at(buf, best)[0]
         window = stop
     return None
 

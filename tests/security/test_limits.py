@@ -244,6 +244,26 @@ def test_load_1gib_raw_image_peak_rss(public_path):
     assert rss < RSS_LIMIT_MIB, rss
 
 
+def test_an_image_at_an_unaligned_offset_is_not_copied(public_path):
+    """Issue 18 finding 6: ``offset=512`` copied the whole image into
+    memory (1 GiB took 2 GB RSS); a window on the mapping copies nothing.
+    256 MiB here, the sample's region at byte 512."""
+    env = Env(os.path.join(public_path, "env"), "ramoops")
+    with open(RAMOOPS_IMAGE, "rb") as f:
+        sample = f.read()
+    with open(env.src, "wb") as f:
+        f.write(b"\0" * 512 + sample)
+        f.truncate(256 << 20)
+    env.spec = "ramoops:%s,offset=512,mem_size=1M,record_size=16K" % env.src
+    rc, seconds, rss = run_measured(env.argv(), timeout=300)
+    assert rc in (0, 1) and len(our_reports(env.out)) == 2
+    auto = Env(os.path.join(public_path, "auto"), "ramoops")
+    auto.spec = "ramoops:%s,offset=512" % env.src       # layout detected
+    rc, seconds, rss = run_measured(auto.argv(), timeout=300)
+    assert rc in (0, 1) and len(our_reports(auto.out)) == 2
+    assert rss < 128, rss
+
+
 def test_load_image_over_the_cap_is_refused(public_path):
     env = Env(os.path.join(public_path, "env"), "ramoops")
     with open(env.src, "r+b") as f:
@@ -302,24 +322,28 @@ def test_cap_max_report_bytes_counts_escapes_and_encoding(tmp_path):
     assert any("KernelLogTruncated" in f for f in fields.values())
 
 
-def test_a_record_cut_from_its_report_stays_in_place(tmp_path):
+def test_a_record_cut_from_its_report_is_archived(tmp_path):
     """300 KB of random bytes cannot fit a 400 KB report next to its log:
-    the report says PstoreRecordsOmitted, so the record must not be
-    cleared (or must be kept where the state names it).  Re-runs leave it
-    there and write no second report."""
+    the report says PstoreRecordsOmitted, and the record is archived
+    whole in the state directory, then cleared (issue 13c kept it in
+    place for ever, issue 18 finding 5).  Re-runs write nothing more."""
     env = Env(tmp_path / "env", "pstore")
     shutil.rmtree(env.src)
     os.makedirs(env.src)
+    body = TINY + random.Random(5).randbytes(300000)
     with open(os.path.join(env.src, "dmesg-ramoops-0"), "wb") as f:
-        f.write(TINY + random.Random(5).randbytes(300000))
+        f.write(body)
     env.write_config("max_report_bytes: 400000\n")
     assert env.collect() == 0          # the conservation check is in here
     (fields,) = complete_reports(env).values()
-    assert "stay in their backend" in fields["PstoreRecordsOmitted"]
+    assert "archived" in fields["PstoreRecordsOmitted"]
+    assert env.source_files() == []
+    (archive,) = [n for n in os.listdir(env.state) if n.startswith("archive-")]
+    with open(os.path.join(env.state, archive), "rb") as f:
+        assert body in f.read()
     for _ in range(2):
         assert env.collect() == 0
         assert len(our_reports(env.out)) == 1
-        assert env.source_files() == ["dmesg-ramoops-0"]
 
 
 def test_cap_max_report_bytes_is_filled_not_wasted(tmp_path):
