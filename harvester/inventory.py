@@ -2,6 +2,7 @@
 into events."""
 
 from .events import SAME_DUMP_WINDOW_NS, group
+from .kdump_events import join_kdump
 from .sources import Budget, discover, load, parse_spec
 
 
@@ -40,7 +41,7 @@ class Inventory:
             self.records.append((rid, source, rec))
         self.ids = {id(rec): rid for rid, _, rec in self.records}
         self.sources = {id(rec): src for _, src, rec in self.records}
-        self.events = group([rec for _, _, rec in self.records])
+        self.events = join_kdump(group([rec for _, _, rec in self.records]))
 
     def source_of(self, record):
         return self.sources[id(record)]
@@ -86,10 +87,12 @@ def _dedupe(entries):
             if not (source.kind == "efivars" and (rec.type, rec.id) in pstore_efi)]
 
 
-def gather(args, config):
+def gather(args, config, seen=None):
+    """Every source's records; ``seen(key)``: the state already has that
+    record (a kdump crash reported before is not read again)."""
     specs = args.source or config.sources
     sources = [parse_spec(s) for s in specs] if specs else discover()
     budget = Budget(config.max_run_bytes)       # shared, in source order
     return Inventory([load(s, config.max_record_bytes,
-                           config.max_decompressed_bytes, budget)
+                           config.max_decompressed_bytes, budget, seen)
                       for s in sources], config.max_records)

@@ -91,7 +91,7 @@ class Collector:
     def _collect(self, args, state):
         if not args.source and not self.config.sources and not self.dry_run:
             mount_pstore()
-        inv = gather(args, self.config)
+        inv = gather(args, self.config, seen=state.seen)
         for problem in inv.problems:
             self.log("unreadable", problem, "warning")
             self.failed = True

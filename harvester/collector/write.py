@@ -47,9 +47,16 @@ class Writer:
                 self.clearer.clear(inv, [r for r in records
                                          if state.harvested(r)])
             return True
+        foreign = getattr(getattr(ev, "kdump", None), "foreign_report", None)
+        if foreign and not recovered(state, ev.id, records):
+            return self._reported_by_apport(state, ev, records, foreign)
         from .. import report
         from ..crash.analysis import analyse
         analysis = analyse(ev.log(), ev.reason or failure)
+        # A kdump log is in the report as text (VmCoreDmesg), never raw: it
+        # stays where kdump saved it, and "fitted" counts raw ones only.
+        logs = [r for r in records if r.backend == "kdump"]
+        records = [r for r in records if r.backend != "kdump"]
         attachments = [(inv.ids[id(r)], _describe(r), r.payload)
                        for r in records]
         attachments += [(label, "undecodable, raw", data) for label, data in raw]
@@ -57,7 +64,9 @@ class Writer:
             ev, analysis, attachments, failure.lower(),
             max_bytes=self.config.max_report_bytes)
         del attachments
-        stem = "%s.%s" % (report.safe_name(package), ev.id)
+        stem = report.file_stem(ev, package)
+        records = logs + records
+        fitted += len(logs)
         if self.dry_run:
             self.out.write("would write %s%s (%s)\n" % (
                 stem, REPORT_SUFFIX, one_line(analysis.title, 80)))
@@ -97,6 +106,25 @@ class Writer:
                      "stays in place" % (inv.ids[id(rec)], name), "warning",
                      BACKEND=rec.backend)
         self.clearer.clear(inv, records)
+        return True
+
+    def _reported_by_apport(self, state, ev, records, name):
+        """apport's kernel_crashdump reported this kdump crash first (its
+        report is beside the crash directory): ours would be a second one.
+        Its records are marked reported and kept where they are: no
+        report of ours holds them (docs/kdump-apport.md)."""
+        if self.dry_run:
+            self.out.write("would leave %s to apport's report %s\n"
+                           % (ev.id, name))
+            return True
+        try:
+            state.mark_done(ev.id, [], name, in_output=False, kept=records)
+        except OSError as exc:
+            self.failed = True
+            self.log("write-failed", exc.strerror or str(exc), "error")
+            return False
+        self.log("report", "%s was reported by apport's kernel_crashdump as "
+                 "%s; no second report" % (ev.id, name), BACKEND=ev.backend)
         return True
 
     def archive(self, inv, state, ev, reason, attached):

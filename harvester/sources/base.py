@@ -42,35 +42,47 @@ class Kind:
     """One kind of source, as its module describes it: the option keys its
     spec takes, ``load(source, loaded, limits)`` (fills a Loaded), and
     for a kind whose records may be erased, the filesystem type it must
-    be mounted as and ``clear(dir_fd, name)``."""
+    be mounted as and ``clear(dir_fd, name)``.  ``budgeted``: its load
+    charges the run's budget as it reads (else what a never-cleared
+    kind decoded is charged afterwards, in order)."""
 
-    __slots__ = ("name", "options", "load", "mount_type", "clear")
+    __slots__ = ("name", "options", "load", "mount_type", "clear",
+                 "budgeted")
 
-    def __init__(self, name, options, load, mount_type=None, clear=None):
+    def __init__(self, name, options, load, mount_type=None, clear=None,
+                 budgeted=False):
         self.name = name
         self.options = options
         self.load = load
         self.mount_type = mount_type
         self.clear = clear
+        self.budgeted = budgeted
 
 
 class Limits:
     """What one source may take: each file read (``record_cap``), each
     payload decompressed (``decompressed_cap``, None: the parsers'
-    default) and the run's shared ``budget``."""
+    default) and the run's shared ``budget``; ``seen(key)`` tells whether
+    the state knows a record by its key (a source that is never cleared
+    skips those unread)."""
 
-    __slots__ = ("record_cap", "decompressed_cap", "budget")
+    __slots__ = ("record_cap", "decompressed_cap", "budget", "seen")
 
-    def __init__(self, record_cap, decompressed_cap, budget):
+    def __init__(self, record_cap, decompressed_cap, budget, seen=None):
         self.record_cap = record_cap
         self.decompressed_cap = decompressed_cap
         self.budget = budget
+        self.seen = seen or _nothing_seen
 
     @property
     def caps(self):
         """The parsers' keyword for the decompression cap, if one is set."""
         return {} if self.decompressed_cap is None else \
             {"limit": self.decompressed_cap}
+
+
+def _nothing_seen(key):
+    return False
 
 
 class Loaded:
