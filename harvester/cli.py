@@ -266,8 +266,11 @@ def cmd_list(inv, as_json, out, harvested=frozenset()):
         what = ev.reason or ev.type
         count = "#%d" % ev.count if ev.count else ""
         done = all(fingerprint(r) in harvested for r in ev.records)
+        backend = ev.backend
+        if getattr(ev, "pstore", None) is not None:
+            backend += " + kdump"                  # one crash, both kept it
         head = "%s  %s %s  %s  %s, %d part%s" % (
-            ev.id, what, count, when, ev.backend, len(ev.records),
+            ev.id, what, count, when, backend, len(ev.records),
             "" if len(ev.records) == 1 else "s")
         title = one_line(event_title(ev), 74)
         if done and len(head) <= 80 - 13:

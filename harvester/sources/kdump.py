@@ -154,6 +154,10 @@ def _crash(dfd, name, st, kdump, limits, loaded, source, refused):
         return None
     try:
         sfd = os.open(name, _DIR, dir_fd=dfd)
+    except FileNotFoundError:
+        loaded.problems.append("%s vanished while being read (renamed or "
+                               "removed); a later run looks again" % where)
+        return None
     except OSError as exc:
         refused.append("%s cannot be opened as a directory: %s"
                        % (where, exc.strerror))

@@ -44,7 +44,8 @@ def tool():
 
 
 def _limit():
-    """In the child, before exec: lower its limits (never raise)."""
+    """In the child, before it runs the tool: lower its limits (never
+    raise them)."""
     import resource
     for which, value in ((resource.RLIMIT_AS, MEMORY_LIMIT),
                          (resource.RLIMIT_CPU, TIME_LIMIT),
