@@ -233,7 +233,7 @@ def compose(event, analysis, attachments, failure, extra=None,
     if pstore:
         logs.append(("KernelLog", event.pstore_log() if kdump is not None
                      else event.log()))
-    share = max(room // (len(logs) + (1 if attachments else 0)), 0)
+    share = max(room // max(len(logs) + (1 if attachments else 0), 1), 0)
     for key, log in logs:
         log_text, cut, log_size = _tail_within(
             clean(log[-share:] if share else b""), share, key)

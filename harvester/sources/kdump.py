@@ -208,6 +208,7 @@ def _read(sfd, stamp, kdump, limits, loaded, source, where):
     problems = []
     present = _present(sfd, logs + partial_logs + dumps + partial_dumps +
                        stamp.other_files(), where, problems)
+    loaded.problems.extend(problems)    # refusals: the journal says so too
     payload, log_file, missing = b"", None, None
     log_names = [n for n in logs + partial_logs if n in present]
     if log_names:
