@@ -20,12 +20,11 @@ from .frames import MAX_LINE, Frame, parse_frame, parse_ip
 from .prefixes import split_prefix, strip_prefix  # noqa: F401 (re-exported)
 
 # uname -r as kernels build it; anything else is not trusted as a release
-# (it becomes the report's Package and file name).  dump_stack_print_info()
-# puts "Kdump: loaded " before the taint while a capture kernel is loaded.
+# (it becomes the report's Package and file name).
 _RELEASE = r"\d{1,3}\.\d{1,3}[0-9A-Za-z.+~_-]{0,64}"
 _CPU_LINE = lazy(
-    r"^CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: (?P<comm>.{0,16}?) "
-    r"(?:Kdump: loaded )?(?:Not tainted|Tainted: (?P<taint>[A-Z ]{1,40}?)) +"
+    r"^CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: (?P<comm>.{0,16}?) (?:Kdump: loaded )?"
+    r"(?:Not tainted|Tainted: (?P<taint>[A-Z ]{1,40}?)) +"
     r"(?P<release>%s) (?P<build>#.{0,120})$" % _RELEASE)
 _BANNER = lazy(r"^Linux version (?P<release>%s) .{0,200}?"
                r"(?P<build>#\d.{0,120})$" % _RELEASE)
