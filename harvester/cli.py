@@ -20,8 +20,9 @@ EXIT_OK, EXIT_PARTIAL, EXIT_USAGE = 0, 1, 2
 DESCRIPTION = """\
 Rescue the last words of a crashed Linux kernel.  Reads what pstore
 backends kept across the reboot (ramoops RAM, mtdoops flash, efi-pstore
-variables, /sys/fs/pstore), decodes it as the kernel does, groups the parts
-of each dump into one crash, and writes apport-compatible .crash reports.
+variables, /sys/fs/pstore) and what kdump saved (/var/crash), decodes it
+as the kernel does, groups the parts of each dump into one crash, and
+writes apport-compatible .crash reports.
 """
 
 EPILOG = """\
@@ -50,10 +51,16 @@ sources (--source KIND:PATH[,key=value]..., repeatable):
                     console_size, ftrace_size, ftrace_cpus, in bytes
                     (the module parameters are in KiB: kmsg_size=64K);
                     zones detected from their signatures when omitted
+  kdump:DIR         the crash directories kdump saved (/var/crash):
+                    kdump-tools' YYYYMMDDHHMM/ and <host>-YYYYMMDDHHMM/,
+                    kdump-utils' <host>-YYYY-MM-DD-HH:MM:SS/; their dmesg
+                    (else makedumpfile --dump-dmesg's from the vmcore),
+                    never the dump; nothing there is ever changed
   Without --source: the config file's sources, else this machine's
-  /sys/fs/pstore, EFI variables and systemd-pstore's archive.  Only the
-  real pstore and efivarfs mounts are ever cleared; images and copies are
-  read only, and the state directory remembers what was reported.
+  /sys/fs/pstore, EFI variables, systemd-pstore's archive and kdump's
+  /var/crash.  Only the real pstore and efivarfs mounts are ever cleared;
+  images, copies and kdump's directories are read only, and the state
+  directory remembers what was reported.
 
 examples:
   oops-harvest --list
@@ -236,7 +243,27 @@ def record_json(inv, event, rec, harvested, layout=None):
     }
     if layout is not None:
         row["layout"] = layout.to_json()
+    if rec.backend == "kdump":
+        row["kdump"] = kdump_json(rec)
     return row
+
+
+def kdump_json(rec):
+    """Where a kdump crash is and what its directory holds."""
+    import os.path
+    return {
+        "directory": os.path.join(rec.origin.path or "", rec.directory),
+        "layout": rec.layout,
+        "log": rec.log_file and os.path.join(rec.origin.path or "",
+                                             rec.directory, rec.log_file),
+        "log_missing": rec.log_missing,
+        "dump": None if rec.dump is None else {
+            "path": os.path.join(rec.origin.path or "", rec.directory,
+                                 rec.dump[0]),
+            "size": rec.dump[1], "complete": rec.dump[2]},
+        "files": [{"name": n, "size": size} for n, size in rec.files],
+        "apport_report": rec.foreign_report,
+    }
 
 
 def event_title(event):
@@ -263,8 +290,11 @@ def cmd_list(inv, as_json, out, harvested=frozenset()):
         what = ev.reason or ev.type
         count = "#%d" % ev.count if ev.count else ""
         done = all(fingerprint(r) in harvested for r in ev.records)
+        backend = ev.backend
+        if getattr(ev, "pstore", None) is not None:
+            backend += " + kdump"                  # one crash, both kept it
         head = "%s  %s %s  %s  %s, %d part%s" % (
-            ev.id, what, count, when, ev.backend, len(ev.records),
+            ev.id, what, count, when, backend, len(ev.records),
             "" if len(ev.records) == 1 else "s")
         title = one_line(event_title(ev), 74)
         if done and len(head) <= 80 - 13:
@@ -280,8 +310,12 @@ def cmd_list(inv, as_json, out, harvested=frozenset()):
             if rec.ecc is not None:
                 flags.append("ecc %d fixed, %d bad" % (rec.ecc.corrected,
                                                        rec.ecc.unrecoverable))
+            if rec.backend == "kdump" and rec.dump is not None:
+                flags.append("dump %s, %d bytes%s" % (
+                    one_line(rec.dump[0], 40), rec.dump[1],
+                    "" if rec.dump[2] else ", NOT COMPLETE"))
             flags.extend(one_line(p, 60) for p in rec.problems[:2])
-            line = "    %-32s %7d bytes" % (one_line(inv.ids[id(rec)], 32),
+            line = "    %-32s %7d bytes" % (one_line(inv.ids[id(rec)], 60),
                                             len(rec.payload))
             joined = "  " + "; ".join(flags)
             if flags and len(line) + len(joined) <= 80:
@@ -330,6 +364,10 @@ def cmd_show(inv, ident, out):
                              "--list for ids\n" % clean(ident))
             return EXIT_USAGE
         data = matches[0].payload
+        missing = getattr(matches[0], "log_missing", None)
+        if missing and not data:
+            sys.stderr.write("oops-harvest: %s: no log: %s\n"
+                             % (clean(ident), one_line(missing, 300)))
     if out.isatty():
         out.write(clean(data))
     else:

@@ -2,6 +2,7 @@
 events, and no more events than one run may take."""
 
 from .events import SAME_DUMP_WINDOW_NS, family, group
+from .kdump_events import join_kdump
 from .sources import Budget, discover, kind, load, parse_spec
 
 # Which copy of a record stands for its twins: the one whose unlinking is
@@ -33,7 +34,7 @@ class Inventory:
             entries.extend((item.source, rec) for rec in item.result.records)
         self.sources = {id(rec): src for src, rec in entries}
         entries = _merge_twins(entries)
-        events = group([rec for _, rec in entries])
+        events = join_kdump(group([rec for _, rec in entries]))
         if max_records is not None:
             events = self._within(events, max_records, known)
         taken = {id(r) for ev in events for r in ev.records}
@@ -190,8 +191,10 @@ def _merge_twins(entries):
         _COPY_RANK.get(e[1][0].kind, 2), e[0]))
     keep = {}
     for index, (source, rec) in ranked:
+        # A kdump crash is its directory (KdumpRecord.key), whatever its
+        # log says: two crashes that saved no log are still two.
         key = (family(rec.backend), rec.type, rec.still_compressed,
-               sha1(bytes(rec.payload)).digest())
+               sha1(bytes(rec.payload)).digest(), getattr(rec, "key", None))
         first = firsts.get(key)
         if first is None:
             firsts[key] = rec
@@ -222,11 +225,13 @@ def gather(args, config, state=None, may_clear=None):
             seen.update(keys(record))
             return state.harvested(record)
     first = state.first() if state is not None else {}
+    # A kdump crash the state has is not read again.
+    state_has = state.seen if state is not None else None
     loaded = [load(s, config.max_record_bytes, config.max_decompressed_bytes,
                    budget, known,
                    keep_known=known is None or bool(
                        may_clear and kind(s).clear and may_clear(s)),
-                   first=first.get(str(s), ()))
+                   first=first.get(str(s), ()), seen=state_has)
               for s in sources]
     inv = Inventory(loaded, config.max_records, known)
     # Everything was read: a harvested record not seen is in no source.

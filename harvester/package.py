@@ -185,3 +185,41 @@ def _kernel_package(release, build, status_path, os_release):
             if fam == "deb" else "the crashed kernel's release"
     return names[0], NOT_INSTALLED, "not in the package database"
 
+
+
+# Ubuntu kernels end their banner with CONFIG_VERSION_SIGNATURE in
+# parentheses: "(Ubuntu 5.19.0-43.44~22.04.1-generic 5.19.17)".
+_BANNER_SIGNATURE = lazy(r"\((Ubuntu [0-9][A-Za-z0-9.+~_-]{0,80} "
+                         r"[0-9][A-Za-z0-9.+~_-]{0,40})\)\s*\Z")
+_UBUNTU_FLAVOUR = lazy(r"(\d+\.\d+\.\d+)-(\d+)-([a-z][a-z0-9-]{0,30})\Z")
+BANNERS_LOOKED_AT = 16
+
+
+def version_signature(log, release, build):
+    """Ubuntu's ProcVersionSignature as far as the dump gives it: whole from
+    the boot banner (``Ubuntu 5.19.0-43.44~22.04.1-generic 5.19.17``),
+    else without its last word (the upstream version, which nothing else
+    in a log states) from the release and the ``#44-Ubuntu`` build
+    string; None for a kernel that is not Ubuntu's."""
+    if isinstance(log, str):
+        log = log.encode("utf-8", "replace")
+    end = len(log)
+    for _ in range(BANNERS_LOOKED_AT):          # the newest banners first
+        at = log.rfind(b"Linux version ", 0, end)
+        if at < 0:
+            break
+        line_end = log.find(b"\n", at)
+        line = log[at:line_end if line_end >= 0 else len(log)][:600]
+        line = line.decode("utf-8", "replace")
+        words = line.split()
+        if release is None or (len(words) > 2 and words[2] == release):
+            match = _BANNER_SIGNATURE.search(line)
+            if match:
+                return match.group(1)
+        end = at
+    upload = _UBUNTU_BUILD.match(build or "")
+    parts = _UBUNTU_FLAVOUR.match(release or "")
+    if upload and parts:
+        return "Ubuntu %s-%s.%s-%s" % (parts.group(1), parts.group(2),
+                                       upload.group(1), parts.group(3))
+    return None

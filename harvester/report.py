@@ -16,7 +16,7 @@ import zlib
 
 from parsers.patterns import lazy
 
-from .package import kernel_package, os_release_info
+from .package import kernel_package, os_release_info, version_signature
 from .text import clean, one_line
 
 _KEY = lazy(r"[A-Za-z0-9._-]+\Z")
@@ -34,7 +34,7 @@ MAX_PROBLEMS = 50
 NOTES = 512                  # room kept for KernelLogTruncated and the like
 # What apport needs to take the file as a kernel report: never cut.
 _ESSENTIAL = ("ProblemType", "Package", "SourcePackage", "Failure",
-              "PstoreEvent", "Date", "Architecture")
+              "PstoreEvent", "Date", "Architecture", "KdumpDir")
 
 
 def _base64(data):
@@ -133,20 +133,31 @@ def compose(event, analysis, attachments, failure, extra=None,
     ``attachments`` are ``(label, description, bytes)``: the records (and
     any undecodable zones) attached as PstoreRecord1..N.
     ``extra`` holds further text fields (already constant keys).
+
+    A kdump crash (an event with a ``kdump`` record) is apport's
+    KernelCrash: its log is VmCoreDmesg, its directory KdumpDir; the
+    pstore dump of the same crash, if any, comes as for any pstore dump.
     """
     release = analysis.release
+    kdump = getattr(event, "kdump", None)
+    pstore = kdump is None or event.pstore is not None
     fields = {
-        "ProblemType": "KernelOops",
+        "ProblemType": "KernelOops" if kdump is None else "KernelCrash",
         "Failure": failure,
         "SourcePackage": "linux",
         "Title": analysis.title,
         "DuplicateSignature": analysis.signature,
-        "Tags": "kernel-oops pstore %s" % event.backend,
-        "PstoreBackend": event.backend,
         "PstoreEvent": event.id,
-        "PstoreRecords": "\n".join("%s (%s)" % (label, what)
-                                   for label, what, _ in attachments),
     }
+    if pstore:
+        fields["Tags"] = "kernel-oops pstore %s" % event.backend
+        fields["PstoreBackend"] = event.backend
+        fields["PstoreRecords"] = "\n".join(
+            "%s (%s)" % (label, what) for label, what, _ in attachments)
+    if kdump is not None:
+        fields["Tags"] = "kernel-crash kdump" + (
+            " pstore %s" % event.backend if pstore else "")
+        fields.update(_kdump_fields(kdump, pstore))
     if release:
         package, version, source = kernel_package(release, analysis.build)
         fields["Uname"] = "Linux %s %s" % (release,
@@ -162,6 +173,11 @@ def compose(event, analysis, attachments, failure, extra=None,
     fields["Package"] = "%s %s" % (package, version)
     fields["Architecture"] = architecture(release)
     fields["Date"] = event.time_ns and apport_date(event.time_ns)
+    if fields["Date"] and kdump is not None and \
+            event.time_ns == kdump.time_ns:
+        fields["DateSource"] = (
+            "the name of the kdump directory %s: the capture kernel's local "
+            "time when it saved the crash" % kdump.directory)
     if not fields["Date"]:
         fields["Date"] = apport_date(time.time_ns())
         fields["DateSource"] = "time of harvest: the dump carries no %stime" \
@@ -169,6 +185,9 @@ def compose(event, analysis, attachments, failure, extra=None,
     distro = distro_release()
     if distro:
         fields["DistroRelease"] = distro
+    signature = version_signature(event.log(), release, analysis.build)
+    if signature:
+        fields["ProcVersionSignature"] = signature
     if analysis.block:
         # From the marker on: the whole rest of the log when no end of
         # trace follows, so bounded here (its start is what matters).
@@ -195,10 +214,14 @@ def compose(event, analysis, attachments, failure, extra=None,
     elif ecc:
         fields["PstoreECC"] = "%d corrected bytes, %d unrecoverable blocks" % (
             sum(e.corrected for e in ecc), sum(e.unrecoverable for e in ecc))
-    problems = [p for r in event.records for p in r.problems] + event.problems
+    problems = [p for r in event.records if r is not kdump
+                for p in r.problems] + event.problems
     if problems:
         fields["PstoreProblems"] = "\n".join(
             one_line(p, 300) for p in problems[:MAX_PROBLEMS])
+    if kdump is not None and kdump.problems:
+        fields["KdumpProblems"] = "\n".join(
+            one_line(p, 300) for p in kdump.problems[:MAX_PROBLEMS])
     fields.update(extra or {})
     # The cap holds for the bytes written, every field counted: each is
     # bounded where it enters (escaping can make text up to six times its
@@ -206,15 +229,22 @@ def compose(event, analysis, attachments, failure, extra=None,
     # the log and the raw records (gzip+base64: 4/3) share what is left.
     fields = {key: _bounded(value, FIELD_MAX) for key, value in fields.items()}
     room = max_bytes - _fit(fields, max_bytes - NOTES) - NOTES
-    log = event.log()
-    log_room = max(room // 2, 0)
-    log_text, cut, log_size = _tail_within(
-        clean(log[-log_room:] if log_room else b""), log_room)
-    if cut or len(log) > log_room:
-        fields["KernelLogTruncated"] = "kept the last %d characters of a " \
-            "%d-byte log (max_report_bytes)" % (len(log_text), len(log))
-    fields["KernelLog"] = log_text
-    room -= log_size
+    # Each log gets an equal share, the raw records one more.
+    logs = []
+    if kdump is not None and kdump.payload:
+        logs.append(("VmCoreDmesg", kdump.payload))
+    if pstore:
+        logs.append(("KernelLog", event.pstore_log() if kdump is not None
+                     else event.log()))
+    share = max(room // max(len(logs) + (1 if attachments else 0), 1), 0)
+    for key, log in logs:
+        log_text, cut, log_size = _tail_within(
+            clean(log[-share:] if share else b""), share, key)
+        if cut or len(log) > share:
+            fields[key + "Truncated"] = "kept the last %d characters of a " \
+                "%d-byte log (max_report_bytes)" % (len(log_text), len(log))
+        fields[key] = log_text
+        room -= log_size
     binary = {}
     for index, (_, _, raw) in enumerate(attachments, 1):
         key = "PstoreRecord%d" % index
@@ -267,17 +297,45 @@ def _fit(fields, limit):
     return total
 
 
-def _tail_within(text, limit):
-    """(the end of ``text`` whose KernelLog value fits in ``limit`` bytes,
+def _tail_within(text, limit, key="KernelLog"):
+    """(the end of ``text`` whose ``key`` value fits in ``limit`` bytes,
     the original length if it had to be cut, else 0, the value's size)."""
-    size = len(text_value("KernelLog", text))
+    size = len(text_value(key, text))
     if size <= limit:
         return text, 0, size
     keep = limit // 2
     while keep > 0:
         tail = text[-keep:]
-        size = len(text_value("KernelLog", tail))
+        size = len(text_value(key, tail))
         if size <= limit:
             return tail, len(text), size
         keep = keep * limit // size - 1
-    return "", len(text), len(text_value("KernelLog", ""))
+    return "", len(text), len(text_value(key, ""))
+
+
+def _kdump_fields(kdump, pstore):
+    """What a kdump crash's report says about its directory: never the
+    dump itself, only its name and size."""
+    fields = {
+        "KdumpDir": os.path.join(kdump.origin.path or "", kdump.directory),
+        "KdumpFiles": "\n".join("%s (%d bytes)" % f for f in kdump.files)
+        or "(none of the files kdump saves)",
+    }
+    if kdump.dump is not None:
+        fields["VmCoreSize"] = "%d" % kdump.dump[1]
+    if kdump.log_missing:
+        fields["VmCoreDmesgMissing"] = kdump.log_missing
+    return fields
+
+
+def file_stem(event, package):
+    """The report's file name without ``.crash``:
+    ``<package>.<event>``, or for a crash that kdump-tools saved locally,
+    apport's own name for it, ``linux-image-<running release>-<STAMP>``
+    (its kernel_crashdump creates that with O_EXCL: finding ours, it
+    writes none; docs/kdump-apport.md)."""
+    kdump = getattr(event, "kdump", None)
+    if kdump is not None and kdump.apport_form:
+        return "linux-image-%s-%s" % (safe_name(os.uname().release),
+                                      kdump.directory)
+    return "%s.%s" % (safe_name(package), event.id)

@@ -42,6 +42,9 @@ def fingerprint(record):
     """Stable identity of one stored record: where it says it is from plus
     a hash of its payload (a reused zone with new content is new).  Kept
     on the record with the payload it hashed: a run asks twice a record."""
+    own = record.__dict__.get("key")
+    if own:                      # a kdump crash: its directory (sources/kdump)
+        return own
     identity = (record.backend, record.type, record.id, record.time_ns)
     known = record.__dict__.get("_fingerprint")
     if known and known[0] is record.payload and known[1] == identity:
@@ -98,6 +101,9 @@ class Snapshot:
 
     def first(self):
         return {}
+
+    def seen(self, key):
+        return key in self.known
 
 
 class AlreadyRunning(Exception):
@@ -189,6 +195,11 @@ class State:
 
     def set_first(self, names):
         self.data["first"] = names
+
+    def seen(self, key):
+        """Is a record with this fingerprint reported (for sources that
+        skip those unread)?"""
+        return key in self.data["harvested"] or key in self.data["kept"]
 
     def pending(self, event_id):
         """The pending entry of an event: {"stem", "records", "temp",

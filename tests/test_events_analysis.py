@@ -111,3 +111,17 @@ def test_untrusted_release_strings_are_not_taken():
     assert analysis.analyse(line, "Oops").release is None
     assert analysis.analyse(line.replace("6.1.0-$(reboot)/../x", "6.1.0-56-amd64"),
                             "Oops").release == "6.1.0-56-amd64"
+
+
+def test_cpu_line_while_a_capture_kernel_is_loaded():
+    """With a kdump kernel loaded the CPU line has "Kdump: loaded " before
+    the taint (lib/dump_stack.c; samples/kdump-6.1-*): still the release."""
+    for line, comm, taint, release in (
+            ("CPU: 0 PID: 113 Comm: initmod Kdump: loaded Tainted: G           OE"
+             "      6.1.0-56-amd64 #1  Debian 6.1.192-2", "initmod", "G OE",
+             "6.1.0-56-amd64"),
+            ("CPU: 0 UID: 0 PID: 1 Comm: sh Kdump: loaded Not tainted "
+             "6.12.117+deb12-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.12.117-1~bpo12+1",
+             "sh", None, "6.12.117+deb12-amd64")):
+        result = analysis.analyse("<1>[ 1.0] BUG: oops\n<4>[ 1.0] %s\n" % line, "Oops")
+        assert (result.comm, result.taint, result.release) == (comm, taint, release)

@@ -16,7 +16,7 @@ import tarfile
 
 import pytest
 
-BASE = "c4ca016b117edcb2aaca67b348a5415059f4ac65"   # before issue 20's moves
+BASE = "169111b15bfc49933e7a667a9e650e65d6aceb9b"   # the Kdump: loaded fix
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 SCRIPT = os.path.join(TOP, "tests", "sample_reports.py")
 

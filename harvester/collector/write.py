@@ -97,6 +97,11 @@ class Writer:
                     if rest:
                         left_out.append(self._left_out_job(inv, ev, rest))
                     continue
+                foreign = getattr(getattr(ev, "kdump", None),
+                                  "foreign_report", None)
+                if foreign and not recovered(state, ev.id, records):
+                    self._reported_by_apport(state, ev, records, foreign)
+                    continue
                 jobs.append(Job(ev.id, ev, records, failure, raw, is_archive))
         if self.dry_run:
             for job in jobs:
@@ -218,6 +223,25 @@ class Writer:
             return False
         return True
 
+    def _reported_by_apport(self, state, ev, records, name):
+        """apport's kernel_crashdump reported this kdump crash first (its
+        report is beside the crash directory): ours would be a second one.
+        Its records are recorded as reported by that file and stay where
+        they are (docs/kdump-apport.md)."""
+        self.said += 1
+        if self.dry_run:
+            self.out.write("would leave %s to apport's report %s\n"
+                           % (ev.id, name))
+            return
+        try:
+            state.mark_done(ev.id, records, name, in_output=False)
+        except OSError as exc:
+            self.failed = True
+            self.log("write-failed", exc.strerror or str(exc), "error")
+            return
+        self.log("report", "%s was reported by apport's kernel_crashdump as "
+                 "%s; no second report" % (ev.id, name), BACKEND=ev.backend)
+
     def _failed(self, job, exc):
         self.failed = True
         if not job.archive:
@@ -265,14 +289,19 @@ class Writer:
         from .. import report
         from ..crash.analysis import analyse
         analysis = analyse(ev.log(), ev.reason or job.failure)
+        # A kdump log is in the report as text (VmCoreDmesg), never raw: it
+        # stays where kdump saved it, and "fitted" counts raw ones only.
+        logs = [r for r in job.records if r.backend == "kdump"]
+        job.records = logs + [r for r in job.records if r.backend != "kdump"]
         attachments = [(inv.ids[id(r)], _describe(r), r.payload)
-                       for r in job.records]
+                       for r in job.records[len(logs):]]
         attachments += [(label, "undecodable, raw", data)
                         for label, data in job.raw]
-        package, data, job.fitted = report.compose(
+        package, data, fitted = report.compose(
             ev, analysis, attachments, job.failure.lower(),
             max_bytes=self.config.max_report_bytes)
-        job.stem = "%s.%s" % (report.safe_name(package), ev.id)
+        job.fitted = fitted + len(logs)
+        job.stem = report.file_stem(ev, package)
         job.analysis, job.title = analysis, analysis.title
         return data
 

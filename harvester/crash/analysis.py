@@ -27,7 +27,7 @@ from .prefixes import split_prefix, strip_prefix  # noqa: F401 (re-exported)
 # (it becomes the report's Package and file name).
 _RELEASE = r"\d{1,3}\.\d{1,3}[0-9A-Za-z.+~_-]{0,64}"
 _CPU_LINE = lazy(
-    r"^CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: (?P<comm>.{0,16}?) "
+    r"^CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: (?P<comm>.{0,16}?) (?:Kdump: loaded )?"
     r"(?:Not tainted|Tainted: (?P<taint>[A-Z ]{1,40}?)) +"
     r"(?P<release>%s) (?P<build>#.{0,120})$" % _RELEASE)
 _BANNER = lazy(r"^Linux version (?P<release>%s) .{0,200}?"

@@ -2,7 +2,9 @@
 
 - ``pstore``: a pstore filesystem, a copy of one, systemd-pstore's archive;
 - ``efivars``: efi-pstore's variables in efivarfs;
-- ``images``: raw ramoops, mtdoops and pstore/blk images or devices.
+- ``images``: raw ramoops, mtdoops and pstore/blk images or devices;
+- ``kdump``: the crash directories kdump saves (``makedumpfile`` runs
+  the one helper program, for a dump saved without its log).
 
 Each module describes its kinds with a ``Kind`` (base.py): the options its
 spec takes, a ``load`` that fills a ``Loaded``, and for kinds whose
@@ -14,7 +16,7 @@ caps and bookkeeping.  Parsing is left to ``parsers``.
 
 from parsers.exceptions import ParseError
 
-from . import efivars, images, pstore
+from . import efivars, images, kdump, pstore
 from .base import Budget, Limits, Loaded, Source, SourceError, parse_size
 from .reading import (MAX_FILES, MAX_IMAGE_BYTES, MAX_RECORD_BYTES,
                       open_input, read_capped, read_dir, read_image,
@@ -25,7 +27,8 @@ __all__ = ["Budget", "KINDS", "Loaded", "MAX_FILES", "MAX_IMAGE_BYTES",
            "load", "open_input", "parse_size", "parse_spec", "read_capped",
            "read_dir", "read_image", "read_tail"]
 
-_KINDS = {k.name: k for k in (pstore.KIND, efivars.KIND) + images.KINDS}
+_KINDS = {k.name: k for k in (pstore.KIND, efivars.KIND, kdump.KIND) +
+          images.KINDS}
 KINDS = tuple(_KINDS)
 
 
@@ -57,16 +60,16 @@ def parse_spec(spec):
 
 
 def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None,
-         budget=None, known=None, keep_known=True, first=()):
+         budget=None, known=None, keep_known=True, first=(), seen=None):
     """Parse one source; a problem with it is reported, never raised.
     ``record_cap`` bounds each file read, ``decompressed_cap`` each
     decompressed payload (the parsers' default when None), ``budget``
     (a Budget shared by the run's sources) all of them together.
-    ``known``, ``keep_known`` and ``first``: see ``Limits``."""
+    ``known``, ``keep_known``, ``first`` and ``seen``: see ``Limits``."""
     loaded = Loaded(source)
     budget = budget or Budget()
     limits = Limits(record_cap, decompressed_cap, budget, known, keep_known,
-                    first)
+                    first, seen)
     image = kind(source).clear is None
     try:
         kind(source).load(source, loaded, limits)
@@ -76,6 +79,7 @@ def load(source, record_cap=MAX_RECORD_BYTES, decompressed_cap=None,
         _keep_newest_console(loaded.result.records, record_cap, loaded.cut)
         if image:
             loaded.result.records = limits.drop_known(loaded.result.records)
+        if image and not kind(source).budgeted:
             images.charge(loaded, budget)
         # A part kept back (over the decompression cap) counts as unread.
         from parsers.exceptions import LimitExceeded
@@ -107,7 +111,9 @@ def _keep_newest_console(records, cap, cut):
 
 
 def discover():
-    """This machine's sources: the pstore filesystem, EFI variables and
-    whatever systemd-pstore already moved into its archive (read only;
-    the state keeps those from being reported twice)."""
-    return pstore.discover() + efivars.discover() + pstore.discover_archive()
+    """This machine's sources: the pstore filesystem, EFI variables,
+    whatever systemd-pstore already moved into its archive, and kdump's
+    crash directories (these two read only; the state keeps them from
+    being reported twice)."""
+    return (pstore.discover() + efivars.discover() +
+            pstore.discover_archive() + kdump.discover())

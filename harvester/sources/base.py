@@ -42,16 +42,21 @@ class Kind:
     """One kind of source, as its module describes it: the option keys its
     spec takes, ``load(source, loaded, limits)`` (fills a Loaded), and
     for a kind whose records may be erased, the filesystem type it must
-    be mounted as and ``clear(dir_fd, name)``."""
+    be mounted as and ``clear(dir_fd, name)``.  ``budgeted``: its load
+    charges the run's budget as it reads (else what a never-cleared
+    kind decoded is charged afterwards, in order)."""
 
-    __slots__ = ("name", "options", "load", "mount_type", "clear")
+    __slots__ = ("name", "options", "load", "mount_type", "clear",
+                 "budgeted")
 
-    def __init__(self, name, options, load, mount_type=None, clear=None):
+    def __init__(self, name, options, load, mount_type=None, clear=None,
+                 budgeted=False):
         self.name = name
         self.options = options
         self.load = load
         self.mount_type = mount_type
         self.clear = clear
+        self.budgeted = budgeted
 
 
 class Limits:
@@ -61,19 +66,22 @@ class Limits:
     record was reported before: it costs nothing, and unless ``keep_known``
     (its source is cleared: it is still to be erased) it is dropped at
     once.  ``first``: entry names of a dump an earlier run held back for
-    the budget; they are read first, whatever the budget says."""
+    the budget; they are read first, whatever the budget says.
+    ``seen(key)`` tells whether the state knows a record by its key (a
+    source that is never cleared, kdump, skips those unread)."""
 
     __slots__ = ("record_cap", "decompressed_cap", "budget", "known",
-                 "keep_known", "first")
+                 "keep_known", "first", "seen")
 
     def __init__(self, record_cap, decompressed_cap, budget, known=None,
-                 keep_known=True, first=()):
+                 keep_known=True, first=(), seen=None):
         self.record_cap = record_cap
         self.decompressed_cap = decompressed_cap
         self.budget = budget
         self.known = known
         self.keep_known = keep_known
         self.first = frozenset(first)
+        self.seen = seen or _nothing_seen
 
     @property
     def caps(self):
@@ -87,6 +95,10 @@ class Limits:
         if self.known is None or self.keep_known:
             return records
         return [r for r in records if not self.known(r)]
+
+
+def _nothing_seen(key):
+    return False
 
 
 class Loaded:

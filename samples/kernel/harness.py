@@ -14,6 +14,7 @@ generate.sh, which installs the Debian packages this needs first.
 import argparse
 import glob
 import gzip
+import hashlib
 import json
 import lzma
 import os
@@ -65,9 +66,9 @@ def ramoops(**kw):
 SCENARIOS = []
 
 
-def scenario(name, kernel, backend, params, boots, notes=""):
+def scenario(name, kernel, backend, params, boots, notes="", kdump=None):
     SCENARIOS.append(dict(name=name, kernel=kernel, backend=backend,
-                          params=params, boots=boots, notes=notes))
+                          params=params, boots=boots, notes=notes, kdump=kdump))
 
 
 for _k in ("6.1", "6.12"):
@@ -176,6 +177,66 @@ scenario("ramoops-6.12-ecc16-2m", "6.12", "ramoops",
          [["pmsg", "oops", "panic"]],
          "2 MiB, 32 KiB records, console 32 KiB, ecc=1 on 6.12 (pmsg before "
          "ftrace): 62 dmesg zones, ftrace last.")
+
+# kdump (issue 17): the crash boot reserves memory with crashkernel=, loads the
+# same kernel plus an initramfs with `kexec -p`, then crashes; the capture
+# kernel saves /proc/vmcore with Debian's makedumpfile / vmcore-dmesg the way
+# the distribution's tool lays the files out, onto a 9p share of the host.
+KDUMP_MEM_MB = 512
+KDUMP_CRASHKERNEL = "192M"
+# Of a dump / vmcore only its start is kept: 8 KiB hold the flattened format's
+# 4 KiB file header plus the first data record's header and the start of the
+# kdump-compressed header block (signature "KDUMP   ", utsname), and for
+# the kdump-compressed vmcore that block and the sub-header block.
+KDUMP_KEEP_BYTES = 8192
+# Appended to the capture kernel's command line.  Debian: kdump-tools'
+# KDUMP_CMDLINE_APPEND default without systemd.unit=kdump-tools-dump.service
+# (no systemd here).  Fedora: kdump-utils' x86_64 KDUMP_COMMANDLINE_APPEND.
+KDUMP_APPEND = {
+    "debian": "reset_devices nr_cpus=1 irqpoll usbcore.nousb",
+    "fedora": "irqpoll nr_cpus=1 reset_devices cgroup_disable=memory mce=off numa=off "
+              "udev.children-max=2 panic=10 acpi_no_memhotplug transparent_hugepage=never "
+              "nokaslr hest_disable novmcoredd cma=0 hugetlb_cma=0",
+}
+
+
+def kdump(layout, cmdline=""):
+    return {"layout": layout, "crashkernel": KDUMP_CRASHKERNEL, "guest_mem_mb": KDUMP_MEM_MB,
+            "crash_cmdline_extra": cmdline, "capture_append": KDUMP_APPEND[layout]}
+
+
+scenario("kdump-6.1-debian", "6.1", "kdump", {},
+         [["oops", "panic"]],
+         "kdump with Debian kdump-tools' layout: var/crash/YYYYMMDDHHMM/dmesg.YYYYMMDDHHMM "
+         "(makedumpfile --dump-dmesg) and dump.YYYYMMDDHHMM (makedumpfile -F -c -d 31, "
+         "flattened format; only its first 8 KiB are kept). One Oops (panic_on_oops=0, "
+         "so no kexec yet), then sysrq c: panic() calls __crash_kexec before the panic "
+         "notifiers. extra/vmcore-dmesg.txt is vmcore-dmesg on the same vmcore (not part of "
+         "the layout). console-crash.log is the whole serial console: the crashed kernel, "
+         "then the capture kernel (second 'Linux version' banner).",
+         kdump=kdump("debian"))
+scenario("kdump-6.1-fedora-layout", "6.1", "kdump", {},
+         [["oops"]],
+         "kdump with Fedora/RHEL kdump-utils' layout: var/crash/127.0.0.1-YYYY-MM-DD-HH:MM:SS/ "
+         "vmcore-dmesg.txt (vmcore-dmesg), vmcore (makedumpfile -l --message-level 7 -d 31, "
+         "kdump-compressed; only its first 8 KiB are kept) and kexec-dmesg.log (dmesg -T "
+         "of the capture kernel; no journalctl part, there is no journald). oops=panic "
+         "(panic_on_oops; 'panic_on_oops=1' is not a boot parameter of 6.1, the kernel hands "
+         "it to user space) and a single Oops: oops_end() calls crash_kexec() itself, before '---[ end trace' "
+         "and before any 'Kernel panic' line, so the saved log ends inside the Oops. "
+         "extra/makedumpfile-dump-dmesg.txt is makedumpfile --dump-dmesg on the same vmcore.",
+         kdump=kdump("fedora", "oops=panic"))
+scenario("kdump-6.1-ramoops-post-notifiers", "6.1", "ramoops", ramoops(),
+         [["oops", "panic"]],
+         "The same crash in pstore and kdump: ramoops as in ramoops-6.1-basic plus "
+         "crashkernel= and crash_kexec_post_notifiers=1, so panic() runs the panic notifiers "
+         "and kmsg_dump (ramoops writes Panic#2) before __crash_kexec. One Oops (ramoops "
+         "Oops#1, no kexec: panic_on_oops=0), then sysrq c. The capture kernel saves "
+         "Debian kdump-tools' layout (var/crash/...) and extra/vmcore-dmesg.txt; "
+         "raw/ramoops.bin is the region after the capture kernel powered off (it runs in "
+         "the crashkernel region and does not load ramoops); the export boot shows "
+         "/sys/fs/pstore as usual.",
+         kdump=kdump("debian", "crash_kexec_post_notifiers=1"))
 
 # manifest / default run order: all 6.1 scenarios, then 6.12
 SCENARIOS.sort(key=lambda s: tuple(int(x) for x in s["kernel"].split(".")))
@@ -325,6 +386,52 @@ class Kernel:
     def build_initramfs(self):
         self.initrd = os.path.join(self.cache, f"initrd-{self.abi}.cpio.gz")
         stage = os.path.join(self.cache, f"initrd-{self.abi}.d")
+        self._stage_base(stage, {})
+        pack_cpio(stage, self.initrd)
+        shutil.rmtree(stage)
+
+    def build_kdump_initramfs(self):
+        """Initramfs for kdump: the usual one plus kexec, makedumpfile,
+        vmcore-dmesg and util-linux dmesg (with their shared libraries) and
+        the 9p modules.  It is the capture kernel's initramfs
+        (capture.img); the crash boot's initramfs is that plus a second
+        archive holding /boot/vmlinuz and /boot/capture.img for kexec -p."""
+        if getattr(self, "kdump_initrd", None):
+            return
+        stage = os.path.join(self.cache, f"kdump-initrd-{self.abi}.d")
+        self._stage_base(stage, {"9p": ["virtio_pci", "9pnet_virtio", "9p"]})
+        libs = set()
+        for tool in KDUMP_TOOLS:
+            dst = os.path.join(stage, tool.lstrip("/"))
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy(tool, dst)
+            out = subprocess.run(["ldd", tool], capture_output=True, text=True,
+                                 check=True).stdout
+            libs.update(re.findall(r"(/\S+) \(0x", out))
+        for lib in sorted(libs):
+            dst = os.path.join(stage, lib.lstrip("/"))
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy(os.path.realpath(lib), dst)
+        self.capture_initrd = os.path.join(self.cache, f"kdump-capture-{self.abi}.cpio.gz")
+        pack_cpio(stage, self.capture_initrd)
+        shutil.rmtree(stage)
+        boot = os.path.join(self.cache, f"kdump-boot-{self.abi}.d")
+        shutil.rmtree(boot, ignore_errors=True)
+        os.makedirs(os.path.join(boot, "boot"))
+        shutil.copy(self.vmlinuz, os.path.join(boot, "boot", "vmlinuz"))
+        shutil.copy(self.capture_initrd, os.path.join(boot, "boot", "capture.img"))
+        bootcpio = os.path.join(self.cache, f"kdump-boot-{self.abi}.cpio.gz")
+        pack_cpio(boot, bootcpio, level=1)
+        shutil.rmtree(boot)
+        # the kernel unpacks concatenated (compressed) cpio archives in order
+        self.kdump_initrd = os.path.join(self.cache, f"kdump-initrd-{self.abi}.cpio.gz")
+        with open(self.kdump_initrd, "wb") as fo:
+            for part in (self.capture_initrd, bootcpio):
+                with open(part, "rb") as fi:
+                    shutil.copyfileobj(fi, fo)
+        os.unlink(bootcpio)
+
+    def _stage_base(self, stage, more_lists):
         shutil.rmtree(stage, ignore_errors=True)
         for d in ("bin", "dev", "proc", "sys", "tmp", "lib/modules/lists", "lib/modules/oops"):
             os.makedirs(os.path.join(stage, d))
@@ -340,6 +447,7 @@ class Kernel:
             "efivarfs": ["efivarfs"],
             "efi_pstore": ["efi_pstore"],
         }
+        lists.update(more_lists)
         for lname, mods in lists.items():
             entries = []
             for n, path in self.resolve(mods):
@@ -360,13 +468,19 @@ class Kernel:
         for i in range(1, N_OOPS_MODULES + 1):
             shutil.copy(os.path.join(self.oopsdir, f"oops{i}.ko"),
                         os.path.join(stage, "lib", "modules", "oops", f"oops{i}.ko"))
-        files = subprocess.run(["find", "."], cwd=stage, capture_output=True,
-                               check=True).stdout
-        cpio = subprocess.run(["cpio", "--quiet", "-o", "-H", "newc", "-R", "0:0"], cwd=stage,
-                              input=files, capture_output=True, check=True).stdout
-        with gzip.open(self.initrd, "wb", compresslevel=6) as f:
-            f.write(cpio)
-        shutil.rmtree(stage)
+
+
+KDUMP_TOOLS = ["/usr/sbin/kexec", "/usr/bin/makedumpfile", "/usr/sbin/vmcore-dmesg",
+               "/usr/bin/dmesg"]
+
+
+def pack_cpio(stage, out, level=6):
+    files = subprocess.run(["find", "."], cwd=stage, capture_output=True,
+                           check=True).stdout
+    cpio = subprocess.run(["cpio", "--quiet", "-o", "-H", "newc", "-R", "0:0"], cwd=stage,
+                          input=files, capture_output=True, check=True).stdout
+    with gzip.open(out, "wb", compresslevel=level) as f:
+        f.write(cpio)
 
 
 def build_initmod(cache):
@@ -395,15 +509,16 @@ def ovmf_files():
     return code, vars_
 
 
-def qemu(kernel, cmdline, serial, disks=(), ramfile=None, efivars=None):
+def qemu(kernel, cmdline, serial, disks=(), ramfile=None, efivars=None,
+         mem_mb=GUEST_MEM_MB, initrd=None, share=None):
     cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "1",
-           "-m", f"{GUEST_MEM_MB}M", "-no-reboot", "-nodefaults", "-no-user-config",
+           "-m", f"{mem_mb}M", "-no-reboot", "-nodefaults", "-no-user-config",
            "-display", "none", "-serial", f"file:{serial}",
-           "-kernel", kernel.vmlinuz, "-initrd", kernel.initrd,
+           "-kernel", kernel.vmlinuz, "-initrd", initrd or kernel.initrd,
            "-append", cmdline]
     machine = "q35"
     if ramfile:
-        cmd += ["-object", f"memory-backend-file,id=ram,size={GUEST_MEM_MB}M,"
+        cmd += ["-object", f"memory-backend-file,id=ram,size={mem_mb}M,"
                            f"mem-path={ramfile},share=on"]
         machine += ",memory-backend=ram"
     cmd += ["-machine", machine]
@@ -413,6 +528,8 @@ def qemu(kernel, cmdline, serial, disks=(), ramfile=None, efivars=None):
                 "-drive", f"if=pflash,format=raw,unit=1,file={efivars}"]
     for d in disks:
         cmd += ["-drive", f"file={d},format=raw,if=virtio"]
+    if share:
+        cmd += ["-virtfs", f"local,path={share},mount_tag=ohout,security_model=none,id=ohout"]
     log("qemu: " + cmdline)
     t0 = time.time()
     try:
@@ -559,6 +676,238 @@ def run_scenario(sc, kernel, outdir, workroot):
     return entry
 
 
+def tool_versions():
+    def ver(pkg):
+        return subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg],
+                              capture_output=True, text=True).stdout.strip() or "?"
+    return {"kexec-tools": ver("kexec-tools"), "makedumpfile": ver("makedumpfile"),
+            "util-linux": ver("util-linux"), "busybox-static": ver("busybox-static")}
+
+
+def kdump_made_by(rel, layout, v):
+    """How the capture kernel's /init made the file at rel (a path under the share)."""
+    base = os.path.basename(rel)
+    mdf = f"makedumpfile {v['makedumpfile']} (Debian 12)"
+    vd = f"vmcore-dmesg from kexec-tools {v['kexec-tools']} (Debian 12)"
+    if rel == "capture-listing.txt":
+        return "busybox find | stat -c '%s %a %Y %y %n' of var/ and extra/ inside the capture kernel"
+    if rel == "extra/vmcore-dmesg.txt":
+        return f"vmcore-dmesg /proc/vmcore > extra/vmcore-dmesg.txt; {vd}; not part of the layout"
+    if rel == "extra/makedumpfile-dump-dmesg.txt":
+        return (f"makedumpfile --dump-dmesg /proc/vmcore extra/makedumpfile-dump-dmesg.txt; "
+                f"{mdf}; not part of the layout")
+    if re.fullmatch(r"dmesg\.\d{12}", base):
+        return (f"kdump-tools' dump_dmesg: makedumpfile --dump-dmesg /proc/vmcore "
+                f"/var/crash/<stamp>/{base}; {mdf}; <stamp> = date +%Y%m%d%H%M in the "
+                f"capture kernel (UTC)")
+    if re.fullmatch(r"dump\.\d{12}", base):
+        return (f"kdump-tools' kdump_save_core: makedumpfile -F -c -d 31 /proc/vmcore | cat > "
+                f"dump-incomplete, then mv to {base} (flattened format, zlib); {mdf}")
+    if base == "vmcore-dmesg.txt":
+        return (f"kdump-utils' save_vmcore_dmesg_fs: vmcore-dmesg /proc/vmcore > "
+                f"vmcore-dmesg-incomplete.txt, mv to vmcore-dmesg.txt, chmod 600; {vd}")
+    if base == "vmcore":
+        return (f"kdump-utils' dump_fs: makedumpfile -l --message-level 7 -d 31 /proc/vmcore "
+                f"vmcore-incomplete, sync, mv to vmcore (kdump-compressed, lzo); {mdf}")
+    if base == "kexec-dmesg.log":
+        return (f"kdump-utils' save_log: dmesg -T > /run/initramfs/kexec-dmesg.log (util-linux "
+                f"{v['util-linux']} dmesg, the capture kernel's own log, TZ unset = UTC), "
+                f"chmod 600, mv into the dump directory; kdump-utils also appends journalctl -ab, "
+                f"there is no journald here so that part is absent")
+    return "?"
+
+
+def run_kdump_scenario(sc, kernel, outdir, workroot):
+    """One crash boot with a capture kernel loaded; the capture kernel writes
+    the dump files to a 9p share.  With the ramoops backend also the raw region
+    and an export boot, as run_scenario does."""
+    name, kd = sc["name"], sc["kdump"]
+    kernel.build_kdump_initramfs()
+    work = os.path.join(workroot, name)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    share = os.path.join(workroot, name + ".share")
+    shutil.rmtree(share, ignore_errors=True)
+    os.makedirs(share)
+    backend, p = sc["backend"], sc["params"]
+    mem = kd["guest_mem_mb"]
+
+    boots, n = [], 0
+    for acts in sc["boots"]:
+        b = []
+        for a in acts:
+            if a == "oops":
+                n += 1
+                b.append(f"oops{n}")
+            else:
+                b.append(a)
+        boots.append(b)
+    if len(boots) != 1:
+        raise ValueError(f"{name}: kdump scenarios have one crash boot")
+    acts = boots[0]
+    if acts[-1] not in END_ACTIONS:
+        acts = boots[0] = acts + ["poweroff"]
+
+    ramfile = None
+    extra = "oh.backend=none"
+    if backend == "ramoops":
+        os.makedirs(os.path.join(work, "raw"))
+        ramfile = os.path.join(work, "guest-ram")
+        with open(ramfile, "wb") as f:
+            f.truncate(mem << 20)
+        args = ":".join(f"{k}={hex(v) if k == 'mem_address' else v}" for k, v in p.items())
+        extra = f"memmap={p['mem_size']:#x}${p['mem_address']:#x} oh.backend=ramoops oh.args={args}"
+    elif backend != "kdump":
+        raise ValueError(backend)
+    crash_cmdline = (f"{BASE_CMDLINE} crashkernel={kd['crashkernel']} {kd['crash_cmdline_extra']} "
+                     f"{extra} oh.kdump={kd['layout']} "
+                     f"oh.kdappend={kd['capture_append'].replace(' ', ':')} "
+                     f"oh.mode=crash oh.actions={','.join(acts)}")
+    crash_cmdline = re.sub(r" +", " ", crash_cmdline)
+    serial = os.path.join(work, "console-crash.log")
+    qemu(kernel, crash_cmdline, serial, ramfile=ramfile, mem_mb=mem,
+         initrd=kernel.kdump_initrd, share=share)
+    capture_cmdline = check_kdump_log(serial, acts)
+    version = kernel_version(serial)
+
+    if backend == "ramoops":
+        with open(ramfile, "rb") as f:
+            f.seek(p["mem_address"])
+            region = f.read(p["mem_size"])
+        open(os.path.join(work, "raw", "ramoops.bin"), "wb").write(region)
+        export_img = os.path.join(work, "export.img")
+        with open(export_img, "wb") as f:
+            f.truncate(32 << 20)
+        qemu(kernel, f"{BASE_CMDLINE} {extra} oh.mode=export oh.out=/dev/vda",
+             os.path.join(work, "console-export.log"), disks=[export_img],
+             ramfile=ramfile, mem_mb=mem)
+        text = open(os.path.join(work, "console-export.log"), errors="replace").read()
+        if "oops-harvest: export done" not in text:
+            raise RuntimeError(f"{name}: export boot did not finish (console-export.log)")
+        unpack_export(export_img, work, backend)
+        os.unlink(export_img)
+        os.unlink(ramfile)
+
+    # the capture kernel's files: everything but the dump itself is copied whole
+    versions = tool_versions()
+    files = []
+    for root, dirs, names in os.walk(share):
+        dirs.sort()
+        for fn in sorted(names):
+            src = os.path.join(root, fn)
+            rel = os.path.relpath(src, share)
+            dst = os.path.join(work, rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            size = os.path.getsize(src)
+            info = {"path": rel, "made_by": kdump_made_by(rel, kd["layout"], versions),
+                    "mode": f"{os.stat(src).st_mode & 0o777:o}"}
+            if re.fullmatch(r"dump\.\d{12}|vmcore", fn):
+                h = hashlib.sha256()
+                with open(src, "rb") as fi, open(dst, "wb") as fo:
+                    head = fi.read(KDUMP_KEEP_BYTES)
+                    fo.write(head)
+                    h.update(head)
+                    for chunk in iter(lambda: fi.read(1 << 20), b""):
+                        h.update(chunk)
+                shutil.copystat(src, dst)
+                info.update(size=len(head), truncated=True, full_size=size,
+                            full_sha256=h.hexdigest())
+            else:
+                shutil.copy2(src, dst)
+                info.update(size=size, truncated=False)
+            files.append(info)
+    check_kdump_dmesg(work, serial, files, acts)
+    shutil.rmtree(share)
+
+    dest = os.path.join(outdir, name)
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(work, dest)
+    shutil.rmtree(work)
+
+    flat = ["oops" if a.startswith("oops") else a for a in acts if a not in ("pmsg", "ftrace")]
+    if "panic" not in flat or flat[-1] != "panic":
+        # the crash boot never got past the crash that started the capture kernel
+        flat = [a for a in flat if a != "poweroff"]
+    entry = {
+        "name": name,
+        "kernel": kernel.abi,
+        "kernel_version": version,
+        "backend": backend,
+        "params": p,
+        "actions": flat,
+        "boots": 1,
+        "notes": sc["notes"],
+        "boot_actions": boots,
+        "kdump": {
+            "layout": kd["layout"],
+            "crashkernel": kd["crashkernel"],
+            "guest_mem_mb": mem,
+            "crash_cmdline": crash_cmdline,
+            "capture_cmdline": capture_cmdline,
+            "kexec": "kexec -p /boot/vmlinuz --initrd=/boot/capture.img "
+                     "--command-line=<capture_cmdline> (kexec_load; same kernel, initramfs = "
+                     "the harness's with kexec, makedumpfile, vmcore-dmesg, dmesg and their "
+                     "libraries)",
+            "tools": versions,
+            "kept_dump_bytes": KDUMP_KEEP_BYTES,
+            "files": files,
+        },
+    }
+    return entry
+
+
+def check_kdump_dmesg(work, serial, files, acts):
+    """Every saved kernel log holds the crash, and its lines are the crashed
+    kernel's console lines (those below the console loglevel excepted)."""
+    text = open(serial, errors="replace").read()
+    banners = [m.start() for m in re.finditer(r"Linux version \d", text)]
+    console = set(text[:banners[1]].splitlines())
+    logs = [f["path"] for f in files if re.search(r"dmesg\.\d{12}$|dmesg\.txt$", f["path"])]
+    if not any(not p.startswith("extra/") for p in logs):
+        raise RuntimeError(f"{serial}: the capture kernel saved no dmesg file")
+    want = ["Oops: ", "Call Trace:", "RIP: 0010:oops_harvest_init"]
+    if "panic" in acts:
+        want.append("Kernel panic - not syncing: sysrq triggered crash")
+    for rel in logs:
+        lines = open(os.path.join(work, rel), errors="replace").read().splitlines()
+        body = "\n".join(lines)
+        missing = [w for w in want if w not in body]
+        on_console = sum(1 for line in lines if line in console)
+        if missing or on_console < 0.9 * len(lines):
+            raise RuntimeError(f"{rel}: missing {missing}; {on_console} of {len(lines)} "
+                               f"lines on the console")
+
+
+def check_kdump_log(serial, acts):
+    """The crash boot crashed as asked and the capture kernel saved the dump.
+    Returns the capture kernel's command line."""
+    text = open(serial, errors="replace").read()
+    banners = [m.start() for m in re.finditer(r"Linux version \d", text)]
+    problems = []
+    if len(banners) != 2:
+        problems.append(f"{len(banners)} kernel banners, want 2 (crashed and capture kernel)")
+    first = text[:banners[1]] if len(banners) > 1 else text
+    want = sum(1 for a in acts if a.startswith("oops"))
+    got = len(re.findall(r"oops-harvest: oops\d+: provoking", first))
+    oopses = len(re.findall(r"Oops: .*\[#\d+\]", first))
+    if got != want or oopses != want:
+        problems.append(f"expected {want} Oopses, log shows {got} provoked / {oopses} Oops lines")
+    if "kexec_crash_loaded=1" not in first:
+        problems.append("capture kernel not loaded")
+    if "panic" in acts and "Kernel panic - not syncing: sysrq triggered crash" not in first:
+        problems.append("no sysrq panic")
+    if "oops-harvest: ERROR" in text:
+        problems.append("guest reported an error")
+    if re.search(r"soft lockup|rcu_preempt detected stalls|hung_task", text):
+        problems.append("lockup or RCU stall")
+    if "oops-harvest: capture done" not in text:
+        problems.append("capture kernel did not finish")
+    m = re.search(r"Kernel command line: (.*)", text[banners[-1]:] if banners else "")
+    if problems:
+        raise RuntimeError(f"{serial}: " + "; ".join(problems))
+    return m.group(1).strip() if m else None
+
+
 def check_crash_log(serial, acts):
     """The crash boot must have done what it was asked, and nothing else."""
     text = open(serial, errors="replace").read()
@@ -647,7 +996,10 @@ def main():
         log(f"=== {n}")
         t0 = time.time()
         try:
-            entry = run_scenario(sc, kernels[sc["kernel"]], a.out, workroot)
+            if sc["kdump"]:
+                entry = run_kdump_scenario(sc, kernels[sc["kernel"]], a.out, workroot)
+            else:
+                entry = run_scenario(sc, kernels[sc["kernel"]], a.out, workroot)
         except (RuntimeError, subprocess.CalledProcessError, tarfile.TarError) as e:
             log(f"FAILED {n}: {e}")
             failed.append(n)

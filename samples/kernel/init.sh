@@ -14,6 +14,14 @@
 #                              ftrace  echo 1 > /sys/kernel/debug/pstore/record_ftrace (if present)
 #                              sleepN  sleep N seconds
 #   oh.out=/dev/vdX          export boot: block device that receives a tar of the results
+#   oh.kdump=debian|fedora   crash boot: load /boot/vmlinuz + /boot/capture.img with
+#                            `kexec -p` before the actions (backend may be "none");
+#                            capture boot: save /proc/vmcore the way that distribution's
+#                            tool lays it out (Debian kdump-tools / Fedora kdump-utils)
+#   oh.kdappend=a:b:c        words appended to the capture kernel's command line
+#   oh.mode=capture          set by the crash boot on the capture kernel's command line;
+#                            the files go to the 9p share tagged "ohout" (var/crash/...,
+#                            extra/, capture-listing.txt)
 #
 # Module lists (dependency order, one .ko per line) are in /lib/modules/lists/.
 
@@ -88,6 +96,8 @@ setup_backend() {
 		load_list block2mtd "block2mtd=$OH_b2m"
 		load_list mtdoops $(echo "$OH_args" | tr ':' ' ')
 		;;
+	none|"")
+		;;
 	efi)
 		load_list efivarfs
 		mkdir -p /sys/firmware/efi/efivars
@@ -110,8 +120,112 @@ setup_backend() {
 mkdir -p /sys/fs/pstore
 mount -t pstore pstore /sys/fs/pstore || say "mount pstore failed"
 
+kdump_load() {
+	# The capture kernel's command line is built like kdump-tools' kdump-config
+	# does it: this boot's /proc/cmdline without crashkernel= (and hugepages=,
+	# hugepagesz=, abm=), plus an append list.  The harness's own crash-boot
+	# words are dropped too, and oh.mode=capture added.
+	cmd=""
+	for w in $(cat /proc/cmdline); do
+		case "$w" in
+		crashkernel=*|hugepages=*|hugepagesz=*|abm=*) ;;
+		oh.mode=*|oh.actions=*|oh.backend=*|oh.args=*|oh.kdappend=*) ;;
+		*) cmd="$cmd $w" ;;
+		esac
+	done
+	cmd="${cmd# } oh.mode=capture $(echo "$OH_kdappend" | tr ':' ' ')"
+	say "crash kernel region: $(grep -i 'crash kernel' /proc/iomem | tr -s ' ' | tr '\n' ' ')size $(cat /sys/kernel/kexec_crash_size)"
+	say "kexec -p /boot/vmlinuz --initrd=/boot/capture.img --command-line=\"$cmd\""
+	/usr/sbin/kexec -p /boot/vmlinuz --initrd=/boot/capture.img --command-line="$cmd" \
+		|| die "kexec -p failed"
+	say "kexec_crash_loaded=$(cat /sys/kernel/kexec_crash_loaded)"
+	[ "$(cat /sys/kernel/kexec_crash_loaded)" = 1 ] || die "capture kernel not loaded"
+	# the capture kernel and its initramfs are in the reserved region now
+	rm -f /boot/vmlinuz /boot/capture.img
+}
+
+capture_debian() {
+	# Debian kdump-tools (kdump-config kdump_save_core, local directory,
+	# defaults: KDUMP_COREDIR=/var/crash, KDUMP_DUMP_DMESG=1,
+	# MAKEDUMP_ARGS="-F -c -d 31", no KDUMP_COMPRESSION)
+	stamp=$(date +%Y%m%d%H%M)
+	d=/out/var/crash/$stamp
+	mkdir -p "$d"
+	say "capture: makedumpfile --dump-dmesg /proc/vmcore $d/dmesg.$stamp"
+	/usr/bin/makedumpfile --dump-dmesg /proc/vmcore "$d/dmesg.$stamp" \
+		|| say "ERROR: makedumpfile --dump-dmesg failed"
+	sync
+	say "capture: makedumpfile -F -c -d 31 /proc/vmcore | cat > $d/dump-incomplete"
+	rm -f /tmp/rc
+	{ /usr/bin/makedumpfile -F -c -d 31 /proc/vmcore; echo $? > /tmp/rc; } | cat > "$d/dump-incomplete"
+	if [ "$(cat /tmp/rc)" = 0 ]; then
+		mv "$d/dump-incomplete" "$d/dump.$stamp"
+		sync
+	else
+		say "ERROR: makedumpfile -F -c -d 31 exited $(cat /tmp/rc)"
+	fi
+	# not part of kdump-tools' layout: the other tool on the same vmcore
+	mkdir -p /out/extra
+	/usr/sbin/vmcore-dmesg /proc/vmcore > /out/extra/vmcore-dmesg.txt \
+		|| say "ERROR: vmcore-dmesg failed"
+}
+
+capture_fedora() {
+	# Fedora/RHEL kdump-utils (kdump.sh dump_fs + save_vmcore_dmesg_fs +
+	# save_log, local path /var/crash, default core_collector
+	# "makedumpfile -l --message-level 7 -d 31", HOST_IP 127.0.0.1)
+	datedir=$(date +%Y-%m-%d-%T)
+	d=/out/var/crash/127.0.0.1-$datedir
+	mkdir -p "$d"
+	say "capture: vmcore-dmesg /proc/vmcore > $d/vmcore-dmesg-incomplete.txt"
+	if /usr/sbin/vmcore-dmesg /proc/vmcore > "$d/vmcore-dmesg-incomplete.txt"; then
+		mv "$d/vmcore-dmesg-incomplete.txt" "$d/vmcore-dmesg.txt"
+		chmod 600 "$d/vmcore-dmesg.txt"
+		sync
+	else
+		chmod 600 "$d/vmcore-dmesg-incomplete.txt"
+		say "ERROR: vmcore-dmesg failed"
+	fi
+	say "capture: makedumpfile -l --message-level 7 -d 31 /proc/vmcore $d/vmcore-incomplete"
+	if /usr/bin/makedumpfile -l --message-level 7 -d 31 /proc/vmcore "$d/vmcore-incomplete"; then
+		sync
+		mv "$d/vmcore-incomplete" "$d/vmcore"
+	else
+		say "ERROR: makedumpfile -l failed"
+	fi
+	say "capture: dmesg -T > /run/initramfs/kexec-dmesg.log, moved to $d/"
+	mkdir -p /run/initramfs
+	/usr/bin/dmesg -T > /run/initramfs/kexec-dmesg.log
+	chmod 600 /run/initramfs/kexec-dmesg.log
+	mv /run/initramfs/kexec-dmesg.log "$d/"
+	# not part of kdump-utils' layout: the other tool on the same vmcore
+	mkdir -p /out/extra
+	/usr/bin/makedumpfile --dump-dmesg /proc/vmcore /out/extra/makedumpfile-dump-dmesg.txt \
+		|| say "ERROR: makedumpfile --dump-dmesg failed"
+}
+
+if [ "$OH_mode" = capture ]; then
+	say "capture kernel: $(uname -r), vmcore $(stat -c %s /proc/vmcore 2>/dev/null) bytes"
+	[ -e /proc/vmcore ] || die "no /proc/vmcore"
+	load_list 9p
+	mkdir -p /out
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 ohout /out || die "mount 9p failed"
+	case "$OH_kdump" in
+	debian) capture_debian ;;
+	fedora) capture_fedora ;;
+	*) die "unknown oh.kdump=$OH_kdump" ;;
+	esac
+	find /out/var /out/extra -exec stat -c "%s %a %Y %y %n" {} \; > /out/capture-listing.txt 2>&1
+	sync
+	umount /out
+	say "capture done"
+	poweroff -f
+	sleep 30
+fi
+
 if [ "$OH_mode" = crash ]; then
 	setup_backend
+	[ -n "$OH_kdump" ] && kdump_load
 	say "pstore before crashing: $(ls /sys/fs/pstore | tr '\n' ' ')"
 	for a in $(echo "$OH_actions" | tr ',' ' '); do
 		say "action $a"

@@ -310,17 +310,24 @@ def test_t21_no_dangerous_calls_in_the_sources():
                      r"os\.system|os\.popen|yaml\.load\b|yaml\.unsafe_load|"
                      r"shell=True|ConfigParser|os\.exec\w*|os\.spawn\w*)\b"
                      r"(?!_)")
+    # The one helper program (R13's rule: fixed path, --, clean env,
+    # limits), for a kdump crash saved without its log.
+    allowed = {("harvester/sources/makedumpfile.py", "subprocess")}
     found = []
     for pkg in ("harvester", "parsers"):
-        folder = os.path.join(root, pkg)
-        for name in sorted(os.listdir(folder)):
-            if not name.endswith(".py"):
-                continue
-            with open(os.path.join(folder, name)) as f:
+        names = []
+        for folder, _, files in os.walk(os.path.join(root, pkg)):
+            names += [os.path.relpath(os.path.join(folder, n),
+                                      os.path.join(root, pkg))
+                      for n in files if n.endswith(".py")]
+        for name in sorted(names):
+            with open(os.path.join(root, pkg, name)) as f:
                 for no, line in enumerate(f, 1):
                     code = line.split("#", 1)[0]
                     for match in bad.finditer(code):
                         if match.group() == "yaml.load" and "safe_load" in code:
+                            continue
+                        if ("%s/%s" % (pkg, name), match.group()) in allowed:
                             continue
                         found.append("%s/%s:%d: %s" % (pkg, name, no,
                                                        line.strip()))
