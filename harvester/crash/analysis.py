@@ -80,7 +80,12 @@ _ANY_NEEDLE = any_of(K.NEEDLES)
 _SKIP = AnyName(K.SKIP)
 _HELPER_FILE = lazy("|".join("(?:%s)" % p for p in K.HELPER_FILES))
 _KIND_SKIP = {kind: AnyName(kind.skip) for kind in K.KINDS if kind.skip}
-_DISPATCHER = AnyName(K.DISPATCHERS)
+# anchored at the name's start (after underscores and a do_/compat_
+# wrapper's prefix): llcp_sock_sendmsg is a protocol's own code, not the
+# sock_sendmsg dispatcher
+_DISPATCHER = AnyName(tuple(
+    d if d.startswith("^") else "^_{0,4}(?:do_|compat_)?" + d
+    for d in K.DISPATCHERS))
 _HUNG_SKIP = AnyName(K.HUNG_SKIP)
 
 
@@ -574,25 +579,29 @@ def _stall_lines(block, own):
 
 
 def _stall(block, extra_skip, overflow=False):
-    """The function looping: the frame before the first dispatcher in the
-    stalled CPU's interrupted code.  When the trace starts in the
-    detector (RCU or the watchdog dumping this CPU's stack from its timer
-    tick), frames up to that interrupt's entry are dropped; a later
-    interrupt's frames (a timer or tasklet in its softirq) may be the
-    loop, named by the frame just before its dispatcher.  For a stack
+    """The function looping, in the stalled CPU's trace: the interrupted
+    task's (below the first interrupt entry, for RCU stalls or when the
+    detector's frames show: its tick found the task there), named by the
+    frame just before its first dispatcher; when that task is only the
+    idle loop, or the trace shows the stuck code itself (a lockup), the
+    interrupt's or the trace's own frames by the same rule (a timer, tasklet or packet handler: the frame just before
+    call_timer_fn, tasklet_action, netif_receive_skb).  For a stack
     overflow (``overflow``) the function that recurses is named (the
     outermost frame shown of the cycle that repeats), else the same
     dispatcher rule."""
-    frames, ignoring, detector, interrupted = [], False, False, False
+    irq, task, ignoring, detector = [], None, False, False
+    # RCU reports from its timer tick (its own or, by NMI, another CPU's):
+    # what that tick interrupted is the stalled code.  A lockup report
+    # shows the stuck code itself, unless the detector's frames show.
+    rcu = "rcu_" in block[0]
     own = not overflow and ("self-detected" in block[0]
                             or "LOCKUP" in block[0] or "lockup" in block[0])
-    lines = [block[0]] + (block[1:] if overflow else
-                          _stall_lines(block[1:], own))
-    for text in lines[1:]:
+    lines = block[1:] if overflow else _stall_lines(block[1:], own)
+    for text in lines:
         head = text[:MAX_LINE]
         if ignoring:            # RCU's own kthread, not the stalled code
             ignoring = not K.CPU_TRACE.search(head)
-        elif K.OTHER_TRACE.search(head) and frames:
+        elif K.OTHER_TRACE.search(head) and (irq or task):
             break
         if K.RCU_KTHREAD.search(head):
             ignoring = True
@@ -600,17 +609,26 @@ def _stall(block, extra_skip, overflow=False):
         if ignoring or frame is None or frame.unreliable or frame.maybe:
             continue
         detector = detector or bool(K.STALL_DETECTOR.search(frame.func))
-        if K.IRQ_ENTRY.search(frame.func):
-            if detector and not interrupted:    # the detector's interrupt
-                frames, interrupted = [], True
+        if not overflow and K.IRQ_ENTRY.search(frame.func):
+            if task is None and (rcu or detector):
+                task = []       # what the first interrupt interrupted
             continue
-        frames.append(frame)
-    frames = trace_frames(frames)
+        (irq if task is None else task).append(frame)
     if overflow:
+        frames = trace_frames(irq)
         recursing = _recursing([f for f in frames
                                 if not _skipped(f, extra_skip)])
-        if recursing:
-            return recursing
+        return recursing or _dispatched(frames, extra_skip, True)
+    found = _dispatched(trace_frames(task or []), extra_skip)
+    if found is None or K.IDLE.search(found.func):
+        found = _dispatched(trace_frames(irq), extra_skip) or found
+    return found
+
+
+def _dispatched(frames, extra_skip, overflow=False):
+    """The frame just before the first dispatcher (skipping helpers),
+    ``smp_call_function`` for its family; without a dispatcher the first
+    frame kept (None for an overflow, which has the guard's frame)."""
     previous = None
     for frame in frames:
         named_skip = _SKIP.search(frame.func) or (
@@ -622,10 +640,12 @@ def _stall(block, extra_skip, overflow=False):
                 return Frame("smp_call_function")
             if previous or not overflow:
                 return previous or frame
-        elif not _skipped(frame, extra_skip):
+        elif not _skipped(frame, extra_skip) and \
+                not K.STALL_DETECTOR.search(frame.func):
             previous = frame
-    kept = [f for f in frames if not _skipped(f, extra_skip)]
-    return kept[0] if kept else None
+    kept = [f for f in frames if not _skipped(f, extra_skip)
+            and not K.STALL_DETECTOR.search(f.func)]
+    return kept[0] if kept and not overflow else None
 
 
 def _recursing(frames):

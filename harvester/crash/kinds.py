@@ -495,7 +495,14 @@ STALL_DETECTOR = lazy(r"^rcu_|update_process_times|tick_sched|"
 IRQ_ENTRY = lazy(r"apic_timer_interrupt|^asm_sysvec_|"
                  r"^asm_call_(?:irq_)?on_stack|^el1_irq|^el1_interrupt|"
                  r"^el1h_64_irq|gic_handle_irq|^call_on_irq_stack|"
-                 r"^__irq_svc|^do_IRQ|^common_interrupt|^ret_from_intr")
+                 r"^__irq_svc|^do_IRQ|^common_interrupt|^ret_from_intr|"
+                 r"^asm_exc_nmi$|^exc_nmi$|^do_nmi$|^end_repeat_nmi$|"
+                 r"^ext_int_handler$|^io_int_handler$|^do_ext_irq$|"
+                 r"^do_io_irq$|^mcck_int_handler$|^do_irq_async$")
+# The idle loop: a stalled CPU found here was stalled by an interrupt.
+IDLE = lazy(r"^default_idle|^cpuidle_|^do_idle$|^arch_cpu_idle|^cpu_idle|"
+            r"^native_safe_halt$|^acpi_idle|^mwait_idle|^intel_idle|"
+            r"^poll_idle$|^psci_|^enabled_wait$|^arch_cpu_idle_enter$")
 
 # Frames that are never the culprit, searched in the name (``^`` anchors)
 # after .isra/.cold/... are stripped: the report plumbing that prints a
@@ -711,6 +718,7 @@ DISPATCHERS = (
     r"__fput", r"task_work_run", r"exit_to_user",
     r"exit_to_usermode", r"syscall_exit_to_user", r"irqentry_exit",
     r"smp_call_function",
+    r"^\w{1,64}_compat_ioctl$",     # a driver's compat entry forwards
 )
 
 # A blocked task waits in scheduler, lock and wait functions; the culprit
