@@ -30,9 +30,12 @@ _BANNER = lazy(r"^Linux version (?P<release>%s) .{0,200}?"
                r"(?P<build>#\d.{0,120})$" % _RELEASE)
 _PSTORE_HEADER = lazy(r"[A-Za-z]{1,16}#(\d{1,9}) Part\d{1,9}\n")
 _PANIC = lazy(r"Kernel panic - not syncing: ?(.{0,400})")
-# Numbers, addresses and key=value fields ("exitcode=0x00007f00").
+# Numbers, addresses, PCI slots, key=value fields ("exitcode=0x00007f00")
+# and the numbers ending a device's name ("ptm1", "sda3").
 _VOLATILE = lazy(r"\b[A-Za-z_]{1,20}=\S*|\b0x[0-9a-fA-F]+\b|"
+                 r"\b[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]\b|"
                  r"\b[0-9a-fA-F]{8,}\b|\b\d+\b")
+_DEVICE = lazy(r"\b([a-z]{2,5})\d{1,3}\b")
 _LOCK_AT = lazy(r"\bat: (?:\[<[0-9a-f]{1,16}>\] )?(?P<frame>.{1,300})")
 _LAST_FUNCTION = lazy(r"last function: (?P<func>[A-Za-z_][\w.]{0,200})")
 _CALL_TRACE = lazy(r"Call [Tt]race|Backtrace:|stack backtrace:")
@@ -715,4 +718,5 @@ def _title(kind, match, block, culprit):
 
 def _normalise(text):
     """Remove what changes between occurrences of the same bug."""
-    return _SPACES.sub(" ", _VOLATILE.sub("", text)).strip(" :,.-")
+    text = _DEVICE.sub(r"\1", _VOLATILE.sub("", text))
+    return _SPACES.sub(" ", text).strip(" :,.-")

@@ -200,7 +200,9 @@ KINDS = (
        skip=_SCHEDULER),
     _k("hung-task", ('blocked',),
        r"INFO: task .{1,80} blocked (?:in I/O wait )?for more "
-       r"than", "INFO: task hung in {culprit}", culprit="hung",
+       r"than|^.{0,64}:\d{1,9} blocked (?:in I/O wait )?for more than "
+       r"\d{1,9} seconds",        # a task name holding a newline
+       "INFO: task hung in {culprit}", culprit="hung",
        failure="hung task"),
     _k("task-cant-die", ("can't die",),
        r"INFO: task .{1,80} can't die for more than",
