@@ -16,7 +16,7 @@ import tarfile
 
 import pytest
 
-BASE = "c4ca016b117edcb2aaca67b348a5415059f4ac65"   # before issue 20's moves
+BASE = "65eb8bbdd75456ef4b6c0925f11685a30b6f50bd"   # before issue 19's titles
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 SCRIPT = os.path.join(TOP, "tests", "sample_reports.py")
 

@@ -66,6 +66,8 @@ _ERROR_LINE = lazy(
     r"[Uu]nable to handle|[Uu]nhandled|[Ii]nternal error|[Cc]orrupt\w{0,8}|"
     r"[Ii]llegal|[Ss]egmentation|[Aa]ssert\w{0,8}|[Tt]imed? ?out|"
     r"[Ll]ockup|[Ss]tall\w{0,4}|[Hh]ung|[Dd]eadlock|[Ff]ailed|[Ee]rror)\b")
+# The boot command line, echoed: "panic=1" is no error.
+_BOOT_ECHO = lazy(r"\s{0,8}(?:Kernel )?[Cc]ommand line:")
 # Pasted logs: mail quoting and uniform indentation.
 _QUOTE = lazy(r"^(?:> ?)+")
 TAIL_LINES = 20             # an unrecognised log's key: its last lines
@@ -368,11 +370,11 @@ def _unrecognised(result, log, reason):
     result.failure = (reason or "crash").lower()
     result.kind = "unrecognised"
     texts = [log.text(i) for i in range(log.first, len(log.lines))]
-    for index, text in enumerate(texts):
-        if _ERROR_LINE.search(text[:MAX_LINE]) and not parse_frame(text):
+    for text in texts:
+        if _ERROR_LINE.search(text[:MAX_LINE]) and not parse_frame(text) \
+                and not _BOOT_ECHO.match(text):
             line = " ".join(text[:MAX_LINE].split())
             result.headline = line
-            result.block = "\n".join(texts[index:index + MAX_BLOCK_LINES])
             result.title = (_normalise(line) or line)[:200]
             break
     else:
