@@ -369,8 +369,10 @@ def _unrecognised(result, log, reason):
     from ..digest import sha256
     result.failure = (reason or "crash").lower()
     result.kind = "unrecognised"
-    texts = [log.text(i) for i in range(log.first, len(log.lines))]
-    for text in texts:
+    for index in range(log.first, len(log.lines)):
+        if not _ERROR_LINE.search(log.lines[index][:2 * MAX_LINE]):
+            continue            # not in the line, so not in its text
+        text = log.text(index)
         if _ERROR_LINE.search(text[:MAX_LINE]) and not parse_frame(text) \
                 and not _BOOT_ECHO.match(text):
             line = " ".join(text[:MAX_LINE].split())
@@ -380,8 +382,13 @@ def _unrecognised(result, log, reason):
     else:
         result.title = "Kernel %s without a crash report in the log" % (
             (reason or "dump").lower())
-    tail = [_normalise(t[:MAX_LINE]) for t in texts if t.strip()]
-    tail = "\n".join(t for t in tail[-TAIL_LINES:])
+    tail = []
+    for index in reversed(range(log.first, len(log.lines))):
+        if len(tail) == TAIL_LINES:
+            break
+        if log.lines[index].strip():
+            tail.append(_normalise(log.text(index)[:MAX_LINE]))
+    tail = "\n".join(reversed(tail))
     key = sha256(tail.encode("utf-8", "replace")).hexdigest()[:16]
     result.signature = signature("unrecognised", key)
 
