@@ -102,7 +102,7 @@ def test_arm64_and_warning_forms():
 
 def test_no_marker_still_gives_a_title():
     result = analysis.analyse(b"just text\n", "Shutdown")
-    assert result.title and result.signature.startswith("kernel:shutdown")
+    assert result.title and result.signature.startswith("kernel|unrecognised|")
 
 
 def test_untrusted_release_strings_are_not_taken():

@@ -73,7 +73,7 @@ def test_reports_are_logged_with_structured_fields(tmp_path, journal):
     assert len(written) == 2
     for msg in written:
         assert msg["REPORT"].startswith(str(tmp_path / "out"))
-        assert msg["SIGNATURE"].startswith("kernel:")
+        assert msg["SIGNATURE"].startswith("kernel|")
         assert msg["BACKEND"] == "ramoops"
         assert msg["KERNEL_RELEASE"] == "6.1.0-56-amd64"
         assert msg["SYSLOG_IDENTIFIER"] == "oops-harvest"

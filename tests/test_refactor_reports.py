@@ -16,7 +16,7 @@ import tarfile
 
 import pytest
 
-BASE = "169111b15bfc49933e7a667a9e650e65d6aceb9b"   # the Kdump: loaded fix
+BASE = "62ac8d32eab313b1eb03dd04550ea3fe8c4577ad"   # before issue 19's titles
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 SCRIPT = os.path.join(TOP, "tests", "sample_reports.py")
 

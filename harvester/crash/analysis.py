@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from parsers.patterns import lazy
 
 from . import kinds as K
-from .frames import MAX_LINE, Frame, parse_frame, parse_ip
+from .frames import MAX_LINE, Frame, parse_frame, parse_ip, trace_frames
 from .prefixes import split_prefix, strip_prefix  # noqa: F401 (re-exported)
 
 # uname -r as kernels build it; anything else is not trusted as a release
@@ -34,13 +34,48 @@ _BANNER = lazy(r"^Linux version (?P<release>%s) .{0,200}?"
                r"(?P<build>#\d.{0,120})$" % _RELEASE)
 _PSTORE_HEADER = lazy(r"[A-Za-z]{1,16}#(\d{1,9}) Part\d{1,9}\n")
 _PANIC = lazy(r"Kernel panic - not syncing: ?(.{0,400})")
-# Numbers, addresses and key=value fields ("exitcode=0x00007f00").
+# Numbers, addresses, PCI slots, key=value fields ("exitcode=0x00007f00")
+# and the numbers ending a device's name ("ptm1", "sda3").
 _VOLATILE = lazy(r"\b[A-Za-z_]{1,20}=\S*|\b0x[0-9a-fA-F]+\b|"
+                 r"\b[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]\b|"
                  r"\b[0-9a-fA-F]{8,}\b|\b\d+\b")
+_DEVICE = lazy(r"\b([a-z]{2,5})\d{1,3}\b")
 _LOCK_AT = lazy(r"\bat: (?:\[<[0-9a-f]{1,16}>\] )?(?P<frame>.{1,300})")
 _LAST_FUNCTION = lazy(r"last function: (?P<func>[A-Za-z_][\w.]{0,200})")
 _CALL_TRACE = lazy(r"Call [Tt]race|Backtrace:|stack backtrace:")
 _HEAD_FUNC = lazy(r"\b(?:in|at) ([A-Za-z_][\w.]{1,200})\+0x")
+_HEAD_FILE = lazy(r"(?:^|\s)(?P<file>[a-z][\w./+-]{0,200}\.[chS]):\d{1,7}\b")
+# Where lockdep names the lock being taken or released; the "at:" after
+# it (same line or next) is the acquisition site.  The lists of locks
+# held and the dependency chains are never read for it.
+_ACQUIRE = lazy(r"is trying to (?:acquire|lock|release)|\btakes:|"
+                r"trying to acquire lock:|is already holding lock:|"
+                r"lock still held there")
+_CHAIN = lazy(r"the existing dependency chain|other info that might help|"
+              r"\blocks? held by\b|which lock already depends")
+_HELD_LIST = lazy(r"\blocks? held by\b|leaving the kernel with locks")
+_STACK_BACKTRACE = lazy(r"^\s{0,8}(?:stack backtrace:|Call [Tt]race:?)")
+# Which CPUs a stall report says are stuck, and which CPU reports.
+_STALLED_CPU = lazy(r"^\s{0,8}(?:rcu:\s{1,8})?(?P<cpu>\d{1,5})-[.\w!]{3,6}: \(|"
+                    r"soft lockup - CPU#(?P<cpu2>\d{1,5})|"
+                    r"[Hh]ard LOCKUP on cpu (?P<cpu3>\d{1,5})")
+_SENDING_NMI = lazy(r"Sending NMI from CPU (?P<cpu>\d{1,5}) to CPUs "
+                    r"(?P<targets>[\d,-]{1,80})")
+_CPU_SEGMENT = lazy(r"NMI backtrace for cpu (?P<cpu>\d{1,5})|"
+                    r"Task dump for CPU (?P<cpu2>\d{1,5})")
+# A line that says something went wrong, for logs whose crash is of no
+# known kind: the report is titled by the first of these.
+_ERROR_LINE = lazy(
+    r"\b(?:BUG|WARNING|ERROR|Oops|[Pp]anic|[Ff]ault|[Ee]xception|"
+    r"[Uu]nable to handle|[Uu]nhandled|[Ii]nternal error|[Cc]orrupt\w{0,8}|"
+    r"[Ii]llegal|[Ss]egmentation|[Aa]ssert\w{0,8}|[Tt]imed? ?out|"
+    r"[Ll]ockup|[Ss]tall\w{0,4}|[Hh]ung|[Dd]eadlock|[Ff]ailed|[Ee]rror)\b")
+# The boot command line, echoed: "panic=1" is no error.
+_BOOT_ECHO = lazy(r"\s{0,8}(?:Kernel )?[Cc]ommand line:")
+# Pasted logs: mail quoting and uniform indentation.
+_QUOTE = lazy(r"^(?:> ?)+")
+TAIL_LINES = 20             # an unrecognised log's key: its last lines
+SEPARATOR = "|"             # DuplicateSignature's field separator
 _FIELD = lazy(r"{(\w+)}")           # a title template's fields
 _SPACES = lazy(r"\s+")
 MAX_BLOCK_LINES = 400
@@ -52,8 +87,14 @@ DETAIL_LINES = 12
 _ORDER = {kind: index for index, kind in enumerate(K.KINDS)}
 _ANY_NEEDLE = lazy("|".join(re.escape(needle) for needle in K.NEEDLES))
 _SKIP = lazy("|".join(K.SKIP))
+_HELPER_FILE = lazy("|".join("(?:%s)" % p for p in K.HELPER_FILES))
 _KIND_SKIP = {kind: lazy("|".join(kind.skip)) for kind in K.KINDS if kind.skip}
-_DISPATCHER = lazy("|".join(K.DISPATCHERS))
+# anchored at the name's start (after underscores and a do_/compat_
+# wrapper's prefix): llcp_sock_sendmsg is a protocol's own code, not the
+# sock_sendmsg dispatcher
+_DISPATCHER = lazy("|".join(
+    "(?:%s)" % (d if d.startswith("^") else "^_{0,4}(?:do_|compat_)?(?:%s)" % d)
+    for d in K.DISPATCHERS))
 _HUNG_SKIP = lazy("|".join(K.HUNG_SKIP))
 
 
@@ -96,7 +137,8 @@ class _Log:
     def __init__(self, text):
         header = _PSTORE_HEADER.match(text)
         self.dump_number = int(header.group(1)) if header else 0
-        self.lines = text.splitlines()
+        self.first = 1 if header else 0     # the pstore header is no text
+        self.lines = _unquoted(text.splitlines(), self.first)
         self._split, self._seen = [None] * len(self.lines), {}
 
     def text(self, index):
@@ -191,6 +233,24 @@ class _Log:
         return None
 
 
+def _unquoted(lines, first=0):
+    """A log pasted into mail or a commit message: every line quoted
+    (``> ``) or indented alike; the quoting is removed, once, from the
+    lines from ``first`` (the pstore header line is the dump's own)."""
+    body = [line for line in lines[first:] if line.strip()]
+    if not body:
+        return lines
+    quoted = sum(1 for line in body if line.startswith(">"))
+    if quoted == len(body):
+        lines = lines[:first] + [_QUOTE.sub("", line)
+                                 for line in lines[first:]]
+        body = [line for line in lines[first:] if line.strip()]
+    indent = min(len(line) - len(line.lstrip(" \t")) for line in body)
+    if indent:
+        lines = lines[:first] + [line[indent:] for line in lines[first:]]
+    return lines
+
+
 def _choose(log, reason):
     """The dump's own crash report, or None.
 
@@ -251,10 +311,7 @@ def analyse(log, reason=None):
     lines = chosen[2] if chosen else []
     _identify_kernel(result, log, lines)
     if chosen is None:
-        result.failure = (reason or "crash").lower()
-        result.title = "Kernel %s without a crash report in the log" % (
-            (reason or "dump").lower())
-        result.signature = "kernel:%s:no-crash-marker" % result.failure
+        _unrecognised(result, log, reason)
         return result
     kind, match, lines, _ = chosen
     block = [log.text(i) for i in lines]
@@ -270,9 +327,73 @@ def analyse(log, reason=None):
     result.frames = [str(f) for f in trace if not f.unreliable][:MAX_FRAMES]
     culprit = _culprit(kind, match, block, trace)
     result.function = str(culprit) if culprit else None
-    kind_text, result.title = _title(kind, match, block, result.function)
-    result.signature = "kernel:%s:%s" % (kind_text, result.function or "")
+    named = result.function
+    second = match.groupdict().get("func2")
+    if named and second:            # KCSAN: the two racing functions
+        named = "%s / %s" % (named, Frame(second))
+    kind_text, result.title = _title(kind, match, block, named)
+    result.signature = signature(kind_text, named)
     return result
+
+
+def signature(kind_text, culprit=None):
+    """``kernel|<kind>|<culprit>``: three fields split at "|", which
+    neither a kind's words nor a culprit hold (removed from the kind;
+    function names never have one); the culprit field is empty when the
+    title names none.  A signature of the form before issue 19,
+    ``kernel:<kind>:<culprit>``, is the same with its first ":" and its
+    last ":" not inside "::" read as the separators."""
+    kind_text = kind_text.replace(SEPARATOR, "/")
+    return SEPARATOR.join(("kernel", kind_text, culprit or ""))
+
+
+def split_signature(text):
+    """``(kind, culprit)`` of a DuplicateSignature, either form."""
+    if text.startswith("kernel" + SEPARATOR):
+        _, kind_text, culprit = text.split(SEPARATOR, 2)
+        return kind_text, culprit
+    body = text[len("kernel:"):] if text.startswith("kernel:") else text
+    cut = len(body)
+    while True:
+        cut = body.rfind(":", 0, cut)
+        if cut < 0:
+            return body, ""
+        if not (body[cut - 1:cut] == ":" or body[cut + 1:cut + 2] == ":"):
+            return body[:cut], body[cut + 1:]
+        cut = cut - 1 if body[cut - 1:cut] == ":" else cut
+
+
+def _unrecognised(result, log, reason):
+    """A log without a crash of a known kind: titled by its first line
+    that says something went wrong (else said to hold no crash report);
+    its signature is the kind ``unrecognised`` and a hash of its last
+    lines, normalised, so two such logs share one only when they end
+    alike."""
+    from ..digest import sha256
+    result.failure = (reason or "crash").lower()
+    result.kind = "unrecognised"
+    for index in range(log.first, len(log.lines)):
+        if not _ERROR_LINE.search(log.lines[index][:2 * MAX_LINE]):
+            continue            # not in the line, so not in its text
+        text = log.text(index)
+        if _ERROR_LINE.search(text[:MAX_LINE]) and not parse_frame(text) \
+                and not _BOOT_ECHO.match(text):
+            line = " ".join(text[:MAX_LINE].split())
+            result.headline = line
+            result.title = (_normalise(line) or line)[:200]
+            break
+    else:
+        result.title = "Kernel %s without a crash report in the log" % (
+            (reason or "dump").lower())
+    tail = []
+    for index in reversed(range(log.first, len(log.lines))):
+        if len(tail) == TAIL_LINES:
+            break
+        if log.lines[index].strip():
+            tail.append(_normalise(log.text(index)[:MAX_LINE]))
+    tail = "\n".join(reversed(tail))
+    key = sha256(tail.encode("utf-8", "replace")).hexdigest()[:16]
+    result.signature = signature("unrecognised", key)
 
 
 def _identify_kernel(result, log, report_lines):
@@ -319,12 +440,24 @@ def _first_trace(block):
         if frame and not previous.rstrip().endswith("at:"):
             frames.append(frame)
         previous = text
-    return frames
+    return trace_frames(frames)
+
+
+def _backtrace(block):
+    """Frames after lockdep's "stack backtrace:" (or the first "Call
+    Trace:"), never those of its chains and lists before it."""
+    for number, text in enumerate(block):
+        if _STACK_BACKTRACE.search(text[:MAX_LINE]):
+            return _first_trace(block[number:])
+    return []
 
 
 def _skipped(frame, extra=None):
-    """Report plumbing or a generic helper (or one the kind skips)."""
-    return bool(_SKIP.search(frame.func) or (extra and extra.search(frame.func)))
+    """Report plumbing or a generic helper (or one the kind skips), by its
+    name or, where the log names it, by its source file."""
+    return bool(_SKIP.search(frame.func)
+                or (frame.file and _HELPER_FILE.match(frame.file))
+                or (extra and extra.search(frame.func)))
 
 
 def _meaningful(frames, kind):
@@ -360,14 +493,18 @@ def _by_rule(kind, match, block, trace):
     if rule == "head":
         func = match.groupdict().get("func")
         if func:
-            frame = Frame(func)
-            if not _skipped(frame):
+            where = _HEAD_FILE.search(block[0][:MAX_LINE])
+            frame = Frame(func, file=where and where.group("file"))
+            if not _skipped(frame, _KIND_SKIP.get(kind)):
                 return frame
         return _meaningful(trace, kind) or _ip(block)
     if rule == "ip":
         return _ip(block) or _meaningful(trace, kind)
     if rule == "lock":
-        return _lock_site(block) or _meaningful(trace, kind)
+        return (_lock_site(block, kind) or _meaningful(_backtrace(block), kind)
+                or _meaningful(trace, kind))
+    if rule == "overflow":
+        return _stall(block, _KIND_SKIP.get(kind), overflow=True) or _ip(block)
     if rule == "stall":
         return _stall(block, _KIND_SKIP.get(kind)) or _meaningful(trace, kind)
     if rule == "hung":
@@ -391,35 +528,95 @@ def _ip(block):
     return None
 
 
-def _lock_site(block):
-    """lockdep's ``at: f+0x..`` for the lock being taken or released (the
-    frame is on the next line when the line ends in ``at:``), skipping
-    locking helpers."""
-    for number, text in enumerate(block[1:60], 1):
-        if _CALL_TRACE.search(text[:MAX_LINE]):
+def _lock_site(block, kind):
+    """lockdep's ``at: f+0x..`` (the frame is on the next line when the
+    line ends in ``at:``) where it names the lock being taken or released,
+    else the lock the task already holds; a helper there is passed over.
+    The lists of held locks and the dependency chains are never read
+    (but for the held-locks kinds, whose report is that list)."""
+    held_kind = kind.name in ("locks-held", "lock-held-return")
+    marker = _HELD_LIST if held_kind else _ACQUIRE
+    for number, text in enumerate(block[:80]):
+        head = text[:MAX_LINE]
+        if _STACK_BACKTRACE.search(head) or (
+                not held_kind and number and _CHAIN.search(head)):
             return None
-        if text.rstrip().endswith("at:") and number + 1 < len(block):
-            frame = parse_frame(block[number + 1])
-        else:
-            found = _LOCK_AT.search(text[:MAX_LINE])
-            frame = found and parse_frame(found.group("frame"))
-        if frame and not _skipped(frame):
-            return frame
+        if not marker.search(head):
+            continue
+        # the site's lines: "..., at: f" once per inlined function
+        for ahead in range(number, min(number + 8, len(block))):
+            line = block[ahead]
+            if line.rstrip().endswith("at:") and ahead + 1 < len(block):
+                frame = parse_frame(block[ahead + 1])
+            else:
+                found = _LOCK_AT.search(line[:MAX_LINE])
+                frame = found and parse_frame(found.group("frame"))
+                if not frame and ahead > number + 1:
+                    break
+            if frame and not _skipped(frame, _KIND_SKIP.get(kind)):
+                return frame
     return None
 
 
-def _stall(block, extra_skip):
-    """The function looping: the frame before the first dispatcher in the
-    interrupted code's trace.  When the trace starts in the detector (RCU
-    dumping this CPU's stack from its timer tick), frames up to that
-    timer interrupt's entry are dropped; a later interrupt's frames (a
-    timer or tasklet in its softirq) may be the loop."""
-    frames, ignoring, detector, interrupted = [], False, False, False
-    for text in block[1:]:
+def _stall_lines(block, own):
+    """The lines of the stalled CPU's trace, never the trace of the panic
+    the stall led to (once a trace was seen): the NMI backtrace or task
+    dump of a CPU the report lists as stalled (never the reporting CPU's
+    own, unless ``own``: it is the stalled one, as in a soft or hard
+    lockup or RCU's self-detected stall); else, when another CPU
+    reported, the first trace of another CPU; else the first trace."""
+    stalled, reporter, starts, traced = [], None, [], False
+    for number, text in enumerate(block):
+        head = text[:MAX_LINE]
+        if head.startswith("Kernel panic") and traced:
+            block = block[:number]      # the panic's own trace follows
+            break
+        traced = traced or bool(parse_frame(text))
+        found = _STALLED_CPU.search(head)
+        if found:
+            stalled.append(int(next(g for g in found.groups() if g)))
+        sending = _SENDING_NMI.search(head)
+        if sending and reporter is None:
+            reporter = int(sending.group("cpu"))
+        segment = _CPU_SEGMENT.search(head)
+        if segment:
+            starts.append((number, int(next(g for g in segment.groups()
+                                              if g))))
+    for position, (number, cpu) in enumerate(starts):
+        if cpu in stalled and (own or cpu != reporter):
+            end = starts[position + 1][0] if position + 1 < len(starts) \
+                else len(block)
+            return block[number:end]
+    others = [number for number, cpu in starts if cpu != reporter]
+    if not own and reporter is not None and others:
+        return block[others[0]:]
+    return block
+
+
+def _stall(block, extra_skip, overflow=False):
+    """The function looping, in the stalled CPU's trace: the interrupted
+    task's (below the first interrupt entry, for RCU stalls or when the
+    detector's frames show: its tick found the task there), named by the
+    frame just before its first dispatcher; when that task is only the
+    idle loop, or the trace shows the stuck code itself (a lockup), the
+    interrupt's or the trace's own frames by the same rule (a timer, tasklet or packet handler: the frame just before
+    call_timer_fn, tasklet_action, netif_receive_skb).  For a stack
+    overflow (``overflow``) the function that recurses is named (the
+    outermost frame shown of the cycle that repeats), else the same
+    dispatcher rule."""
+    irq, task, ignoring, detector = [], None, False, False
+    # RCU reports from its timer tick (its own or, by NMI, another CPU's):
+    # what that tick interrupted is the stalled code.  A lockup report
+    # shows the stuck code itself, unless the detector's frames show.
+    rcu = "rcu_" in block[0]
+    own = not overflow and ("self-detected" in block[0]
+                            or "LOCKUP" in block[0] or "lockup" in block[0])
+    lines = block[1:] if overflow else _stall_lines(block[1:], own)
+    for text in lines:
         head = text[:MAX_LINE]
         if ignoring:            # RCU's own kthread, not the stalled code
             ignoring = not K.CPU_TRACE.search(head)
-        elif K.OTHER_TRACE.search(head) and frames:
+        elif K.OTHER_TRACE.search(head) and (irq or task):
             break
         if K.RCU_KTHREAD.search(head):
             ignoring = True
@@ -427,19 +624,53 @@ def _stall(block, extra_skip):
         if ignoring or frame is None or frame.unreliable or frame.maybe:
             continue
         detector = detector or bool(K.STALL_DETECTOR.search(frame.func))
-        if K.IRQ_ENTRY.search(frame.func):
-            if detector and not interrupted:    # the detector's interrupt
-                frames, interrupted = [], True
-        elif not _skipped(frame, extra_skip):
-            frames.append(frame)
+        if not overflow and K.IRQ_ENTRY.search(frame.func):
+            if task is None and (rcu or detector):
+                task = []       # what the first interrupt interrupted
+            continue
+        (irq if task is None else task).append(frame)
+    if overflow:
+        frames = trace_frames(irq)
+        recursing = _recursing([f for f in frames
+                                if not _skipped(f, extra_skip)])
+        return recursing or _dispatched(frames, extra_skip, True)
+    found = _dispatched(trace_frames(task or []), extra_skip)
+    if found is None or K.IDLE.search(found.func):
+        found = _dispatched(trace_frames(irq), extra_skip) or found
+    return found
+
+
+def _dispatched(frames, extra_skip, overflow=False):
+    """The frame just before the first dispatcher (skipping helpers),
+    ``smp_call_function`` for its family; without a dispatcher the first
+    frame kept (None for an overflow, which has the guard's frame)."""
     previous = None
     for frame in frames:
-        if _DISPATCHER.search(frame.func):
+        named_skip = _SKIP.search(frame.func) or (
+            extra_skip and extra_skip.search(frame.func))
+        if _DISPATCHER.search(frame.func) and not named_skip:
+            # a dispatcher in a helper's file (kernel/time/timer.c's
+            # timer softirq) is still a dispatcher
             if frame.func.startswith("smp_call_function"):
                 return Frame("smp_call_function")
-            return previous or frame
-        previous = frame
-    return frames[0] if frames else None
+            if previous or not overflow:
+                return previous or frame
+        elif not _skipped(frame, extra_skip) and \
+                not K.STALL_DETECTOR.search(frame.func):
+            previous = frame
+    kept = [f for f in frames if not _skipped(f, extra_skip)
+            and not K.STALL_DETECTOR.search(f.func)]
+    return kept[0] if kept and not overflow else None
+
+
+def _recursing(frames):
+    """The outermost frame shown of a function that recurs (three times
+    or more) in a stack overflow's trace, else None."""
+    counts = {}
+    for frame in frames:
+        counts[frame.func] = counts.get(frame.func, 0) + 1
+    recurring = [f for f in frames if counts[f.func] >= 3]
+    return recurring[-1] if recurring else None
 
 
 def _hung(trace):
@@ -477,11 +708,14 @@ def _title(kind, match, block, culprit):
                 break
     what = groups.get("what") or groups.get("what2") or groups.get("what3") \
         or ""
-    groups.setdefault("level", groups.get("level2", ""))
+    groups.setdefault("level", groups.get("level2") or kind.level)
     what = _WHAT.get(what, what)
     if kind.name == "ubsan":
         what = what.lower().replace(" ", "-")
-    groups["what"] = _normalise(what)
+    what = _normalise(what)
+    if kind.lower:
+        what = what[:1].lower() + what[1:]
+    groups["what"] = what
     words = kind.title.split(" in {culprit}")[0]
     values = {key: groups.get(key, "") for key in
               _FIELD.findall(words)}
@@ -496,4 +730,5 @@ def _title(kind, match, block, culprit):
 
 def _normalise(text):
     """Remove what changes between occurrences of the same bug."""
-    return _SPACES.sub(" ", _VOLATILE.sub("", text)).strip(" :,.-")
+    text = _DEVICE.sub(r"\1", _VOLATILE.sub("", text))
+    return _SPACES.sub(" ", text).strip(" :,.-")

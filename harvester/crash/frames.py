@@ -17,6 +17,7 @@ kernel's age (arch/*/kernel/traps.c, dumpstack.c, lib/dump_stack.c):
                             "([<0000012345>] func+...)"
     2.6.2x x86-64           " [<ffffffffa0099645>] :module:func+0x1c/0x2c"
     symbolised (syzbot)     " func+0x1c/0x2c fs/x.c:12" and inlined frames
+                            (the source file is kept: it tells a frame's role)
                             " func fs/x.c:12 [inline]"
     decode_stacktrace.sh    " func (fs/x.c:12 fs/y.c:34)"
 
@@ -40,6 +41,7 @@ _NAME = r"\.?[A-Za-z_$<][A-Za-z0-9_.$<>:]{0,255}"
 _MAYBE_TAIL = lazy(r"\(unreliable\)\s*$")
 _DECODED = r" \((?:[^\s():]{1,200}:\d{1,7} ?){1,8}\)"
 
+_FILE = r"(?P<%s>[A-Za-z0-9_][A-Za-z0-9_./+-]{0,200}\.[A-Za-z]{1,3}):\d{1,7}"
 _FRAME = lazy(
     r"\s{0,24}"
     r"(?P<paren>\()?"                                   # s390 r14 frame
@@ -47,14 +49,20 @@ _FRAME = lazy(
     r"(?P<q>\?\s{1,2})?"                                # x86 unreliable
     r"(?::(?P<oldmod>[A-Za-z0-9_-]{1,64}):)?"           # 2.6.2x module
     r"(?:\((?P<arm>" + _NAME + r")(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16})?"
-    r"(?:\s\[(?P<armmod>[A-Za-z0-9_.-]{1,64})\])?\) from |"  # arm32 "(f) from"
+    r"(?:\s\[(?P<armmod>[A-Za-z0-9_.-]{1,64})\])?\) from "  # arm32 "(f) from"
+    r"(?:\[<?[0-9a-fA-F]{1,16}>?\]\s{0,4})?\((?P<armcaller>" + _NAME + r")"
+    r"(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16})?"
+    r"(?:\s\[(?P<armcmod>[A-Za-z0-9_.-]{1,64})\])?\)|"
     r"(?P<func>" + _NAME + r")"
     r"(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"           # func+off/size
     r"(?:\s\[(?P<mod>[A-Za-z0-9_.-]{1,64})[^\]]{0,80}\])?"
-    r"|(?P<inline>\s\S{1,200}:\d{1,7}\s\[inline\])"
-    r"|" + _DECODED +
+    r"(?:\s" + _FILE % "file" + r")?"                  # syzbot's file:line
+    r"|\s" + _FILE % "ifile" + r"\s\[inline\]"
+    r"|\s\(" + _FILE % "dfile" + r"(?: ?[^\s():]{1,200}:\d{1,7}){0,7}\)"
     r"|(?:\s\[(?P<mod2>[A-Za-z0-9_.-]{1,64})\])? from "
-    r"(?=[A-Za-z_][A-Za-z0-9_.]{0,200}\+0x)))")
+    r"(?P<caller>[A-Za-z_][A-Za-z0-9_.]{0,200})\+0x"
+    r"(?:[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"
+    r"(?:\s\[(?P<cmod>[A-Za-z0-9_.-]{1,64})\])?)?))")
 
 # Where an instruction pointer is printed, per arch: x86 "RIP: 0010:f+0x",
 # old x86 "RIP: 0010:[<a>]  [<a>] f+0x", i386 "EIP: f+0x" or
@@ -93,13 +101,16 @@ def clean_name(func):
 
 
 class Frame:
-    __slots__ = ("func", "module", "unreliable", "maybe")
+    __slots__ = ("func", "module", "unreliable", "maybe", "file", "caller")
 
-    def __init__(self, func, module=None, unreliable=False, maybe=False):
+    def __init__(self, func, module=None, unreliable=False, maybe=False,
+                 file=None, caller=None):
         self.func = clean_name(func)
         self.module = module
         self.unreliable = unreliable    # x86 "? ": not a frame at all
         self.maybe = maybe              # powerpc/s390 first caller
+        self.file = file                # source file, when the line names it
+        self.caller = caller            # arm32 "f from caller": a Frame
 
     def __str__(self):
         return "%s [%s]" % (self.func, self.module) if self.module else self.func
@@ -118,7 +129,26 @@ def parse_frame(text):
     module = (match.group("mod") or match.group("armmod")
               or match.group("mod2") or match.group("oldmod"))
     maybe = bool(match.group("paren") or _MAYBE_TAIL.search(text))
-    return Frame(func, module, bool(match.group("q")), maybe)
+    file = match.group("file") or match.group("ifile") or match.group("dfile")
+    caller = match.group("armcaller") or match.group("caller")
+    if caller:
+        caller = Frame(caller, match.group("armcmod") or match.group("cmod"))
+    return Frame(func, module, bool(match.group("q")), maybe, file, caller)
+
+
+def trace_frames(frames):
+    """``frames`` with arm32's callers filled in: each "f from caller"
+    line names the next line's function, so only the last line's caller
+    (the outermost function shown) is not a frame of its own."""
+    result = []
+    for frame in frames:
+        if result and result[-1].caller and \
+                result[-1].caller.func != frame.func:
+            result.append(result[-1].caller)
+        result.append(frame)
+    if result and result[-1].caller:
+        result.append(result[-1].caller)
+    return result
 
 
 def parse_ip(text):

@@ -17,6 +17,10 @@ Culprit rules (harvester.crash.analysis carries them out):
             else the trace
     lock    lockdep's ``at: f`` after "is trying to acquire lock" (or the
             line after "release lock ... at:"), else the trace
+    overflow  a stack overflow: the function that recurses (the outermost
+            frame shown of a function seen three times or more), else the
+            frame just before the first dispatcher (as for stalls), else
+            ip; never merely the frame that hit the guard
     stall   the frame just before the first dispatcher (syscall entry,
             process_one_work, timers, softirq, ret_from_fork) in the
             interrupted task's trace: the loop, not where the tick hit it
@@ -60,6 +64,8 @@ class Kind:
                                 # cause of an oops that follows it
     weak: bool = False          # a message that may be no bug: counts
                                 # only when the log holds nothing else
+    level: str = ""             # {level} when the start has none
+    lower: bool = False         # {what} with a lower-case first letter
 
 
 def _k(name, needles, start, title, culprit="trace", failure="oops", **kw):
@@ -95,7 +101,9 @@ KINDS = (
        r"BUG: KMSAN: (?P<what>[a-z-]{3,40})",
        "KMSAN: {what} in {culprit}", failure="bug", **_SANITIZER),
     _k("kcsan", ('KCSAN',),
-       r"BUG: KCSAN: (?P<what>[a-z-]{3,40}(?:: race)?) in " + FUNC,
+       r"BUG: KCSAN: (?P<what>[a-z-]{3,40}(?:: race)?) in " + FUNC +
+       r"(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16})?"
+       r"(?: / (?P<func2>[A-Za-z_][A-Za-z0-9_.]{0,200}))?",
        "KCSAN: {what} in {culprit}", culprit="head", failure="bug",
        **_SANITIZER),
     _k("kfence", ('KFENCE',),
@@ -109,10 +117,20 @@ KINDS = (
        **_SANITIZER),
     _k("memory-leak", ('memory leak',),
        r"BUG: memory leak\b", "memory leak in {culprit}",
-       failure="bug", skip=("kmemleak", "mmap", "kmem", "slab", "alloc",
-                            "create_object", "idr_get", "list_lru_init",
-                            "kasprintf", "kvasprintf", "pcpu_create_chunk",
-                            "strdup", "strndup", "kmemdup")),
+       failure="bug", skip=(
+           # kmemleak's backtrace starts in the allocator: the culprit is
+           # who asked for the memory (mm/kmemleak.c, mm/slub.c, ...)
+           "^_{0,2}kmemleak_", "^_{0,2}create_object$", "^_{0,3}kmem_cache_",
+           "^_{0,3}k[mzv]?alloc", "^_{0,3}kv[mz]alloc", "^_{0,2}kcalloc",
+           "^_{0,2}krealloc", "^_{0,2}do_kmalloc", "^_{0,2}v[mz]alloc",
+           "^_{0,2}vmalloc_", "^_{0,2}alloc_percpu", "^_{0,2}pcpu_",
+           "^_{0,2}alloc_pages", "^_{0,2}folio_alloc", "^idr_get",
+           "^list_lru_init", "^k?v?asprintf$", "^k(?:str|mem)n?dup",
+           "^_{0,3}slab_alloc", "^_{0,2}(?:do_|vm_|ksys_)?mmap(?:_region|"
+           "_pgoff)?$",
+           # an object's own allocator (sk_prot_alloc, __alloc_skb,
+           # radix_tree_node_alloc): "alloc" as a whole part of the name
+           "(?:^|_)alloc(?:_|$)")),
 
     # --- lockdep -----------------------------------------------------------
     _k("deadlock", ('possible ',),
@@ -144,6 +162,12 @@ KINDS = (
        r"(?P<level>BUG|WARNING): lock held when "
        r"returning to user space", "{level}: lock held when returning to "
        "user space in {culprit}", culprit="lock", failure="warning"),
+    # lockdep's other warnings (kernel/locking/lockdep.c): where the lock
+    # was taken or released, else the backtrace.
+    _k("lockdep-warning", ('Nested lock', 'bad contention', 'chain_key'),
+       r"WARNING: (?P<what>Nested lock was not taken|bad contention "
+       r"detected|chain_key collision)", "WARNING: {what} in {culprit}",
+       culprit="lock", failure="warning", lower=True),
     _k("non-static-key", ('non-static key',),
        r"INFO: trying to register non-static key",
        "INFO: trying to register non-static key in {culprit}",
@@ -174,7 +198,9 @@ KINDS = (
        skip=_SCHEDULER),
     _k("hung-task", ('blocked',),
        r"INFO: task .{1,80} blocked (?:in I/O wait )?for more "
-       r"than", "INFO: task hung in {culprit}", culprit="hung",
+       r"than|^.{0,64}:\d{1,9} blocked (?:in I/O wait )?for more than "
+       r"\d{1,9} seconds",        # a task name holding a newline
+       "INFO: task hung in {culprit}", culprit="hung",
        failure="hung task"),
     _k("task-cant-die", ("can't die",),
        r"INFO: task .{1,80} can't die for more than",
@@ -231,7 +257,7 @@ KINDS = (
              "^cleanup_mnt")),
     _k("stack-guard", ('stack guard page',),
        r"BUG: (?:[A-Z#]{2,8} )?stack guard page was hit",
-       "BUG: stack guard page was hit in {culprit}", culprit="ip",
+       "BUG: stack guard page was hit in {culprit}", culprit="overflow",
        failure="bug", dumps=True),
     # The scheduler found its stack-end canary overwritten: the task ran
     # off its stack somewhere in what it was doing (the dispatcher rule).
@@ -245,7 +271,7 @@ KINDS = (
     _k("stack-overflow", ('Insufficient stack space', 'stack overflow'),
        r"Insufficient stack space to handle exception|"
        r"[Kk]ernel stack overflow", "kernel stack overflow in {culprit}",
-       culprit="ip", failure="panic", panic=True),
+       culprit="overflow", failure="panic", panic=True),
     _k("stack-protector", ('stack-protector',),
        r"Kernel panic - not syncing: stack-protector: "
        r"Kernel stack is corrupted in: ?(?:[0-9a-fx]{1,18} )?"
@@ -289,7 +315,7 @@ KINDS = (
        r"\bint3: [0-9a-f]{1,4}", "int3 in {culprit}", culprit="ip"),
     _k("stack-segment", ('stack segment',),
        r"stack segment: [0-9a-f]{1,4}",
-       "stack segment in {culprit}", culprit="ip"),
+       "stack segment fault in {culprit}", culprit="ip"),
     # arm/arm64 die(): "Internal error: Oops - BUG: 0 [#1]" is BUG(),
     # other reasons ("Oops - undefined instruction", 4.x "undefined
     # instruction") are said; a plain "Oops" follows a fault's own header.
@@ -326,12 +352,20 @@ KINDS = (
        r"WARNING: .{0,120}lib/kobject\.c",
        "WARNING: kobject bug in {culprit}", failure="warning"),
     _k("usercopy", ('usercopy',),
-       r"WARNING: .{0,120}mm/usercopy\.c|BUG: bad usercopy|"
+       r"(?P<level>WARNING): .{0,120}mm/usercopy\.c|"
+       r"(?P<level2>BUG|WARNING): bad usercopy|"
        r"usercopy: [Kk]ernel memory (?:exposure|overwrite) attempt",
-       "BUG: bad usercopy in {culprit}", failure="warning",
+       "{level}: bad usercopy in {culprit}", failure="warning",
+       level="BUG",
        skip=("^usercopy_", "^__check_heap_object", "^check_heap_object",
              "^__check_object_size", "^check_object_size",
              "^check_copy_size")),
+    _k("proc-registration", ('fs/proc/generic.c',),
+       r"WARNING: .{0,120}fs/proc/generic\.c",
+       "WARNING: proc registration bug in {culprit}", failure="warning",
+       skip=("^proc_(?:register|create|mkdir|symlink|net_mkdir|net_create|"
+             "create_data|create_seq|create_single|create_net|mkdir_data|"
+             "mkdir_mode|create_mount_point)", "^_proc_", "^__proc_create")),
     _k("kmalloc-bug", ('mm/',),
        r"WARNING: .{0,120}mm/\S{1,40}\.c\S{0,8} k.?.?malloc",
        "WARNING: kmalloc bug in {culprit}", failure="warning"),
@@ -351,6 +385,13 @@ KINDS = (
     _k("warning", ('WARNING: ',),
        r"WARNING: (?:CPU: ?\d{1,5} PID: ?\d{1,10} )?at "
        r"(?P<file>\S{1,200})", "WARNING in {culprit}", culprit="ip",
+       failure="warning"),
+    # Since 6.19: "WARNING: [cond] file:line at func+0x1/0x2, CPU#1:
+    # comm/pid", "at 0x0" when the WARN site has no symbol.
+    _k("warning", ('WARNING: ',),
+       r"WARNING: (?:\[.{1,200}?\] )?(?P<file>\S{1,200}:\d{1,7}) at "
+       r"(?:" + FUNC + r"\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}|0x[0-9a-f]{1,16}),"
+       r" CPU#\d{1,5}", "WARNING in {culprit}", culprit="head",
        failure="warning"),
     _k("stack-regs", ('kernel stack regs',),
        r"WARNING: kernel stack regs at\s{1,20}(?:[0-9a-f]{1,16}|"
@@ -454,7 +495,14 @@ STALL_DETECTOR = lazy(r"^rcu_|update_process_times|tick_sched|"
 IRQ_ENTRY = lazy(r"apic_timer_interrupt|^asm_sysvec_|"
                  r"^asm_call_(?:irq_)?on_stack|^el1_irq|^el1_interrupt|"
                  r"^el1h_64_irq|gic_handle_irq|^call_on_irq_stack|"
-                 r"^__irq_svc|^do_IRQ|^common_interrupt|^ret_from_intr")
+                 r"^__irq_svc|^do_IRQ|^common_interrupt|^ret_from_intr|"
+                 r"^asm_exc_nmi$|^exc_nmi$|^do_nmi$|^end_repeat_nmi$|"
+                 r"^ext_int_handler$|^io_int_handler$|^do_ext_irq$|"
+                 r"^do_io_irq$|^mcck_int_handler$|^do_irq_async$")
+# The idle loop: a stalled CPU found here was stalled by an interrupt.
+IDLE = lazy(r"^default_idle|^cpuidle_|^do_idle$|^arch_cpu_idle|^cpu_idle|"
+            r"^native_safe_halt$|^acpi_idle|^mwait_idle|^intel_idle|"
+            r"^poll_idle$|^psci_|^enabled_wait$|^arch_cpu_idle_enter$")
 
 # Frames that are never the culprit, searched in the name (``^`` anchors)
 # after .isra/.cold/... are stripped: the report plumbing that prints a
@@ -469,7 +517,9 @@ SKIP = (
     r"fixup_bug", r"^handle_bug", r"do_error", r"_trap$", r"do_trap",
     r"invalid_op", r"^asm_exc_", r"^exc_", r"^die$", r"^__die",
     r"^oops_(?:begin|end|enter|exit)$",
-    r"bad_area", r"page_fault", r"do_user_addr_fault", r"do_kern_addr_fault",
+    r"^_{0,2}bad_area(?:_nosemaphore|_access_error)?$", r"^bad_kernel_fault$",
+    r"^(?:_{0,2}|hash__|exc_|asm_exc_|async_|handle_|__handle_)?(?:do_)?"
+    r"page_fault$", r"do_user_addr_fault", r"do_kern_addr_fault",
     r"^no_context", r"kernelmode_fixup", r"do_mem_abort", r"do_kernel_fault",
     r"do_translation_fault", r"do_bad_area", r"__do_kernel_fault",
     r"el1_abort", r"el1_da", r"el1h_64_sync", r"^el1_sync", r"^do_el1",
@@ -477,8 +527,10 @@ SKIP = (
     r"do_debug_exception", r"do_tag_check_fault", r"do_tag_recovery",
     r"program_check", r"ret_from_exception", r"^handle_exception",
     r"tainted", r"check_panic_on_warn", r"nmi_cpu_backtrace",
-    r"cpumask_backtrace", r"__sanitizer", r"__asan", r"kasan", r"hwasan",
-    r"__msan", r"kmsan", r"kcsan", r"kfence", r"check_memory_region",
+    r"cpumask_backtrace", r"^_{0,4}(?:sanitizer|asan|kasan|hwasan|msan|"
+    r"kmsan|kcsan|kfence|ubsan)_", r"^kcsan$", r"^check_memory_region",
+    r"^check_region_inline$", r"^(?:read|write)_once_\w{0,20}nocheck",
+    r"^_{0,2}(?:read|write)_once_size", r"^__(?:READ|WRITE)_ONCE$",
     r"check_heap_object", r"check_object", r"read_word_at_a_time",
     r"ubsan", r"debug_object", r"_is_static_object", r"lockdep",
     r"lock_acquire", r"lock_release", r"lock_class", r"mark_lock",
@@ -491,7 +543,19 @@ SKIP = (
     # allocation and freeing
     r"^alloc_pages", r"^__alloc_pages", r"alloc_page$", r"^alloc_page_",
     r"k?v?(?:m|z|c)alloc", r"krealloc", r"kmem_cache", r"allocate_slab",
-    r"^slab_", r"^__slab_", r"^new_slab", r"__alloc_frozen_pages",
+    r"^_{0,3}slab_(?:alloc|free|pre_alloc_hook|post_alloc_hook|free_hook|"
+    r"free_freelist_hook|alloc_node|free_after_rcu_debug)",
+    r"^_{0,2}new_slab", r"__alloc_frozen_pages",
+    # the page allocator's internals (mm/page_alloc.c)
+    r"^_{0,2}rmqueue", r"^_{0,2}get_free_pages$", r"^get_zeroed_page",
+    r"^free_unref_(?:page|folio)", r"^free_pcppages_bulk$",
+    r"^_{0,2}free_one_page$", r"^alloc_slab_page$", r"^_{0,2}folio_alloc",
+    r"^vma_alloc_folio", r"^alloc_pages_mpol", r"^clear_page(?:_erms|_rep|"
+    r"_orig)?$", r"^kernel_init_pages$", r"^_{0,2}alloc_pages_bulk",
+    # page-owner, stack depot and debug-object tracking
+    r"^_{0,2}(?:set|reset)_page_owner", r"^save_stack$",
+    r"^_{0,2}stack_depot_save", r"^stack_depot_", r"^_{0,2}debug_object_",
+    r"^debug_print_object$", r"^debug_check_no_obj_freed$",
     r"folio_(?:alloc|unlock)", r"filemap_alloc_folio", r"__filemap_get_folio",
     r"find_or_create_page", r"do_read_cache_folio", r"read_cache_page",
     r"pagecache_get_page", r"grab_cache_page", r"^kv?free$", r"^kfree_",
@@ -511,7 +575,12 @@ SKIP = (
     r"atomic(?:64|_long)?_(?:dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|"
     r"cmpxchg|try)", r"^_atomic_dec_and", r"(?:set|clear|change|test)_bit",
     r"__wake_up", r"^refcount_", r"^__refcount", r"^kref_", r"ref_tracker",
-    r"^seqprop_assert", r"^lock_sock", r"^release_sock", r"^inode_lock",
+    r"^_{0,2}seqprop_", r"^_{0,2}(?:raw_|read_|write_|do_write_|do_raw_)?"
+    r"seqcount_", r"^_{0,2}(?:read|write)_seq(?:lock|begin|retry|unlock)",
+    r"^_{0,2}lockdep_assert", r"^_{0,2}lockref_",
+    r"^_{0,2}(?:arch|native|pv|__pv)_(?:queued_)?spin", r"^_raw_",
+    r"^pv_wait", r"^_{0,2}lock_timer_base",
+    r"^lock_sock", r"^release_sock", r"^inode_lock",
     r"^inode_unlock", r"task_rq_lock", r"^kernel_fpu_", r"stack_walk",
     r"^skb_(?:put|push|pull)$", r"bh_enable", r"bh_disable",
     r"^rcu_read_(?:un)?lock",
@@ -525,6 +594,21 @@ SKIP = (
     r"^list_(?:add|del|replace|move|splice)", r"^__list_",
     r"^hlist_", r"^__hlist_", r"^rb_", r"^__rb_", r"_indirect_thunk_",
     r"return_thunk", r"^string$", r"^pointer$", r"printf",
+    # lib/vsprintf.c's formatters
+    r"^(?:hex|string_nocheck|widen|escaped|flags|uuid|bitmap_list|bitmap|"
+    r"mac_address|ip[46]?_addr|ip[46]|symbol|resource|dentry_name|"
+    r"file_dentry_name|bdev_name|netdev_bits|clock|fwnode|time_and|"
+    r"restricted_pointer|address_val|device_node|special_hex_number|"
+    r"default_pointer|err_ptr|va_format|fourcc)_?string$|^format_decode$",
+    r"^ptr_to_id$", r"^number$", r"^_{0,2}vprintk", r"^_printk$",
+    r"^printk_", r"^vprintk_",
+    # stack unwinders (arch/*/kernel/unwind*.c, stacktrace.c)
+    r"^_{0,2}unwind_(?:next_frame|get_return_address|frame)$",
+    r"^_{0,2}(?:arch_)?stack_walk", r"^_{0,2}save_stack_trace",
+    r"^walk_stackframe$", r"^unwind_backtrace$", r"^kernel_unwind",
+    # kobject and timer setup (lib/kobject.c, kernel/time/timer.c)
+    r"^_{0,2}init_timer", r"^timer_setup", r"^_{0,2}hrtimer_(?:start|init|"
+    r"cancel|try_to_cancel)",
     r"kasprintf", r"kvasprintf", r"va_format", r"^dev_(?:info|notice|warn|"
     r"err|alert|crit|emerg|printk)", r"^_dev_", r"^__dev_printk",
     r"hex_dump_to_buffer", r"print_hex_dump", r"^crc\d", r"crc_itu_t",
@@ -551,6 +635,55 @@ SKIP = (
     r"rollback_registered",
     r"^i2c_del_adapter", r"^tty_unregister_device", r"^hwrng_unregister",
     r"^__unregister_client", r"extract_(?:user|iter)_to_sg",
+)
+
+# Source files whose functions are helpers by role, when a frame names
+# its file (syzbot's symbolised traces, decode_stacktrace.sh, a WARN()'s
+# "at file:line"): searched from the start of the path.  A frame here is
+# skipped like a SKIP name, so helpers are passed over whatever they are
+# called; what is left is where the caller's code is.
+HELPER_FILES = (
+    # the report machinery and sanitizers
+    r"^mm/kasan/", r"^mm/kmsan/", r"^kernel/kcsan/", r"^mm/kfence/",
+    r"^lib/ubsan\.c", r"^kernel/kcov\.c", r"^lib/dump_stack\.c",
+    r"^kernel/panic\.c", r"^lib/bug\.c", r"^kernel/printk/",
+    r"^lib/fault-inject\.c", r"^mm/failslab\.c", r"^mm/debug\.c",
+    r"^arch/[a-z0-9_]{1,16}/kernel/(?:traps|dumpstack\w{0,8}|stacktrace|"
+    r"unwind\w{0,16}|process)\.c", r"^kernel/stacktrace\.c",
+    r"^arch/[a-z0-9_]{1,16}/mm/(?:fault|physaddr|extable)\.c",
+    r"^include/linux/(?:kasan|kmsan|kcsan|kfence|instrumented|compiler|"
+    r"compiler_types|fortify-string|printk|bug|once_lite)\.h",
+    r"^include/asm-generic/(?:rwonce|bug)\.h",
+    # allocators, page-owner, stack depot, debug objects
+    r"^mm/page_alloc\.c", r"^mm/sl[aou]b\.c", r"^mm/slab_common\.c",
+    r"^mm/mempool\.c", r"^mm/percpu[\w-]{0,16}\.c", r"^mm/util\.c",
+    r"^mm/page_owner\.c", r"^mm/page_ext\.c", r"^lib/stackdepot\.c",
+    r"^lib/debugobjects\.c", r"^mm/kmemleak\.c",
+    r"^include/linux/(?:slab|gfp|page_ref|mm|mmap_lock)\.h",
+    # locking, atomics, reference counts
+    r"^kernel/locking/", r"^lib/lockref\.c", r"^lib/refcount\.c",
+    r"^include/linux/(?:spinlock\w{0,12}|rwlock\w{0,12}|mutex|rwsem|"
+    r"seqlock|lockdep|local_lock\w{0,12}|refcount|kref|atomic\w{0,16}|"
+    r"bit_spinlock|rcupdate|srcu|percpu-rwsem|percpu-refcount|wait|"
+    r"wait_bit|completion)\.h",
+    r"^include/linux/atomic/", r"^include/asm-generic/(?:atomic\w{0,8}|"
+    r"qspinlock|qrwlock|bitops/[\w-]{1,32})\.h",
+    r"^arch/[a-z0-9_]{1,16}/include/asm/(?:atomic\w{0,8}|cmpxchg\w{0,8}|"
+    r"bitops|spinlock|qspinlock|paravirt|barrier|preempt)\.h",
+    # printing and formatting, strings, memory, user copies, lists
+    r"^lib/vsprintf\.c", r"^lib/hexdump\.c", r"^lib/string\.c",
+    r"^lib/string_helpers\.c", r"^lib/usercopy\.c", r"^lib/iov_iter\.c",
+    r"^lib/list_debug\.c", r"^lib/rbtree\.c", r"^lib/find_bit\.c",
+    r"^arch/[a-z0-9_]{1,16}/lib/(?:mem\w{0,16}|str\w{0,16}|copy_\w{0,24}|"
+    r"usercopy\w{0,8}|csum\w{0,16}|crc\w{0,16}|getuser|putuser)\.[cS]",
+    r"^include/linux/(?:string|uaccess|list|rculist|llist|rbtree\w{0,12}|"
+    r"bitmap|bitops|overflow|err|kernel|minmax|uio)\.h",
+    # crypto library primitives
+    r"^lib/crypto/", r"^arch/[a-z0-9_]{1,16}/lib/crypto/",
+    # kobject, timer and workqueue setup
+    r"^lib/kobject\w{0,8}\.c", r"^kernel/time/timer\.c",
+    r"^kernel/time/hrtimer\.c", r"^include/linux/(?:timer|hrtimer|"
+    r"workqueue|kobject)\.h",
 )
 
 # Dispatchers: the loop that stalled runs in the frame just before the
@@ -585,6 +718,7 @@ DISPATCHERS = (
     r"__fput", r"task_work_run", r"exit_to_user",
     r"exit_to_usermode", r"syscall_exit_to_user", r"irqentry_exit",
     r"smp_call_function",
+    r"^\w{1,64}_compat_ioctl$",     # a driver's compat entry forwards
 )
 
 # A blocked task waits in scheduler, lock and wait functions; the culprit
