@@ -17,12 +17,18 @@ FS_IMMUTABLE_FL = 0x10
 
 def load(source, loaded, limits):
     from parsers import efi
-    intake = Intake(efi.parse, source, limits, loaded)
+    intake = None
+
+    def take(name, data):
+        nonlocal intake
+        if intake is None:    # no dump variable: no record class imported
+            intake = Intake(efi.parse, source, limits, loaded)
+        intake.take(name, data[0])
     _, loaded.problems, loaded.unreadable = read_dir(
         source.path, wanted=efi.is_crash_variable, cap=limits.record_cap,
         budget=limits.budget, deferred=loaded.deferred, heads=loaded.heads,
-        first=limits.first, take=lambda name, data: intake.take(name, data[0]))
-    if intake.result.records or intake.result.errors:
+        first=limits.first, take=take)
+    if intake is not None and (intake.result.records or intake.result.errors):
         loaded.result = intake.result
 
 
