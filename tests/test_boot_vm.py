@@ -9,7 +9,10 @@ systemd and Debian's kernel (packaging/boottest/build-rootfs.sh, cached in
 $OOPS_HARVEST_BOOT_CACHE or /work/cache/boottest), installs the package into
 a copy, and boots it in QEMU (TCG) with ramoops configured: one boot panics,
 the next must have the report in /var/crash written by the installed unit
-(scenarios: our unit first, systemd-pstore first, efi-pstore under OVMF).
+(scenarios: our unit first, systemd-pstore first, efi-pstore under OVMF),
+or, in the kdump scenario, must report the real kdump-tools and kdump-utils
+crash directories of samples/ laid into /var/crash and leave them as they
+were.
 packaging/boottest/run.py does the work; packaging/README.md describes the
 scenarios and their checks.  Skips without root, QEMU or the build tools.
 """
@@ -62,7 +65,8 @@ def deb():
     return os.path.join(out, debs[0])
 
 
-@pytest.mark.parametrize("scenario", ["ours-first", "pstore-first", "efi"])
+@pytest.mark.parametrize("scenario", ["ours-first", "pstore-first", "efi",
+                                      "kdump"])
 def test_installed_unit_harvests_a_real_crash(deb, scenario):
     if scenario == "efi" and not any(os.path.exists("/usr/share/OVMF/" + f)
                                      for f in ("OVMF_CODE_4M.fd", "OVMF_CODE.fd")):
@@ -82,8 +86,9 @@ def test_installed_unit_harvests_a_real_crash(deb, scenario):
     assert summary["passed"] >= 10
     harvest = summary["results"]["harvest"]
     reports = [e for e in harvest["var_crash"] if e["name"].endswith(".crash")]
-    assert len(reports) == 1
-    assert (reports[0]["mode"], reports[0]["uid"]) == ("600", 0)
+    # kdump: one report per crash directory (a kdump-tools and a kdump-utils one)
+    assert len(reports) == (2 if scenario == "kdump" else 1)
+    assert all((r["mode"], r["uid"]) == ("600", 0) for r in reports)
     assert harvest["pstore"] == []
-    if scenario == "ours-first":
+    if scenario in ("ours-first", "kdump"):
         assert any("oops-harvest.service" in line for line in harvest["blame"])

@@ -27,8 +27,21 @@ efi
     the kernel writes the dump into UEFI variables; boot 2 must report it
     (efi_pstore loaded by modprobe@efi_pstore.service) and clear it, so that
     on boot 3 no dump-* variable is left in NVRAM and the unit is skipped.
+kdump
+    no crash boot: the real crash directories a Debian 6.1 capture kernel
+    saved (samples/kdump-6.1-debian, kdump-tools' layout, and
+    samples/kdump-6.1-fedora-layout, kdump-utils'; dumps truncated to 8 KiB)
+    are laid into /var/crash as the savers leave them (root, the modes of
+    samples/manifest.json, the capture kernel's mtimes).  Boot 1: kdump's
+    files alone must start the unit (blame, journal), which must write one
+    0600 root KernelCrash report per directory, its Title naming the crash
+    that kexec'd (the sysrq panic; the Oops in oops_harvest_init) and its
+    Date the directory's stamp; /var/crash, read from the disk image
+    afterwards, must differ only by those reports (every kdump file's
+    sha256, mode, owner and mtime as before).  Boot 2: the unit runs again
+    and /var/crash stays exactly as it was.
 
-    sudo packaging/boottest/run.py [--scenario ours-first|pstore-first|efi|all]
+    sudo packaging/boottest/run.py [--scenario ours-first|pstore-first|efi|kdump|all]
         [--deb FILE] [--cache DIR] [--keep]
 
 Needs root, qemu-system-x86_64, mmdebstrap and e2fsprogs; ~5-10 minutes on
@@ -38,9 +51,11 @@ Prints one JSON summary per scenario; exits 0 when every check passed.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -125,6 +140,10 @@ for name in sorted(os.listdir("/var/crash")):
                                 if l.startswith("ProblemType:")]
         entry["title"] = [l for l in head.splitlines() if l.startswith("Title:")]
         entry["sysrq"] = "sysrq triggered crash" in head
+        for key in ("Date", "KdumpDir"):
+            entry[key.lower()] = [l[len(key) + 2:] for l in head.splitlines()
+                                  if l.startswith(key + ": ")]
+        entry["oops_harvest_init"] = "oops_harvest_init" in head
     crash.append(entry)
 res["var_crash"] = crash
 st = os.stat("/var/crash")
@@ -216,9 +235,9 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
-def make_disk(rootfs, deb, work, ramoops=True):
+def make_disk(rootfs, deb, work, ramoops=True, setup=None):
     """Copy the cached root, install the package with dpkg, add the test
-    units, and make an ext4 image of it."""
+    units (and what ``setup(root)`` puts there), and make an ext4 image."""
     root = os.path.join(work, "root")
     shutil.rmtree(root, ignore_errors=True)
     log("copying the root file system")
@@ -253,6 +272,8 @@ def make_disk(rootfs, deb, work, ramoops=True):
         link = os.path.join(wants, unit)
         if not os.path.islink(link):
             os.symlink("/etc/systemd/system/" + unit, link)
+    if setup:
+        setup(root)
     return finish_disk(root, work)
 
 
@@ -475,9 +496,157 @@ def scenario_efi(rootfs, deb, work):
     return check, {"harvest": res, "again": again}
 
 
+# --- kdump ---------------------------------------------------------------
+
+# The real crash directories a Debian 6.1 capture kernel saved (samples/
+# manifest.json says how), and what their one report each must say.  The
+# Debian crash was kexec'd by the sysrq panic that followed the Oops in
+# oops_harvest_init, the Fedora one by that Oops itself (oops=panic): both
+# as their serial consoles (console-crash.log) show.
+KDUMP_SAMPLES = (
+    # (sample, crash directory, what the Title names, the directory's stamp)
+    ("kdump-6.1-debian", "202612071949", "sysrq triggered crash",
+     ("202612071949", "%Y%m%d%H%M")),
+    ("kdump-6.1-fedora-layout", "127.0.0.1-2026-12-07-19:49:54",
+     "oops_harvest_init", ("2026-12-07-19:49:54", "%Y-%m-%d-%H:%M:%S")),
+)
+
+
+def place_kdump_crashes(root):
+    """Lay the sample crash directories into ROOT/var/crash as the savers
+    left them: root-owned, each file with the mode the manifest records and
+    the mtime the capture kernel's listing shows, directories 0755."""
+    with open(os.path.join(TOP, "samples", "manifest.json")) as f:
+        manifest = {m["name"]: m for m in json.load(f)}
+    crash = os.path.join(root, "var", "crash")
+    os.makedirs(crash, 0o755, exist_ok=True)
+    for name, stamp, _, _ in KDUMP_SAMPLES:
+        sample = os.path.join(TOP, "samples", name)
+        mtimes = {}
+        with open(os.path.join(sample, "capture-listing.txt")) as f:
+            for line in f:     # size mode epoch date time zone /out/path
+                words = line.split()
+                mtimes[words[-1][len("/out/"):]] = int(words[2])
+        os.mkdir(os.path.join(crash, stamp), 0o755)
+        for entry in manifest[name]["kdump"]["files"]:
+            if not entry["path"].startswith("var/crash/"):
+                continue
+            dst = os.path.join(root, entry["path"])
+            shutil.copyfile(os.path.join(sample, entry["path"]), dst)
+            os.chmod(dst, int(entry["mode"], 8))
+            os.chown(dst, 0, 0)
+            os.utime(dst, (mtimes[entry["path"]],) * 2)
+        d = os.path.join(crash, stamp)
+        os.chmod(d, 0o755)
+        os.chown(d, 0, 0)
+        os.utime(d, (mtimes["var/crash/" + stamp],) * 2)
+
+
+def tree(top):
+    """Every entry under ``top``: mode, owner, size, mtime, sha256."""
+    found = {}
+    for folder, dirs, files in os.walk(top):
+        for name in dirs + files:
+            full = os.path.join(folder, name)
+            st = os.lstat(full)
+            size = digest = None      # a directory's size is the file system's
+            if stat.S_ISREG(st.st_mode):
+                size = st.st_size
+                with open(full, "rb") as f:
+                    digest = hashlib.sha256(f.read()).hexdigest()
+            found[os.path.relpath(full, top)] = [
+                "%o" % st.st_mode, st.st_uid, st.st_gid, size,
+                int(st.st_mtime), digest]
+    return found
+
+
+def var_crash_on_disk(disk, work, tag):
+    """/var/crash as the disk image holds it after a boot (debugfs rdump
+    keeps modes, owners and mtimes)."""
+    out = os.path.join(work, "var-crash-" + tag)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    sh(["debugfs", "-R", "rdump /var/crash " + out, disk],
+       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    found = tree(os.path.join(out, "crash"))
+    shutil.rmtree(out)
+    return found
+
+
+def check_kdump_untouched(check, label, before, after):
+    changed = sorted(p for p in before if after.get(p) != before[p])
+    check(not changed, "%s: kdump's files and directories byte-identical, same "
+          "mode, owner and mtime (%d entries; changed: %s)"
+          % (label, len(before), changed))
+    new = sorted(p for p in after if p not in before)
+    check(all("/" not in p and p.endswith(".crash") for p in new),
+          "%s: nothing new in /var/crash but reports (%s)" % (label, new))
+    return new
+
+
+def scenario_kdump(rootfs, deb, work):
+    check = Checks()
+    before = {}
+
+    def setup(root):
+        place_kdump_crashes(root)
+        before.update(tree(os.path.join(root, "var", "crash")))
+
+    disk, release = make_disk(rootfs, deb, work, ramoops=False, setup=setup)
+    boot(work, disk, "harvest", "oh.check")
+    res = results(disk, "harvest")
+    u = res["oops-harvest.service"]
+    check(unit_ran(res) and u.get("Result") == "success" and u.get("ExecMainStatus") == "0",
+          "harvest: kdump's files alone started the unit, which succeeded (%s)" % u)
+    blame = [l for l in res["blame"] if "oops-harvest.service" in l]
+    check(bool(blame), "harvest: systemd-analyze blame shows the unit (%s)" % blame)
+    check(any("oops-harvest" in l for l in res["journal"]),
+          "harvest: the journal has the unit's run (%d lines)" % len(res["journal"]))
+    reps = reports(res)
+    check(len(reps) == len(KDUMP_SAMPLES), "harvest: one report per crash "
+          "directory (%s)" % [e["name"] for e in reps])
+    for name, stamp, culprit, when in KDUMP_SAMPLES:
+        mine = [e for e in reps if e["kdumpdir"] == ["/var/crash/" + stamp]]
+        check(len(mine) == 1, "harvest: exactly one report for %s (%s)"
+              % (stamp, [e["name"] for e in mine]))
+        for e in mine:
+            label = "harvest: %s" % e["name"]
+            check(e["regular"] and e["mode"] == "600" and e["uid"] == 0
+                  and e["gid"] == 0, "%s is a 0600 root:root file (mode %s uid %s)"
+                  % (label, e["mode"], e["uid"]))
+            check(e["problemtype"] == ["ProblemType: KernelCrash"],
+                  "%s is a KernelCrash report (%s)" % (label, e["problemtype"]))
+            check(len(e["title"]) == 1 and culprit in e["title"][0],
+                  "%s: Title names %r (%s)" % (label, culprit, e["title"]))
+            check(e["oops_harvest_init"], "%s holds the Oops in oops_harvest_init"
+                  % label)
+            date = time.asctime(time.strptime(*when))     # as apport reads it
+            check(e["date"] == [date], "%s: Date is the stamp, %s (%s)"
+                  % (label, date, e["date"]))
+    check(res["pstore"] == [], "harvest: /sys/fs/pstore holds nothing (%s)"
+          % res["pstore"])
+    check(not res["failed_units"], "harvest: no failed units (%s)" % res["failed_units"])
+    after = var_crash_on_disk(disk, work, "harvest")
+    new = check_kdump_untouched(check, "harvest", before, after)
+    check(sorted(new) == sorted(e["name"] for e in reps),
+          "harvest: the disk holds the same reports as the guest saw")
+    boot(work, disk, "again", "oh.check")
+    again = results(disk, "again")
+    u = again["oops-harvest.service"]
+    check(u.get("Result") == "success", "again: the unit (started again by "
+          "kdump's files) succeeded (%s)" % u)
+    again_disk = var_crash_on_disk(disk, work, "again")
+    check_kdump_untouched(check, "again", before, again_disk)
+    check(again_disk == after, "again: /var/crash exactly as after the first "
+          "boot: nothing reported again, no report rewritten")
+    return check, {"harvest": res, "again": again, "var_crash_before": before,
+                   "var_crash_after": after}
+
+
 SCENARIOS = {"ours-first": scenario_ours_first,
              "pstore-first": scenario_pstore_first,
-             "efi": scenario_efi}
+             "efi": scenario_efi,
+             "kdump": scenario_kdump}
 
 
 def main(argv=None):
