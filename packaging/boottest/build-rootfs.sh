@@ -16,7 +16,9 @@ CACHE=${1:-${OOPS_HARVEST_BOOT_CACHE:-/work/cache/boottest}}
 SUITE=bookworm
 MIRROR=${OOPS_HARVEST_MIRROR:-http://deb.debian.org/debian}
 EXTRA=${2:-}
-PACKAGES="systemd,systemd-sysv,udev,dbus,kmod,linux-image-amd64,initramfs-tools,zstd,python3,python3-construct,python3-yaml${EXTRA:+,$EXTRA}"
+# The last three: the .deb's Depends (packaging/debian/control), which dpkg -i
+# does not fetch.
+PACKAGES="systemd,systemd-sysv,udev,dbus,kmod,linux-image-amd64,initramfs-tools,zstd,python3,python3-construct,python3-systemd,python3-yaml${EXTRA:+,$EXTRA}"
 KEY=$(printf '%s %s %s' "$SUITE" "$MIRROR" "$PACKAGES" | sha256sum | cut -c1-12)
 OUT="$CACHE/rootfs-$KEY"
 if [ -e "$OUT/.complete" ]; then
