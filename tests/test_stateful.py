@@ -27,8 +27,8 @@ from hypothesis.stateful import (RuleBasedStateMachine, initialize,
 from harvester import cli
 from parsers.efi import generic_id
 from parsers.kmsg import REASONS
-from tests import invariants
-from tests.kernelbuild import efi_dump
+from tests import apport_format, invariants
+from tests.kernelbuild import efi_dump, mtdoops_image, mtdoops_write
 from tests.security.test_faults import KILLED, STEPS, run_with_fault
 
 SAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "samples")
@@ -301,3 +301,248 @@ TestShutdown = Shutdown.TestCase
 TestKillReboot = KillReboot.TestCase
 TestSmallReports = SmallReports.TestCase
 TestNoClear = NoClear.TestCase
+
+
+# --- liveness (issue 18) ----------------------------------------------------
+
+K = 3                    # clean runs with the defaults that settle anything
+LIVE_REASONS = ("Oops", "Panic", "Shutdown")    # Shutdown is archived
+MTD_SLOTS = 8
+
+
+class LiveTree:
+    """Two pstore directories that share twins (the live one and a copy,
+    as systemd-pstore leaves with Unlink=no) and an mtdoops image."""
+
+    def __init__(self):
+        base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        self.tmp = tempfile.mkdtemp(prefix="oops-harvest-live-", dir=base)
+        self.src = os.path.join(self.tmp, "pstore")
+        self.copy = os.path.join(self.tmp, "archive")
+        self.mtd = os.path.join(self.tmp, "mtd.bin")
+        self.out = os.path.join(self.tmp, "crash")
+        self.state = os.path.join(self.tmp, "state")
+        self.config = os.path.join(self.tmp, "config.yaml")
+        for path in (self.src, self.copy, self.out):
+            os.mkdir(path)
+        os.chmod(self.out, 0o1777)
+        self.image = mtdoops_image(MTD_SLOTS)
+        self.save_image()
+        self.configure("")
+
+    def save_image(self):
+        with open(self.mtd, "wb") as f:
+            f.write(bytes(self.image))
+
+    def configure(self, caps):
+        with open(self.config, "w") as f:
+            f.write("require_pstore_mount: false\n" + caps)
+
+    def argv(self):
+        argv = ["--collect", "--config", self.config, "--output-dir",
+                self.out, "--state-dir", self.state]
+        for spec in ("pstore:" + self.src, "pstore:" + self.copy,
+                     "mtdoops:" + self.mtd):
+            argv += ["--source", spec]
+        return argv
+
+    def collect(self):
+        return cli.main(self.argv())
+
+    def files(self):
+        """{name: what a reader finds in it}: each durable report's fields
+        joined (parsed with tests/apport_format.py), each archive's bytes."""
+        found = {}
+        for place in (self.out, os.path.join(self.out, "oops-harvest"),
+                      self.state):
+            if not os.path.isdir(place):
+                continue
+            for name in sorted(os.listdir(place)):
+                path = os.path.join(place, name)
+                if name.endswith(".crash"):
+                    with open(path, "rb") as f:
+                        fields, _ = apport_format.load(f.read())
+                    found[name] = fields
+                elif name.startswith("archive-") and not name.endswith(".tmp"):
+                    with open(path, "rb") as f:
+                        found[name] = f.read()
+        return found
+
+
+class LiveMachine(RuleBasedStateMachine):
+    """Any sequence of small caps, dumps of every record type, twins and
+    killed runs; then the defaults and at most K clean runs must leave
+    every record's content in exactly one report or archive, both pstore
+    directories empty, no dump split across files and no report partial.
+    What a record holds is known here from what was written: a unique
+    token line per record (several per efi part), grouped by dump."""
+
+    KILLS = True
+
+    def __init__(self):
+        super().__init__()
+        self.tree = LiveTree()
+        self.serial = 0
+        self.dumps = 0
+        self.efi = 0
+        self.slot = 0
+        self.names = 0
+        self.groups = {}         # dump (or lone record) -> its tokens
+        self.settled = True      # nothing written or changed since settle
+
+    def teardown(self):
+        """Every example ends settled: the last steps' records too."""
+        try:
+            if not self.settled:
+                self.settle()
+        finally:
+            shutil.rmtree(self.tree.tmp, ignore_errors=True)
+
+    def _tokens(self, group, n, what):
+        lines = []
+        for _ in range(n):
+            self.serial += 1
+            token = b"live-token-%07d" % self.serial
+            self.groups.setdefault(group, []).append(token)
+            lines.append(b"[%6d.000000] %s %s\n" % (self.serial, what.encode(), token))
+        return b"".join(lines)
+
+    def _write(self, name, data, group, mtime):
+        path = os.path.join(self.tree.src, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        os.utime(path, (mtime, mtime))
+        self.settled = False
+
+    def _now(self):
+        return BOOT_SECONDS + 10 * self.serial
+
+    @rule(reasons=st.lists(st.sampled_from(REASONS), unique=True),
+          max_records=st.sampled_from([1, 2, 3]) | st.none(),
+          max_run=st.sampled_from([2000, 6000, 20000]) | st.none(),
+          max_report=st.sampled_from([4096, 12000]) | st.none())
+    def configure(self, reasons, max_records, max_run, max_report):
+        caps = "report_reasons: [%s]\n" % ", ".join(
+            sorted(set(reasons) | set(REPORTED)))
+        for key, value in (("max_records", max_records),
+                           ("max_run_bytes", max_run),
+                           ("max_report_bytes", max_report)):
+            if value is not None:
+                caps += "%s: %d\n" % (key, value)
+        self.tree.configure(caps)
+
+    @precondition(lambda self: self.names < 12)
+    @rule(reason=st.sampled_from(LIVE_REASONS), lines=st.integers(1, 40))
+    def ramoops_dump(self, reason, lines):
+        self.dumps += 1
+        group = "dump %d" % self.dumps
+        body = ("%s#%d Part1\n" % (reason, self.dumps)).encode() + \
+            b"<4>[    1.000000] BUG: kernel NULL pointer dereference\n" + \
+            self._tokens(group, lines, "dmesg")
+        self.names += 1
+        self._write("dmesg-ramoops-%d" % self.names, body, group, self._now())
+
+    @precondition(lambda self: self.efi < 4)
+    @rule(reason=st.sampled_from(LIVE_REASONS), lines=st.integers(1, 80))
+    def efi_dump(self, reason, lines):
+        self.efi += 1
+        self.dumps += 1
+        group = "efi dump %d" % self.dumps
+        log = self._tokens(group, lines, "efi line")
+        seconds = self._now()
+        _, texts = efi_dump(reason, self.efi, log, seconds, compress=False)
+        for part, text in texts.items():
+            self._write("dmesg-efi-%d" % generic_id(seconds, part, self.efi),
+                        text, group, seconds)
+
+    @rule(kind=st.sampled_from(["console", "pmsg", "ftrace"]),
+          lines=st.integers(1, 20))
+    def front_end(self, kind, lines):
+        name = "%s-ramoops-0" % kind
+        if os.path.exists(os.path.join(self.tree.src, name)):
+            return               # the kernel keeps one; it is still pending
+        self.names += 1
+        group = "%s %d" % (kind, self.names)
+        self._write(name, self._tokens(group, lines, kind), group,
+                    self._now())
+
+    @precondition(lambda self: self.slot < MTD_SLOTS)
+    @rule(n=st.integers(1, 4))
+    def mtdoops_records(self, n):
+        for _ in range(min(n, MTD_SLOTS - self.slot)):
+            self.slot += 1
+            group = "mtdoops %d" % self.slot
+            text = b"<1>[    1.000000] BUG: crash in slot %d\n" % self.slot + \
+                self._tokens(group, 1, "mtdoops")
+            mtdoops_write(self.tree.image, self.slot - 1, self.slot, text)
+        self.tree.save_image()
+        self.settled = False
+
+    @rule()
+    def twins(self):
+        """systemd-pstore copied the live directory (Unlink=no)."""
+        for name in os.listdir(self.tree.src):
+            shutil.copy2(os.path.join(self.tree.src, name),
+                         os.path.join(self.tree.copy, name))
+
+    @rule()
+    def collect(self):
+        self.tree.collect()
+
+    @precondition(lambda self: self.KILLS)
+    @rule(data=st.data())
+    def collect_killed(self, data):
+        step, nth = data.draw(CollectMachine.KILLS, label="kill at")
+        status = run_with_fault(self.tree, step, nth, "kill")
+        event("run killed at %s" % step if status == KILLED
+              else "run not killed")
+
+    @rule()
+    def settle(self):
+        """The defaults back, then at most K clean runs."""
+        self.tree.configure("")
+        for run in range(1, K + 1):
+            self.tree.collect()
+            if not self.problems():
+                event("settled after %d clean runs" % run)
+                self.settled = True
+                return
+        raise AssertionError("not settled after K=%d clean runs: %s"
+                             % (K, "; ".join(self.problems())))
+
+    def problems(self):
+        bad = []
+        for where in (self.tree.src, self.tree.copy):
+            left = sorted(os.listdir(where))
+            if left:
+                bad.append("%s still holds %s" % (where, left))
+        files = self.tree.files()
+        texts = {}
+        for name, content in files.items():
+            if isinstance(content, dict):
+                for key, value in content.items():
+                    if key.startswith("PstoreRecord") and key[12:].isdigit():
+                        texts.setdefault(name, []).append(value)
+                content = b"\n".join(texts.get(name, []))
+            texts[name] = content
+        for group, tokens in self.groups.items():
+            holders = set()
+            for token in tokens:
+                where = [n for n, text in texts.items() if token + b"\n" in text]
+                if len(where) != 1:
+                    bad.append("%s %s is in %d files %s" % (
+                        group, token.decode(), len(where), where))
+                holders.update(where)
+            if len(holders) > 1:
+                bad.append("%s is split across %s" % (group, sorted(holders)))
+        return bad
+
+
+class LiveUnkilled(LiveMachine):
+    KILLS = False
+
+
+LiveUnkilled.TestCase.settings = _settings(150, 40)
+TestLivenessUnkilled = LiveUnkilled.TestCase
+LiveMachine.TestCase.settings = _settings(150, 40)
+TestLiveness = LiveMachine.TestCase
