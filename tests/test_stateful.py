@@ -20,6 +20,8 @@ import os
 import shutil
 import tempfile
 
+import pytest
+
 from hypothesis import HealthCheck, Phase, event, settings, strategies as st
 from hypothesis.stateful import (RuleBasedStateMachine, initialize,
                                  invariant, precondition, rule)
@@ -500,12 +502,12 @@ class LiveMachine(RuleBasedStateMachine):
     @rule()
     def settle(self):
         """The defaults back, then at most K clean runs."""
+        self.settled = True          # checked now, not again at teardown
         self.tree.configure("")
         for run in range(1, K + 1):
             self.tree.collect()
             if not self.problems():
                 event("settled after %d clean runs" % run)
-                self.settled = True
                 return
         raise AssertionError("not settled after K=%d clean runs: %s"
                              % (K, "; ".join(self.problems())))
@@ -545,4 +547,12 @@ class LiveUnkilled(LiveMachine):
 LiveUnkilled.TestCase.settings = _settings(150, 40)
 TestLivenessUnkilled = LiveUnkilled.TestCase
 LiveMachine.TestCase.settings = _settings(150, 40)
-TestLiveness = LiveMachine.TestCase
+# Finding L1 (open): a run killed after a lone console's archive is linked
+# but before the state records it (kill at the first unlink or the second
+# link) leaves that archive unknown; the next run attaches the console to
+# a new dump's report, so its content is in two files.  Shrunk example:
+# front_end(console), collect_killed(unlink 1), efi_dump(Oops), settle().
+TestLiveness = pytest.mark.xfail(strict=True, reason="finding L1: an "
+                                 "archive linked by a killed run is not "
+                                 "recovered; its console is reported "
+                                 "again")(LiveMachine.TestCase)
