@@ -102,6 +102,9 @@ class Snapshot:
     def first(self):
         return {}
 
+    def written(self):
+        return {}
+
     def seen(self, key):
         return key in self.known
 
@@ -205,6 +208,18 @@ class State:
         """The pending entry of an event: {"stem", "records", "temp",
         "fitted", "inode"} (only "stem" in a state of an older version)."""
         return self.data["pending"].get(event_id)
+
+    def written(self):
+        """``{fingerprint: event id}`` of the files a killed run wrote but
+        never recorded (pending entries with the temp file's inode): their
+        records go where that run put them (collector/recover.py finishes
+        the file), never into a second one."""
+        homes = {}
+        for event_id, entry in self.data["pending"].items():
+            if isinstance(entry, dict) and "inode" in entry:
+                for key in entry.get("records") or ():
+                    homes[key] = event_id
+        return homes
 
     def pending_temps(self):
         """``[(place, temp name)]`` of the pending entries ("out": the

@@ -4,6 +4,8 @@ wait for a later run.  Reads the inventory and the state, writes nothing."""
 
 from parsers.patterns import lazy
 
+from ..state import record_set
+
 # die() numbers every oops on every architecture: "Oops: 0002 [#1]",
 # "Internal error: Oops: 96000005 [#1]", "invalid opcode: 0000 [#1]".
 _DIE_COUNTER = lazy(r" \[#\d{1,6}\]")
@@ -31,22 +33,30 @@ def plan(inv, report_reasons, state=None):
     carrying the undecodable zones raw; otherwise those zones ride
     along with the source's newest dump, so nothing is dropped
     silently.  Any other record that joins nothing (a console without a
-    crash, pmsg, ftrace, mce, ppc-*) is archived."""
+    crash, pmsg, ftrace, mce, ppc-*) is archived.  Records a killed run
+    wrote a file for but never recorded go where that run put them, and
+    a record reported before joins no new dump: no record's content is
+    in two files (issue 18's liveness, finding L1)."""
     result = Plan()
     extra = {}
     dumps = [e for e in inv.events if e.type == "dmesg"]
     newest = {}
     for ev in dumps:
         newest[str(inv.source_of(ev.newest))] = ev
+    written = state.written() if state is not None else {}
+    by_id = {ev.id: ev for ev in dumps}
     for ev in inv.events:
         if ev.type == "dmesg":
             continue
         src = str(inv.source_of(ev.newest))
-        if src in newest and _joins(state, newest[src], ev):
-            extra.setdefault(id(newest[src]), []).extend(ev.records)
+        home = _home(written, ev)
+        dump = by_id.get(home) if home else \
+            newest[src] if src in newest and _joins(state, newest[src], ev) \
+            else None
+        if dump is not None:
+            extra.setdefault(id(dump), []).extend(ev.records)
             # e.g. a console kept from its newest end: the report says so
-            newest[src].problems.extend(p for r in ev.records
-                                        for p in r.problems)
+            dump.problems.extend(p for r in ev.records for p in r.problems)
             continue
         failure = None
         if ev.type == "console":
@@ -79,11 +89,20 @@ def plan(inv, report_reasons, state=None):
 
 
 def _joins(state, dump, ev):
-    """Does ``ev`` (console, pmsg, ftrace) go with ``dump``?  Not when the
-    dump was reported before and ``ev`` was not with it (a later boot's)."""
-    if state is None or not all(state.reported(r) for r in dump.records):
+    """Does ``ev`` (console, pmsg, ftrace) go with ``dump``?  Only when
+    both or neither were reported before: not when the dump was reported
+    without ``ev`` (a later boot's), nor ``ev`` reported (archived) with a
+    new dump, so that no record's content is in two files."""
+    if state is None:
         return True
-    return all(state.reported(r) for r in ev.records)
+    return all(state.reported(r) for r in dump.records) == \
+        all(state.reported(r) for r in ev.records)
+
+
+def _home(written, ev):
+    """The event a killed run wrote all of ``ev``'s records with, or None."""
+    found = {written.get(key) for key in record_set(ev.records)}
+    return found.pop() if len(found) == 1 else None
 
 
 def _console_crash(found):
