@@ -13,6 +13,9 @@ their structure under mutation (see ``pack``/``unpack``).
 
 Properties besides "no other exception":
 
+- every parser: its result has the one documented shape (``check_result``:
+  a ParseResult of Records with bytes payloads and ParseError errors, or
+  a ParseError raised), so a parser returning None is a finding;
 - ecc: a correction changes exactly as many symbols as it reports, at
   most nroots/2, and the result re-encodes to a codeword;
 - compression: output never exceeds the limit;
@@ -40,6 +43,7 @@ if ROOT not in sys.path:
 from parsers import (compression, ecc, efi, kmsg, mtdoops,  # noqa: E402
                      pstorefs, pstorezone, ramoops)
 from parsers.exceptions import EccError, ParseError  # noqa: E402
+from parsers.records import ParseResult, Record  # noqa: E402
 from harvester import cli, inventory, report
 from harvester.crash import analysis  # noqa: E402
 from harvester import collector as collector_mod  # noqa: E402
@@ -84,18 +88,30 @@ def unpack(data):
 
 
 def _parser_call(func, *args, **kwargs):
+    """The parser's result, or the documented ParseError it raised."""
     try:
         return func(*args, **kwargs)
-    except ParseError:
-        return None
+    except ParseError as exc:
+        return exc
 
 
-def _check_records(result):
-    if result is None:
+def check_result(result):
+    """The only two outcomes a parser may have: a ParseResult whose
+    records are Records with bytes-like payloads and whose errors are
+    ParseErrors, or a ParseError raised (``result`` is then that error).
+    A parser returning None, a list or a bare string fails here."""
+    if isinstance(result, ParseError):
         return
+    assert isinstance(result, ParseResult), type(result)
+    assert isinstance(result.records, list), type(result.records)
+    assert isinstance(result.errors, list), type(result.errors)
     for rec in result.records:
-        assert isinstance(rec.payload, (bytes, bytearray)), type(rec.payload)
+        assert isinstance(rec, Record), type(rec)
+        assert isinstance(rec.payload, (bytes, bytearray, memoryview)), \
+            type(rec.payload)
         rec.name                      # always renders
+    for err in result.errors:
+        assert isinstance(err, ParseError), type(err)
 
 
 # --- one harness per parser --------------------------------------------------
@@ -121,7 +137,7 @@ def fuzz_ramoops(data):
                 ecc=ecc_size, kernel=kernel)
         except ParseError:
             return
-    _check_records(_parser_call(ramoops.parse, image, layout,
+    check_result(_parser_call(ramoops.parse, image, layout,
                                 limit=DECOMPRESS_LIMIT))
 
 
@@ -129,36 +145,40 @@ def fuzz_mtdoops(data):
     if not data:
         return
     size = (None, 4096, 8192, 12288)[data[0] % 4]
-    _check_records(_parser_call(mtdoops.parse, data[1:], size))
+    check_result(_parser_call(mtdoops.parse, data[1:], size))
 
 
 def fuzz_pstorezone(data):
-    _check_records(_parser_call(pstorezone.parse, data,
+    check_result(_parser_call(pstorezone.parse, data,
                                 limit=DECOMPRESS_LIMIT))
 
 
 def fuzz_efi(data):
     files = {name: body for _, name, _, body in unpack(data)}
-    _check_records(_parser_call(efi.parse, files, limit=DECOMPRESS_LIMIT))
+    check_result(_parser_call(efi.parse, files, limit=DECOMPRESS_LIMIT))
 
 
 def fuzz_pstorefs(data):
     files = {name: (body, mtime * 10**9 + 1)
              for _, name, mtime, body in unpack(data)}
-    _check_records(_parser_call(pstorefs.parse, files, limit=DECOMPRESS_LIMIT))
+    check_result(_parser_call(pstorefs.parse, files, limit=DECOMPRESS_LIMIT))
 
 
 def fuzz_kmsg(data):
     found = _parser_call(kmsg.parse_part_header, data)
-    if found is not None:
+    if not isinstance(found, ParseError):
         reason, count, part, length = found
+        assert isinstance(reason, str) and isinstance(count, int) and \
+            isinstance(part, int), found
         assert 0 < length <= 64 and data[length - 1:length] == b"\n", found
 
 
 def fuzz_compression(data):
     found = _parser_call(compression.decompress, data, 1 << 16)
-    if found is not None:
-        assert len(found[1]) <= 1 << 16, len(found[1])
+    if not isinstance(found, ParseError):
+        codec, text = found
+        assert isinstance(codec, str) and isinstance(text, bytes), found
+        assert len(text) <= 1 << 16, len(text)
 
 
 def fuzz_ecc(data):

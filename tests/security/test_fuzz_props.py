@@ -22,6 +22,7 @@ from tests.security.helpers import ALLOWED_KEYS, allowed_key
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir,
                                 os.pardir, "fuzz"))
 import campaign  # noqa: E402
+from fuzz.harnesses import check_result  # noqa: E402
 
 SEEDS = campaign.load_seeds()
 PROPS = settings(max_examples=120, deadline=None, derandomize=True,
@@ -31,13 +32,24 @@ PER_INPUT_SECONDS = 5.0
 
 
 def total(func, *args, **kwargs):
+    """``func``'s result, or the ParseError it raised (returned); within
+    the time allowed per input."""
     start = time.monotonic()
     try:
         return func(*args, **kwargs)
-    except ParseError:
-        return None
+    except ParseError as exc:
+        return exc
     finally:
         assert time.monotonic() - start < PER_INPUT_SECONDS
+
+
+def parsed(func, *args, **kwargs):
+    """A parser's run on fuzzed input: records or a documented error
+    (fuzz/harnesses.py's check_result), nothing else; returns the
+    ParseResult, or None when a ParseError was raised."""
+    result = total(func, *args, **kwargs)
+    check_result(result)
+    return None if isinstance(result, ParseError) else result
 
 
 def mutated(target):
@@ -54,10 +66,7 @@ def _mutate(target, state):
 @PROPS
 @given(mutated("ramoops"))
 def test_ramoops_real_samples_mutated(image):
-    result = total(ramoops.parse, image)
-    if result:
-        for rec in result.records:
-            assert isinstance(rec.payload, bytes)
+    parsed(ramoops.parse, image)
 
 
 @PROPS
@@ -69,7 +78,7 @@ def test_ramoops_explicit_layouts(image, record_size, ecc):
                                         ecc=ecc)
     except ParseError:
         return
-    total(ramoops.parse, image, layout)
+    parsed(ramoops.parse, image, layout)
 
 
 @PROPS
@@ -82,20 +91,20 @@ def test_ramoops_uboot_zone_header_lies(junk, start, size, good_sig):
         image[off:off + 4] = b"DBGC" if good_sig else junk[:4]
         image[off + 4:off + 8] = start.to_bytes(4, "little")
         image[off + 8:off + 12] = size.to_bytes(4, "little")
-    total(ramoops.parse, bytes(image))
-    total(pstorezone.parse, bytes(image))
+    parsed(ramoops.parse, bytes(image))
+    parsed(pstorezone.parse, bytes(image))
 
 
 @PROPS
 @given(mutated("mtdoops"), st.sampled_from([None, 4096, 8192]))
 def test_mtdoops_real_samples_mutated(image, record_size):
-    total(mtdoops.parse, image, record_size)
+    parsed(mtdoops.parse, image, record_size)
 
 
 @PROPS
 @given(mutated("pstorezone"))
 def test_pstorezone_mutated(image):
-    total(pstorezone.parse, image)
+    parsed(pstorezone.parse, image)
 
 
 @PROPS
@@ -106,7 +115,7 @@ def test_efi_real_variables_mutated(state):
     blobs = list(seed.values())
     files = {campaign.mutate_name(rng, name): campaign.mutate(rng, data, blobs)
              for name, data in list(seed.items())[:rng.randrange(1, 8)]}
-    total(efi.parse, files, limit=1 << 20)
+    parsed(efi.parse, files, limit=1 << 20)
 
 
 @PROPS
@@ -118,21 +127,27 @@ def test_pstorefs_real_files_mutated(state, extra_name):
     files = {campaign.mutate_name(rng, n): (campaign.mutate(rng, d, blobs), None)
              for n, d in list(seed.items())[:rng.randrange(1, 6)]}
     files[extra_name] = (b"Oops#1 Part1\n", 1)
-    total(pstorefs.parse, files, limit=1 << 20)
+    parsed(pstorefs.parse, files, limit=1 << 20)
 
 
 @PROPS
 @given(mutated("compression"))
 def test_compression_mutated(blob):
     result = total(compression.decompress, blob, 1 << 20)
-    if result is not None:
-        assert len(result[1]) <= 1 << 20
+    if not isinstance(result, ParseError):
+        codec, text = result
+        assert isinstance(codec, str) and isinstance(text, bytes), result
+        assert len(text) <= 1 << 20
 
 
 @PROPS
 @given(st.binary(max_size=100))
 def test_kmsg_part_header(blob):
-    total(kmsg.parse_part_header, blob)
+    found = total(kmsg.parse_part_header, blob)
+    if not isinstance(found, ParseError):
+        reason, count, part, length = found
+        assert isinstance(reason, str) and isinstance(count, int) and \
+            isinstance(part, int) and 0 < length <= 64, found
 
 
 # --- the writer ------------------------------------------------------------
