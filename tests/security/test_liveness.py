@@ -407,3 +407,44 @@ def test_a_temp_name_from_the_state_cannot_leave_the_directory(tmp_path):
         json.dump({"pending": {"Ex": {"stem": "x", "temp": "../victim"}}}, f)
     assert box.collect() == 0
     assert os.path.exists(victim)
+
+
+# --- finding L1 (the liveness machine's): a file a killed run linked -------------------
+
+def _in_files(box, token):
+    """The reports and archives whose records hold ``token``."""
+    found = [n for n, f in box.reports().items()
+             if any(token in a for a in attachments(f))]
+    return found + [n for n, data in box.archives().items() if token in data]
+
+
+def _killed(box, step, nth):
+    from tests.security.test_faults import KILLED, run_with_fault
+    assert run_with_fault(box, step, nth, "kill") == KILLED
+
+
+def test_a_console_archived_by_a_killed_run_joins_no_new_dump(tmp_path):
+    box = Box(tmp_path)
+    src = box.directory("src", {"console-ramoops-0": b"[ 1.0] lone console\n"})
+    _killed(box, "unlink", 1)          # archive linked, never recorded
+    with open(os.path.join(src, "dmesg-ramoops-0"), "wb") as f:
+        f.write(b"Oops#1 Part1\n" + OOPS + b"[ 2.0] the new dump\n")
+    box.drain()
+    assert box.left(src) == []
+    assert len(_in_files(box, b"lone console")) == 1, box.archives()
+    assert len(_in_files(box, b"the new dump")) == 1
+
+
+def test_a_console_reported_by_a_killed_run_stays_with_its_dump(tmp_path):
+    box = Box(tmp_path)
+    src = box.directory("src", {
+        "console-ramoops-0": b"[ 1.0] the console\n",
+        "dmesg-ramoops-0": b"Oops#1 Part1\n" + OOPS + b"[ 2.0] first dump\n"})
+    _killed(box, "unlink", 1)          # report linked, never recorded
+    with open(os.path.join(src, "dmesg-ramoops-1"), "wb") as f:
+        f.write(b"Oops#2 Part1\n" + OOPS + b"[ 3.0] newer dump\n")
+    os.utime(os.path.join(src, "dmesg-ramoops-1"), (2e9, 2e9))
+    box.drain()
+    assert box.left(src) == []
+    for token in (b"the console", b"first dump", b"newer dump"):
+        assert len(_in_files(box, token)) == 1, (token, box.reports().keys())
