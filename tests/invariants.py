@@ -10,11 +10,25 @@ apport's rules).  And the state names no two reports of the same event.
     before = snapshot(specs)          # before a run
     ... run --collect ...
     check(before, out_dir, state_dir) # after it (killed or not)
+
+The oracle is independent of the code it checks: the sources are read
+here as plain bytes (a pstore file's bytes, inflated with zlib when the
+kernel left it compressed; an efivarfs file's bytes after its 4-byte
+attribute word), reports are parsed with tests/apport_format.py, and a
+state entry is matched to a record by the SHA-256 its key ends with
+(the state's documented key, "backend:type:id:time:sha256[:32]"),
+computed here with hashlib.  Nothing of harvester.inventory or
+harvester.state is used.  Raw images are never cleared, so only their
+state entries are checked: the report named must hold an attachment of
+that digest.
 """
 
+import hashlib
 import json
 import os
+import re
 import stat
+import zlib
 
 from tests import apport_format
 
@@ -27,61 +41,96 @@ PRIVATE_SUBDIR = "oops-harvest"
 CLEARABLE = ("pstore", "efivars")
 # Keys every report has; one without them is partial.
 REQUIRED = {"ProblemType", "PstoreEvent", "KernelLog", "PstoreRecords"}
+# pstore_dump()'s first line of every dmesg part (kernel fs/pstore/platform.c).
+PART_HEADER = re.compile(rb"\A[A-Za-z]+#\d+ Part\d+\n")
+INFLATE_CAP = 64 << 20
+
+
+def digest(payload):
+    """The hash part of a state key for a record with this payload."""
+    return hashlib.sha256(payload).hexdigest()[:32]
+
+
+def inflate(data):
+    """A compressed pstore record as the kernel stores it: raw deflate
+    (v4.19 on) or zlib-wrapped (earlier); None if it is neither."""
+    for wbits in (-15, 15):
+        inflater = zlib.decompressobj(wbits)
+        try:
+            out = inflater.decompress(data, INFLATE_CAP)
+        except zlib.error:
+            continue
+        if inflater.eof:
+            return out
+    return None
 
 
 class Item:
     """One record as it was in its source before a run."""
-    __slots__ = ("spec", "directory", "name", "raw", "payload", "fingerprint",
+    __slots__ = ("spec", "directory", "name", "raw", "payload", "digest",
                  "text")
 
-    def __init__(self, spec, directory, name, raw, rec):
-        from harvester.state import fingerprint
+    def __init__(self, spec, directory, name, raw, payload):
         self.spec = spec
-        self.directory = directory          # None: a raw image, never cleared
+        self.directory = directory
         self.name = name
         self.raw = raw
-        self.payload = bytes(rec.payload)
-        self.fingerprint = fingerprint(rec)
+        self.payload = payload
+        self.digest = digest(payload)
         # An archive holds the dump's log: a part's text without its
         # "<Reason>#n PartM" line (all but the oldest part lose it).
-        self.text = self.payload
-        if rec.type == "dmesg" and rec.part is not None and b"\n" in self.payload:
-            self.text = self.payload.split(b"\n", 1)[1]
+        self.text = PART_HEADER.sub(b"", payload, count=1)
 
     def __repr__(self):
-        return "Item(%s %s)" % (self.spec, self.name or self.fingerprint)
+        return "Item(%s %s)" % (self.spec, self.name)
 
     def moved(self, directory):
         """The same record in a copy of its source directory."""
         other = object.__new__(Item)
         for slot in Item.__slots__:
             setattr(other, slot, getattr(self, slot))
-        if self.directory is not None:
-            other.directory = directory
+        other.directory = directory
         return other
 
 
-def snapshot(specs, config=None):
-    """Every record of ``specs`` (source specs as for --source) as it is
-    now; read-only, like --list."""
-    from harvester.config import Config
-    from harvester.inventory import gather
+def _payload(kind, name, raw):
+    if kind == "efivars":
+        data = raw[4:]                  # efivarfs: attributes, then data
+        if "-C-" in name:               # efi-pstore's "compressed" flag
+            return inflate(data) or data
+        return data
+    if name.endswith(".enc.z"):         # left compressed by the kernel
+        return inflate(raw) or raw
+    return raw
 
-    class Args:
-        source = list(specs)
-    inv = gather(Args, config or Config(max_records=None,
-                                              max_run_bytes=None))
+
+def snapshot(specs, config=None):
+    """Every record of the clearable sources among ``specs`` (source
+    specs as for --source) as it is now, read as plain files."""
     items = []
-    for _, source, rec in inv.records:
-        directory = source.path if source.kind in CLEARABLE else None
-        raw = None
-        if directory and rec.origin.name:
+    for spec in specs:
+        kind, _, rest = spec.partition(":")
+        if kind not in CLEARABLE:
+            continue
+        directory = rest.split(",", 1)[0]
+        try:
+            names = sorted(_listdir(directory))
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(directory, name)
             try:
-                with open(os.path.join(directory, rec.origin.name), "rb") as f:
+                st = os.lstat(path)
+                if not stat.S_ISREG(st.st_mode):
+                    continue
+                with open(path, "rb") as f:
                     raw = f.read()
             except OSError:
-                raw = None
-        items.append(Item(str(source), directory, rec.origin.name, raw, rec))
+                continue
+            if kind == "efivars" and len(raw) <= 4:
+                continue
+            items.append(Item(spec, directory, name, raw,
+                              _payload(kind, name, raw)))
     return items
 
 
@@ -157,6 +206,14 @@ class Files:
         self.cache[name] = found
         return found
 
+    def has_digest(self, name, wanted):
+        found = self.get(name)
+        if found is None or found[0] != "report":
+            return found is not None
+        return any(digest(value) == wanted
+                   for key, value in found[1].items()
+                   if key.startswith("PstoreRecord") and key[12:].isdigit())
+
     def holds(self, name, item):
         found = self.get(name) if name else None
         if found is None:
@@ -181,28 +238,45 @@ def left_its_source(item):
     return item.raw is not None and now != item.raw
 
 
+def _key_digest(key):
+    """The SHA-256 part of a state key, or None (a kdump crash's key is
+    its directory)."""
+    last = key.rsplit(":", 1)[-1]
+    return last if re.fullmatch(r"[0-9a-f]{32}", last) else None
+
+
 def violations(before, out_dir, state_dir):
     """What breaks the invariant, as readable strings (empty: it holds)."""
     state = read_state(state_dir)
     files = Files(out_dir, state_dir)
     named = sorted({n for n in map(_named, state.values()) if n})
+    by_digest = {}
+    for key, entry in state.items():
+        by_digest.setdefault(_key_digest(key), []).append(_named(entry))
     bad = []
     for item in before:
-        entry = state.get(item.fingerprint)
+        names = by_digest.get(item.digest, [])
         gone = left_its_source(item)
-        if entry is None and not gone:
+        if not names and not gone:
             continue
-        if entry is None:
+        if not names:
             bad.append("%r left its source but the state does not name a "
                        "file for it" % item)
-        elif not files.holds(_named(entry), item):
-            where = "left its source" if gone else "is marked harvested"
-            bad.append("%r %s but %s does not hold it" % (item, where,
-                                                          _named(entry)))
+        for name in names:
+            if not files.holds(name, item):
+                where = "left its source" if gone else "is marked harvested"
+                bad.append("%r %s but %s does not hold it" % (item, where,
+                                                              name))
     for name in named:
         if files.get(name) is None:
             bad.append("the state names %s, which is not a durable file"
                        % name)
+    for key, entry in state.items():
+        wanted, name = _key_digest(key), _named(entry)
+        if wanted and name and name.endswith(".crash") and \
+                not files.has_digest(name, wanted):
+            bad.append("the state says %s holds %s, but no attachment of "
+                       "it has that digest" % (name, key))
     return bad
 
 
