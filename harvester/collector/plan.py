@@ -34,9 +34,10 @@ def plan(inv, report_reasons, state=None):
     along with the source's newest dump, so nothing is dropped
     silently.  Any other record that joins nothing (a console without a
     crash, pmsg, ftrace, mce, ppc-*) is archived.  Records a killed run
-    wrote a file for but never recorded go where that run put them, and
-    a record reported before joins no new dump: no record's content is
-    in two files (issue 18's liveness, finding L1)."""
+    wrote a file for but never recorded go where that run put them, a
+    dump in such a file takes no new record, and a record reported
+    before joins no new dump: no record's content is in two files
+    (issue 18's liveness, findings L1 and L2)."""
     result = Plan()
     extra = {}
     dumps = [e for e in inv.events if e.type == "dmesg"]
@@ -52,7 +53,7 @@ def plan(inv, report_reasons, state=None):
         home = _home(written, ev)
         dump = by_id.get(home) if home else \
             newest[src] if src in newest and _joins(state, newest[src], ev) \
-            else None
+            and not _home(written, newest[src]) else None
         if dump is not None:
             extra.setdefault(id(dump), []).extend(ev.records)
             # e.g. a console kept from its newest end: the report says so

@@ -448,3 +448,16 @@ def test_a_console_reported_by_a_killed_run_stays_with_its_dump(tmp_path):
     assert box.left(src) == []
     for token in (b"the console", b"first dump", b"newer dump"):
         assert len(_in_files(box, token)) == 1, (token, box.reports().keys())
+
+
+def test_a_dump_reported_by_a_killed_run_takes_no_new_console(tmp_path):
+    box = Box(tmp_path)
+    src = box.directory("src", {
+        "dmesg-ramoops-0": b"Oops#1 Part1\n" + OOPS + b"[ 2.0] the dump\n"})
+    _killed(box, "unlink", 1)          # report linked, never recorded
+    with open(os.path.join(src, "console-ramoops-0"), "wb") as f:
+        f.write(b"[ 3.0] a console after the kill\n")
+    box.drain()
+    assert box.left(src) == []
+    for token in (b"the dump", b"a console after the kill"):
+        assert len(_in_files(box, token)) == 1, (token, box.reports().keys())
