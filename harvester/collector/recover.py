@@ -54,8 +54,9 @@ def take_stock(state, out_fd):
 
 def recovered(state, event_id, records):
     """The report of a killed run (found by take_stock), if it holds
-    exactly these records.  One holding others (a reboot brought a new
-    console) stays as it is, and these records get their own report."""
+    exactly these records.  The plan keeps it so: records a killed run
+    wrote into a file go where that run put them, and a console that came
+    after the kill does not join that dump (plan.py, findings L1 and L2)."""
     entry = state.pending(event_id)
     if entry and entry.get("found") and \
             entry.get("records") == record_set(records):
