@@ -28,3 +28,50 @@ class lazy:
 
     def __repr__(self):
         return "lazy(%r)" % self.pattern
+
+
+_WORD = frozenset("abcdefghijklmnopqrstuvwxyz"
+                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+class names:
+    """Whether a function name matches any of a table of regexes (searched,
+    as ``re.search("|".join(patterns), name)`` would).
+
+    Most entries of the frame tables are a plain word, perhaps anchored
+    (``printk``, ``^mutex_``, ``_trap$``, ``^die$``).  Those are checked
+    with ``in``, ``startswith``, ``endswith`` and a set, which cost nothing
+    to set up; only the other entries are compiled, as one regex.  The
+    skip table alone would otherwise cost each boot with a crash more than
+    4 ms of regex compiling for its three hundred names."""
+
+    def __init__(self, patterns):
+        exact, prefixes, suffixes, words, other = set(), [], [], [], []
+        for pattern in patterns:
+            start = pattern.startswith("^")
+            end = pattern.endswith("$") and not pattern.endswith("\\$")
+            word = pattern[start:len(pattern) - end]
+            if not word or not _WORD.issuperset(word):
+                other.append(pattern)
+            elif start and end:
+                exact.add(word)
+            elif start:
+                prefixes.append(word)
+            elif end:
+                suffixes.append(word)
+            else:
+                words.append(word)
+        self.exact, self.words = frozenset(exact), tuple(words)
+        self.prefixes, self.suffixes = tuple(prefixes), tuple(suffixes)
+        self.other = lazy("|".join(other)) if other else None
+
+    def search(self, name):
+        return (name in self.exact or name.startswith(self.prefixes)
+                or name.endswith(self.suffixes)
+                or any(word in name for word in self.words)
+                or bool(self.other and self.other.search(name)))
+
+    def __repr__(self):
+        return "names(%d exact, %d prefixes, %d suffixes, %d words, %r)" % (
+            len(self.exact), len(self.prefixes), len(self.suffixes),
+            len(self.words), self.other)

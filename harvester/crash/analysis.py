@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from parsers.patterns import lazy
+from parsers.patterns import lazy, names
 
 from . import kinds as K
 from .frames import MAX_LINE, Frame, parse_frame, parse_ip, trace_frames
@@ -86,16 +86,16 @@ DETAIL_LINES = 12
 
 _ORDER = {kind: index for index, kind in enumerate(K.KINDS)}
 _ANY_NEEDLE = lazy("|".join(re.escape(needle) for needle in K.NEEDLES))
-_SKIP = lazy("|".join(K.SKIP))
+_SKIP = names(K.SKIP)
 _HELPER_FILE = lazy("|".join("(?:%s)" % p for p in K.HELPER_FILES))
-_KIND_SKIP = {kind: lazy("|".join(kind.skip)) for kind in K.KINDS if kind.skip}
+_KIND_SKIP = {kind: names(kind.skip) for kind in K.KINDS if kind.skip}
 # anchored at the name's start (after underscores and a do_/compat_
 # wrapper's prefix): llcp_sock_sendmsg is a protocol's own code, not the
 # sock_sendmsg dispatcher
 _DISPATCHER = lazy("|".join(
     "(?:%s)" % (d if d.startswith("^") else "^_{0,4}(?:do_|compat_)?(?:%s)" % d)
     for d in K.DISPATCHERS))
-_HUNG_SKIP = lazy("|".join(K.HUNG_SKIP))
+_HUNG_SKIP = names(K.HUNG_SKIP)
 
 
 @dataclass

@@ -1,0 +1,89 @@
+"""parsers.patterns: ``names`` must answer exactly as the joined regex it
+stands for, ``re.search("|".join(patterns), name)``, on every table the
+analysis uses it for and on names those tables were written for."""
+
+import pathlib
+import re
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from harvester.crash import kinds as K
+from harvester.crash.frames import parse_frame
+from harvester.crash.prefixes import strip_prefix
+from parsers.patterns import lazy, names
+
+DATA = pathlib.Path(__file__).parent / "data"
+
+TABLES = [("SKIP", K.SKIP), ("HUNG_SKIP", K.HUNG_SKIP)] + [
+    ("skip of %s" % kind.title, kind.skip) for kind in K.KINDS if kind.skip]
+
+
+def corpus_names():
+    """Every function name in the dev logs' stack frames."""
+    found = set()
+    for folder in ("syzkaller", "realworld"):
+        base = DATA / folder
+        for path in sorted(base.iterdir()):
+            if not path.is_file() or path.name == "NOTICE":
+                continue
+            for line in path.read_text(errors="replace").splitlines():
+                frame = parse_frame(strip_prefix(line))
+                if frame:
+                    found.add(frame.func)
+    return sorted(found)
+
+
+NAMES = corpus_names()
+
+
+def test_the_corpus_is_large_enough_to_mean_something():
+    assert len(NAMES) > 2000
+
+
+@pytest.mark.parametrize("label,patterns", TABLES, ids=[t[0] for t in TABLES])
+def test_names_agrees_with_the_joined_regex_on_every_frame_of_the_dev_logs(
+        label, patterns):
+    joined = re.compile("|".join(patterns))
+    matcher = names(patterns)
+    wrong = [n for n in NAMES if matcher.search(n) != bool(joined.search(n))]
+    assert not wrong, wrong[:10]
+    # and the table skips some of them, or the comparison says little
+    assert any(matcher.search(n) for n in NAMES) or label != "SKIP"
+
+
+WORDS = st.sampled_from(["printk", "mutex_", "down", "lock", "_trap", "die",
+                         "kfree", "slab_alloc", "page_fault", "sched",
+                         "x", "_", "__", "do_", "raw"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(
+    WORDS,
+    st.builds(lambda w: "^" + w, WORDS),
+    st.builds(lambda w: w + "$", WORDS),
+    st.builds(lambda w: "^" + w + "$", WORDS),
+    st.sampled_from([r"^_{0,2}down(?:$|_)", r"k?v?(?:m|z|c)alloc",
+                     r"^crc\d", r"\$x", r"a.b"])), min_size=1, max_size=8),
+       st.lists(st.one_of(WORDS, st.text("ab_$x.^kmzcvdownlock", max_size=6)),
+                max_size=4).map("".join))
+def test_names_agrees_with_the_joined_regex_on_made_up_tables(patterns, name):
+    assert names(patterns).search(name) == bool(
+        re.search("|".join(patterns), name))
+
+
+def test_plain_words_are_not_compiled():
+    """The point of it: a table of anchored words compiles no regex."""
+    matcher = names(["^mutex_", "printk", "_trap$", "^die$"])
+    assert matcher.other is None
+    assert matcher.search("__mutex_lock") is False
+    assert matcher.search("mutex_lock") and matcher.search("vprintk_emit")
+    assert matcher.search("do_int3_trap") and matcher.search("die")
+    assert not matcher.search("die_notify")
+
+
+def test_lazy_compiles_at_first_use():
+    pattern = lazy("a+b")
+    assert "search" not in vars(pattern)
+    assert pattern.search("xaab").group() == "aab"
+    assert "search" in vars(pattern)
