@@ -46,8 +46,14 @@ class names:
     4 ms of regex compiling for its three hundred names."""
 
     def __init__(self, patterns):
+        self.patterns = tuple(patterns)
+        self._sorted = None
+
+    def _sort(self):
+        """Sorted at the first search, as ``lazy`` compiles: of the
+        analysis's twenty tables one dump needs two or three."""
         exact, prefixes, suffixes, words, other = set(), [], [], [], []
-        for pattern in patterns:
+        for pattern in self.patterns:
             start = pattern.startswith("^")
             end = pattern.endswith("$") and not pattern.endswith("\\$")
             word = pattern[start:len(pattern) - end]
@@ -61,17 +67,16 @@ class names:
                 suffixes.append(word)
             else:
                 words.append(word)
-        self.exact, self.words = frozenset(exact), tuple(words)
-        self.prefixes, self.suffixes = tuple(prefixes), tuple(suffixes)
-        self.other = lazy("|".join(other)) if other else None
+        self._sorted = (frozenset(exact), tuple(prefixes), tuple(suffixes),
+                        tuple(words),
+                        re.compile("|".join(other)) if other else None)
+        return self._sorted
 
     def search(self, name):
-        return (name in self.exact or name.startswith(self.prefixes)
-                or name.endswith(self.suffixes)
-                or any(word in name for word in self.words)
-                or bool(self.other and self.other.search(name)))
+        exact, prefixes, suffixes, words, other = self._sorted or self._sort()
+        return (name in exact or name.startswith(prefixes)
+                or name.endswith(suffixes) or any(w in name for w in words)
+                or bool(other and other.search(name)))
 
     def __repr__(self):
-        return "names(%d exact, %d prefixes, %d suffixes, %d words, %r)" % (
-            len(self.exact), len(self.prefixes), len(self.suffixes),
-            len(self.words), self.other)
+        return "names(%r)" % (self.patterns,)

@@ -64,6 +64,7 @@ class Origin:
 
 @dataclass
 class Record:
+    """One stored dump part (or console, ftrace, pmsg... record)."""
     backend: str            # ramoops, mtdoops, efi, efi_pstore, erst...
     type: str               # dmesg, console, pmsg, ftrace, mce...
     id: int                 # the backend's record id (zone, generic id, slot)

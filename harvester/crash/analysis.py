@@ -100,6 +100,7 @@ _HUNG_SKIP = names(K.HUNG_SKIP)
 
 @dataclass
 class Analysis:
+    """What the log says about one crash: the report's fields."""
     failure: str | None = None          # oops, panic, bug, warning...
     headline: str | None = None         # the crash's first line
     panic_message: str | None = None
