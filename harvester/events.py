@@ -60,7 +60,7 @@ class Event:
         return self._id
 
     def _make_id(self):
-        from .digest import sha1
+        from hashlib import sha1
         keys = []
         for r in self.records:
             key = "%s,%s,%s,%s,%s,%s" % (family(r.backend), r.type, r.id,

@@ -185,7 +185,7 @@ def _merge_twins(entries):
     (efivarfs and /sys/fs/pstore, systemd-pstore's archive and the live
     pstore, a copy) is one record, reported once; the others ride along
     as ``twins`` of the one kept, and are cleared with it."""
-    from .digest import sha1
+    from hashlib import sha1
     firsts, out = {}, []
     ranked = sorted(enumerate(entries), key=lambda e: (
         _COPY_RANK.get(e[1][0].kind, 2), e[0]))

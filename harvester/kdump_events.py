@@ -44,7 +44,7 @@ class KdumpEvent(Event):
     def _make_id(self):
         # Two saves may share a stamp (two hosts' in one NFS directory):
         # the directory's identity keeps their events apart.
-        from .digest import sha1
+        from hashlib import sha1
         return "E" + sha1(("%s|%s" % (Event._make_id(self), self.kdump.key or
                                       self.kdump.directory)).encode()
                           ).hexdigest()[:10]

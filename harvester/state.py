@@ -49,7 +49,7 @@ def fingerprint(record):
     known = record.__dict__.get("_fingerprint")
     if known and known[0] is record.payload and known[1] == identity:
         return known[2]
-    from .digest import sha256
+    from hashlib import sha256
     digest = sha256(record.payload).hexdigest()[:32]
     backend = "efi" if record.backend.startswith("efi") else record.backend
     found = "%s:%s:%s:%s:%s" % (backend, record.type, record.id,

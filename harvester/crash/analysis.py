@@ -370,7 +370,7 @@ def _unrecognised(result, log, reason):
     its signature is the kind ``unrecognised`` and a hash of its last
     lines, normalised, so two such logs share one only when they end
     alike."""
-    from ..digest import sha256
+    from hashlib import sha256
     result.failure = (reason or "crash").lower()
     result.kind = "unrecognised"
     for index in range(log.first, len(log.lines)):
