@@ -185,6 +185,8 @@ def _merge_twins(entries):
     (efivarfs and /sys/fs/pstore, systemd-pstore's archive and the live
     pstore, a copy) is one record, reported once; the others ride along
     as ``twins`` of the one kept, and are cleared with it."""
+    if not entries:
+        return entries          # hashlib (OpenSSL) is not loaded for nothing
     from hashlib import sha1
     firsts, out = {}, []
     ranked = sorted(enumerate(entries), key=lambda e: (
