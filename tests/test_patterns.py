@@ -64,7 +64,10 @@ WORDS = st.sampled_from(["printk", "mutex_", "down", "lock", "_trap", "die",
     st.builds(lambda w: w + "$", WORDS),
     st.builds(lambda w: "^" + w + "$", WORDS),
     st.sampled_from([r"^_{0,2}down(?:$|_)", r"k?v?(?:m|z|c)alloc",
-                     r"^crc\d", r"\$x", r"a.b"])), min_size=1, max_size=8),
+                     r"^crc\d", r"\$x", r"a.b", r"^_{0,2}down", r"_{0,1}x$",
+                     r"^x_(?:lock|down)$", r"do_(?:x|)", r"(?:_x|a)?die",
+                     r"^lock(?:_a|_b)?$", r"^(?:a|b)_?x", r"^_{0,3}(?:a|)"])),
+    min_size=1, max_size=8),
        st.lists(st.one_of(WORDS, st.text("ab_$x.^kmzcvdownlock", max_size=6)),
                 max_size=4).map("".join))
 def test_names_agrees_with_the_joined_regex_on_made_up_tables(patterns, name):
