@@ -11,10 +11,8 @@ from .exceptions import (BadHeaderError, DecompressError, LimitExceeded,
                          ParseError, TruncatedError)
 from .kmsg import parse_part_header
 from .patterns import lazy
-
-# parsers.records (dataclasses, 10 ms to import) is imported only where a
-# record is made: every boot of an EFI machine imports this module for
-# is_crash_variable, and most find no crash.
+from .records import (PSTORE_TYPE_NAMES, Origin, ParseResult, Record,
+                      time_from_seconds)
 
 CRASH_GUID = "cfc8fc79-be2e-4ddc-97f0-9f98bfe298a0"   # LINUX_EFI_CRASH_GUID
 PSTORE_EFI_ATTRIBUTES = 0x7     # NON_VOLATILE | BOOTSERVICE | RUNTIME
@@ -73,7 +71,6 @@ def parse_variable(name, data, efivarfs=None, limit=compression.DEFAULT_LIMIT,
             raise TruncatedError("efivarfs file shorter than its attribute "
                                  "word", offset=0, source=source)
         data = data[ATTRIBUTE_SIZE:]
-    from .records import PSTORE_TYPE_NAMES, Origin, Record, time_from_seconds
     record = Record(backend, PSTORE_TYPE_NAMES.get(vtype, "unknown"),
                     generic_id(seconds, part, count), bytes(data), count=count,
                     part=part, compressed=compressed,
@@ -104,7 +101,6 @@ def parse(variables, limit=compression.DEFAULT_LIMIT, backend="efi",
           source=None):
     """Decode a mapping of variable (or efivarfs file) names to bytes.
     Names that are not crash dumps are ignored, as the kernel ignores them."""
-    from .records import ParseResult
     result = ParseResult()
     for name in sorted(variables):
         if not is_crash_variable(name):

@@ -32,7 +32,6 @@ directories safely is ``harvester.sources.kdump``'s job.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 from .exceptions import BadHeaderError, ParseError
 from .patterns import lazy
@@ -150,19 +149,22 @@ def _local_ns(fields):
         return None
 
 
-@dataclass
 class KdumpRecord(Record):
     """One crash kdump saved: its log, and what its directory holds."""
 
-    directory: str | None = None    # the stamp directory's name
-    layout: str | None = None       # kdump-tools, kdump-utils
-    log_file: str | None = None     # the file the log came from (or the dump)
-    dump: tuple | None = None       # (name, bytes, complete) of the dump
-    files: list = field(default_factory=list)   # (name, bytes) of the save
-    key: str | None = None          # identity in the state (harvester.sources.kdump)
-    foreign_report: str | None = None   # apport's report of this crash, if found
-    apport_form: bool = False       # a directory apport's kernel_crashdump reads
-    log_missing: str | None = None  # why there is no log, when there is none
+    def __init__(self, *args, directory=None, layout=None, log_file=None,
+                 dump=None, files=None, key=None, foreign_report=None,
+                 apport_form=False, log_missing=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.directory = directory      # the stamp directory's name
+        self.layout = layout            # kdump-tools, kdump-utils
+        self.log_file = log_file        # the file the log came from (or the dump)
+        self.dump = dump                # (name, bytes, complete) of the dump
+        self.files = files if files is not None else []     # (name, bytes) of the save
+        self.key = key                  # identity in the state (harvester.sources.kdump)
+        self.foreign_report = foreign_report    # apport's report of this crash, if found
+        self.apport_form = apport_form  # a directory apport's kernel_crashdump reads
+        self.log_missing = log_missing  # why there is no log, when there is none
 
     @property
     def name(self):

@@ -2,11 +2,13 @@
 
 A record is one stored dump part as the backend holds it, decoded the way
 the kernel decodes it for ``/sys/fs/pstore``.
+
+The classes here and the other classes the boot path makes (the crash
+kinds, an analysis, a ramoops layout) are plain classes, not dataclasses:
+importing dataclasses (it imports inspect, ast and dis) and building a
+dataclass's methods cost every boot with a crash about 6 ms, a tenth of
+its run (benchmarks/collect.py).
 """
-
-from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 # enum pstore_type_id (include/linux/pstore.h); the numbers are on-media in
 # EFI variable names, the names are the /sys/fs/pstore file prefixes.
@@ -38,12 +40,13 @@ def time_from_seconds(seconds, record):
     return None
 
 
-@dataclass
 class EccStatus:
     """What Reed-Solomon checking found, as the kernel counts it."""
-    corrected: int = 0
-    unrecoverable: int = 0
-    checked: bool = True        # False: reedsolo missing, data taken as is
+
+    def __init__(self, corrected=0, unrecoverable=0, checked=True):
+        self.corrected = corrected
+        self.unrecoverable = unrecoverable
+        self.checked = checked      # False: reedsolo missing, data taken as is
 
     def notice(self):
         """The line the kernel appends to the record text (v5.18+ form)."""
@@ -53,32 +56,37 @@ class EccStatus:
         return "\nECC: No errors detected\n"
 
 
-@dataclass
 class Origin:
     """Where a record lives, so it can be shown, cited and cleared."""
-    path: str | None = None     # file or directory the source was read from
-    name: str | None = None     # file name inside a directory source
-    offset: int | None = None   # byte offset inside a raw image
-    length: int | None = None   # bytes the record occupies there
+
+    def __init__(self, path=None, name=None, offset=None, length=None):
+        self.path = path            # file or directory the source was read from
+        self.name = name            # file name inside a directory source
+        self.offset = offset        # byte offset inside a raw image
+        self.length = length        # bytes the record occupies there
 
 
-@dataclass
 class Record:
     """One stored dump part (or console, ftrace, pmsg... record)."""
-    backend: str            # ramoops, mtdoops, efi, efi_pstore, erst...
-    type: str               # dmesg, console, pmsg, ftrace, mce...
-    id: int                 # the backend's record id (zone, generic id, slot)
-    payload: bytes          # as the kernel presents them, no ECC notice
-    reason: str | None = None           # Oops, Panic, Emergency, Shutdown...
-    count: int | None = None            # dump counter (Oops#N)
-    part: int | None = None             # part number, 1 = newest chunk
-    time_ns: int | None = None          # wall-clock time of the dump, ns since epoch
-    compressed: bool = False            # stored compressed on the medium
-    still_compressed: bool = False      # decompression failed; payload is raw
-    ecc: EccStatus | None = None
-    origin: Origin = field(default_factory=Origin)
-    problems: list = field(default_factory=list)    # of str
-    seq: int | None = None              # mtdoops sequence number
+
+    def __init__(self, backend, type, id, payload, reason=None, count=None,
+                 part=None, time_ns=None, compressed=False,
+                 still_compressed=False, ecc=None, origin=None, problems=None,
+                 seq=None):
+        self.backend = backend      # ramoops, mtdoops, efi, efi_pstore, erst...
+        self.type = type            # dmesg, console, pmsg, ftrace, mce...
+        self.id = id                # the backend's record id (zone, generic id, slot)
+        self.payload = payload      # as the kernel presents them, no ECC notice
+        self.reason = reason        # Oops, Panic, Emergency, Shutdown...
+        self.count = count          # dump counter (Oops#N)
+        self.part = part            # part number, 1 = newest chunk
+        self.time_ns = time_ns      # wall-clock time of the dump, ns since epoch
+        self.compressed = compressed                # stored compressed on the medium
+        self.still_compressed = still_compressed    # decompression failed; payload is raw
+        self.ecc = ecc              # EccStatus, or None: no ECC
+        self.origin = origin if origin is not None else Origin()
+        self.problems = problems if problems is not None else []   # of str
+        self.seq = seq              # mtdoops sequence number
 
     @property
     def name(self):
@@ -86,11 +94,16 @@ class Record:
         suffix = ".enc.z" if self.still_compressed else ""
         return "%s-%s-%d%s" % (self.type, self.backend, self.id, suffix)
 
+    def __repr__(self):
+        return "<%s %s, %d bytes>" % (type(self).__name__, self.name,
+                                     len(self.payload))
 
-@dataclass
+
 class ParseResult:
     """What a parser found in one source: the good records and, for each
     part that could not be decoded, the ParseError saying why."""
-    records: list = field(default_factory=list)
-    errors: list = field(default_factory=list)
-    info: dict = field(default_factory=dict)    # detected layout and similar facts
+
+    def __init__(self, records=None, errors=None, info=None):
+        self.records = records if records is not None else []
+        self.errors = errors if errors is not None else []
+        self.info = info if info is not None else {}    # detected layout and similar facts

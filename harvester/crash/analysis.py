@@ -15,7 +15,6 @@ first 512 characters of it: time is linear in the size of the log.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from parsers.patterns import lazy, names
 
@@ -98,22 +97,23 @@ _DISPATCHER = lazy("|".join(
 _HUNG_SKIP = names(K.HUNG_SKIP)
 
 
-@dataclass
 class Analysis:
     """What the log says about one crash: the report's fields."""
-    failure: str | None = None          # oops, panic, bug, warning...
-    headline: str | None = None         # the crash's first line
-    panic_message: str | None = None
-    block: str = ""                     # the crash report's lines
-    release: str | None = None          # crashed kernel, e.g. 6.1.0-56-amd64
-    build: str | None = None            # "#1 SMP PREEMPT_DYNAMIC Debian ..."
-    taint: str | None = None
-    comm: str | None = None
-    function: str | None = None         # the culprit, "func [module]"
-    frames: list = field(default_factory=list)      # of str
-    title: str = "Kernel crash"
-    signature: str = ""
-    kind: str | None = None             # harvester.crash.kinds name
+
+    def __init__(self):
+        self.failure = None         # oops, panic, bug, warning...
+        self.headline = None        # the crash's first line
+        self.panic_message = None
+        self.block = ""             # the crash report's lines
+        self.release = None         # crashed kernel, e.g. 6.1.0-56-amd64
+        self.build = None           # "#1 SMP PREEMPT_DYNAMIC Debian ..."
+        self.taint = None
+        self.comm = None
+        self.function = None        # the culprit, "func [module]"
+        self.frames = []            # of str
+        self.title = "Kernel crash"
+        self.signature = ""
+        self.kind = None            # harvester.crash.kinds name
 
 
 def _header(text):

@@ -37,35 +37,39 @@ dumpstack.c, mm/kfence, mm/kmsan, kernel/kcsan, lib/ubsan.c,
 mm/kmemleak.c) and the experience recorded in syzkaller's pkg/report.
 """
 
-from dataclasses import dataclass
-
 from parsers.patterns import lazy
 
 FUNC = r"(?P<func>[A-Za-z_][A-Za-z0-9_.]{0,200})"
 _KASAN_END = lazy(r"^={40,}\s*$")
 
 
-@dataclass(eq=False)
 class Kind:
     """One kind of kernel report.  Kinds are compared and hashed by
     identity: each exists once, in KINDS."""
-    name: str                   # stable id of the kind
-    needles: tuple              # every line it starts on has one of these
-    start: lazy                 # pattern: the report's first line
-    title: str                  # template: {culprit} and named groups
-    culprit: str = "trace"      # rule, see the module docstring
-    failure: str = "oops"       # Failure of a report of this kind
-    skip: tuple = ()            # more frames to skip (searched regexes)
-    detail: object = None       # pattern: more groups, from a later line
-    end: object = None          # pattern: ends the report (line included)
-    panic: bool = False         # a panic: what a crash may lead to
-    dumps: bool = False         # the kernel writes an Oops dump for it
-    cause: bool = False         # a sanitizer report: it names the
-                                # cause of an oops that follows it
-    weak: bool = False          # a message that may be no bug: counts
-                                # only when the log holds nothing else
-    level: str = ""             # {level} when the start has none
-    lower: bool = False         # {what} with a lower-case first letter
+
+    def __init__(self, name, needles, start, title, culprit="trace",
+                 failure="oops", skip=(), detail=None, end=None, panic=False,
+                 dumps=False, cause=False, weak=False, level="", lower=False):
+        self.name = name            # stable id of the kind
+        self.needles = needles      # every line it starts on has one of these
+        self.start = start          # pattern: the report's first line
+        self.title = title          # template: {culprit} and named groups
+        self.culprit = culprit      # rule, see the module docstring
+        self.failure = failure      # Failure of a report of this kind
+        self.skip = skip            # more frames to skip (searched regexes)
+        self.detail = detail        # pattern: more groups, from a later line
+        self.end = end              # pattern: ends the report (line included)
+        self.panic = panic          # a panic: what a crash may lead to
+        self.dumps = dumps          # the kernel writes an Oops dump for it
+        self.cause = cause          # a sanitizer report: it names the cause
+                                    # of an oops that follows it
+        self.weak = weak            # a message that may be no bug: counts
+                                    # only when the log holds nothing else
+        self.level = level          # {level} when the start has none
+        self.lower = lower          # {what} with a lower-case first letter
+
+    def __repr__(self):
+        return "<Kind %s>" % self.name
 
 
 def _k(name, needles, start, title, culprit="trace", failure="oops", **kw):

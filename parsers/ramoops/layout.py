@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .. import ecc as rs
 from ..exceptions import LayoutError
 from .structs import HEADER_SIZE, MODULE_DEFAULT_SIZE, PERSISTENT_RAM_SIG
 
 
-@dataclass
 class Zone:
-    type: str           # dmesg, console, ftrace, pmsg
-    index: int          # record id: dmesg zone number, ftrace CPU, else 0
-    offset: int
-    size: int
-    sig: int | None = PERSISTENT_RAM_SIG        # None: any ftrace signature
+    """One zone of the region: where ramoops_probe() put it."""
+
+    def __init__(self, type, index, offset, size, sig=PERSISTENT_RAM_SIG):
+        self.type = type            # dmesg, console, ftrace, pmsg
+        self.index = index          # record id: dmesg zone number, ftrace CPU, else 0
+        self.offset = offset
+        self.size = size
+        self.sig = sig              # None: any ftrace signature
+
+    def __repr__(self):
+        return "Zone(%r, %d, %#x, %#x)" % (self.type, self.index, self.offset,
+                                           self.size)
 
 
-@dataclass
 class Layout:
-    zones: list                 # of Zone
-    ecc_size: int = 0
-    new_order: bool | None = None   # pmsg before ftrace (Linux 6.2+)
-    version_code: int | None = None     # LINUX_VERSION_CODE from ftrace sig
-    detected: bool = False
-    notes: list = field(default_factory=list)       # of str
-    params: dict = field(default_factory=dict)      # module parameters, rounded
-    non_default: list = field(default_factory=list)     # of parameter names
-    order_known: bool = True    # False: no zone tells the order
+    """The zones of a region and how they were found (the module
+    parameters given, or what detection read from the image)."""
+
+    def __init__(self, zones, ecc_size=0, new_order=None, version_code=None,
+                 detected=False, notes=None, params=None, non_default=None,
+                 order_known=True):
+        self.zones = zones          # of Zone
+        self.ecc_size = ecc_size
+        self.new_order = new_order  # pmsg before ftrace (Linux 6.2+); None: unknown
+        self.version_code = version_code    # LINUX_VERSION_CODE from ftrace sig
+        self.detected = detected
+        self.notes = notes if notes is not None else []             # of str
+        self.params = params if params is not None else {}          # module parameters, rounded
+        self.non_default = non_default if non_default is not None else []  # of parameter names
+        self.order_known = order_known      # False: no zone tells the order
 
     def spec(self):
         """The parameters as ``--source ramoops:FILE,...`` keys."""
