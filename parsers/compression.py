@@ -116,5 +116,7 @@ def decompress(data, limit=DEFAULT_LIMIT):
         if _PART_LINE.match(out, 0, 64):
             return codec, out
     if missing is not None and not hasattr(first_error, "partial"):
-        raise missing
+        # Not deflate, and no installed codec took it: say both.
+        raise MissingCodecError(missing.codec, missing.extra,
+                                tried="not deflate (%s)" % first_error)
     raise first_error

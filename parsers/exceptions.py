@@ -53,14 +53,24 @@ class LimitExceeded(DecompressError):
 
 
 class MissingCodecError(DecompressError):
-    """The payload needs a codec whose optional extra is not installed."""
+    """The payload needs a codec whose optional extra is not installed.
+    ``tried`` says what the codecs that are installed made of it."""
 
-    def __init__(self, codec, extra):
+    # How to get each codec: Debian's package, else pip's extra.
+    INSTALL = {"zstd": "apt install python3-zstandard",
+               "lz4": "apt install python3-lz4",
+               "lzo": "Debian has no package of lzallright"}
+
+    def __init__(self, codec, extra, tried=None):
         self.codec = codec
         self.extra = extra
-        super().__init__(
-            "%s decompression needs the optional extra: "
-            "pip install 'oops-harvest[%s]'" % (codec, extra))
+        self.tried = tried
+        message = "%s decompression is not installed (%s; in a venv: pip " \
+                  "install 'oops-harvest[%s]')" % (
+                      codec, self.INSTALL.get(codec, "no package known"), extra)
+        if tried:
+            message = "%s; it may be %s, but %s" % (tried, codec, message)
+        super().__init__(message)
 
 
 class EccError(ParseError):

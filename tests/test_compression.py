@@ -53,3 +53,18 @@ def test_truncated_stream_keeps_partial_text():
 def test_cap():
     with pytest.raises(DecompressError):
         compression.decompress(deflate_raw(b"\0" * 100000), limit=1000)
+
+
+def test_a_damaged_deflate_stream_is_not_blamed_on_a_missing_codec(monkeypatch):
+    """Without lz4, a stream that is neither deflate nor anything installed
+    may be lz4: the message says what deflate found as well, and how to
+    install lz4 on Debian (pip alone does not work under PEP 668)."""
+    monkeypatch.setitem(sys.modules, "lz4", None)
+    monkeypatch.setitem(sys.modules, "lz4.block", None)
+    damaged = bytearray(deflate_raw(TEXT))
+    damaged[0] |= 0x06                  # BTYPE 3: no such deflate block
+    with pytest.raises(MissingCodecError) as err:
+        compression.decompress(bytes(damaged))
+    message = str(err.value)
+    assert message.startswith("not deflate (corrupt deflate stream")
+    assert "it may be lz4" in message and "apt install python3-lz4" in message
