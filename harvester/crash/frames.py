@@ -35,6 +35,8 @@ first 512 characters of a line are looked at.
 
 from parsers.patterns import lazy
 
+from .rust import demangle
+
 MAX_LINE = 512
 _NAME = r"\.?[A-Za-z_$<][A-Za-z0-9_.$<>:]{0,255}"
 # decode_stacktrace.sh puts the source lines in place of "+0x1c/0x2c".
@@ -94,7 +96,10 @@ _SYSCALL = lazy(r"^(?:__(?:x64|ia32|arm64|riscv|s390x?|powerpc)_)?"
 def clean_name(func):
     """``tcp_close.isra.0`` -> ``tcp_close``; powerpc ELF v1 ``.tcp_close``
     -> ``tcp_close``; every syscall entry form (``__x64_sys_mount``,
-    ``__do_sys_mount``, ``SyS_mount``, ``ksys_mount``) -> ``sys_mount``."""
+    ``__do_sys_mount``, ``SyS_mount``, ``ksys_mount``) -> ``sys_mount``;
+    a mangled Rust name -> its path (``harvester.crash.rust``)."""
+    if func.startswith("_R"):
+        return demangle(func)
     func = _SUFFIX.sub("", func.lstrip(".")) or func
     syscall = _SYSCALL.match(func)
     return "sys_" + syscall.group("name") if syscall else func

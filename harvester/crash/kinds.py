@@ -88,6 +88,11 @@ _SCHEDULER = ("^preempt_schedule", "^__schedule", "^schedule$",
               "^__switch_to", "^context_switch", "^finish_task_switch",
               "^retint_", "^irqentry_exit", "^__cond_resched", "^_cond_resched")
 
+# Rust's panic machinery and the C helpers Rust code calls (rust/helpers/).
+_RUST_PANIC = (r"^__rustc::", r"::rust_begin_unwind$", r"^rust_begin_unwind$",
+               r"^core::panicking::", r"^<&?core::panic::", r"^core::fmt::",
+               r"^rust_helper_")
+
 # Order matters: the first entry whose start matches a line names it.
 KINDS = (
     # --- sanitizers --------------------------------------------------------
@@ -135,6 +140,19 @@ KINDS = (
            # an object's own allocator (sk_prot_alloc, __alloc_skb,
            # radix_tree_node_alloc): "alloc" as a whole part of the name
            "(?:^|_)alloc(?:_|$)")),
+
+    # Rust's panic handler (rust/kernel/lib.rs) prints where and why, then
+    # BUG()s: the message names the bug, the culprit is the first frame
+    # past Rust's panic machinery (the message on the next line since
+    # Rust 1.73, quoted on the same line before).
+    _k("rust-panic", ('rust_kernel: panicked',),
+       r"rust_kernel: panicked at '(?P<what2>[^'\n]{1,160})'",
+       "{what} in {culprit}", failure="bug", dumps=True, cause=True,
+       skip=_RUST_PANIC),
+    _k("rust-panic", ('rust_kernel: panicked',),
+       r"rust_kernel: panicked at \S{1,300}:\d{1,7}:\d{1,7}:?\s*$",
+       "{what} in {culprit}", failure="bug", dumps=True, cause=True,
+       detail=lazy(r"^\s{0,16}(?P<what>\S.{0,159}?)\s*$"), skip=_RUST_PANIC),
 
     # --- lockdep -----------------------------------------------------------
     _k("deadlock", ('possible ',),
@@ -433,6 +451,12 @@ KINDS = (
     _k("bug", ('BUG: ',),
        r"(?:^\s{0,8}|\[ )BUG: (?P<what>\S[^\n]{0,80})", "BUG: {what} in "
        "{culprit}", culprit="ip", failure="bug"),
+    # powerpc die() says why: "Oops: Kernel access of bad area, sig: 11
+    # [#1]", "Oops: Exception in kernel mode, sig: 4" (arch/powerpc/kernel/
+    # traps.c); the reason is part of the title, as the kernel's own.
+    _k("oops", ('Oops: ',),
+       r"^\s{0,8}Oops: (?P<what>[A-Z][A-Za-z ]{2,60}), sig: \d{1,3} ",
+       "Oops: {what} in {culprit}", culprit="ip"),
     # x86 "Oops: 0002 [#1]", powerpc "Oops: Kernel access of bad area",
     # riscv "Oops [#1]" / "Oops - illegal instruction [#1]", mips "Oops[#1]:"
     _k("oops", ('Oops',),
