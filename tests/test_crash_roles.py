@@ -10,6 +10,7 @@ import pytest
 
 from benchmarks import analysis as bench
 from harvester.crash import analysis
+from harvester.crash.frames import Frame
 from harvester.crash.rust import demangle
 
 ROLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
@@ -99,3 +100,62 @@ def test_powerpc_oops_keeps_the_reason_die_gives(name):
     mode"), the culprit the NIP as ever."""
     result, title = _realworld(name)
     assert bench.title_equal(result.title, title), result.title
+
+
+# --- helpers skipped by role, every skip anchored -----------------------------
+
+def test_a_subsystems_own_wait_names_what_a_hung_task_waits_for():
+    """Generic waits (schedule, wait_for_completion, wait_on_bit, the page
+    cache's fdatawait) are passed over; a journal's own wait is what the
+    task is stuck on and is named (no unanchored "wait" substring).  The
+    comm holds a space ("FwgThread OpFor"), as a thread name may."""
+    result, title = _roles("x86_64-hung-space-comm-jbd2_log_wait_commit")
+    assert bench.title_equal(result.title, title), result.title
+
+
+@pytest.mark.parametrize("number", [
+    70,     # __filemap_fdatawait_range, fdatawait_one_bdev: page-cache waits
+    166,    # bpf_prog_array_copy_to_user: a copy helper, by its last words
+    426,    # dpm_sysfs_remove: sysfs teardown
+    664,    # reiserfs_write_lock: a lock wrapper, by its last words
+    690,    # simple_copy_to_iter: a copy callback
+])
+def test_anchored_skips_still_pass_helpers_over_by_role(number):
+    """Anchoring every skip at a word boundary keeps what syzbot's broad
+    substrings passed over where the name says its role."""
+    result, title = _dev(number, "Oops")
+    assert bench.title_equal(result.title, title), result.title
+
+
+@pytest.mark.parametrize("func,helper", [
+    # names from real traces of the dev set: a helper by role ...
+    ("nla_memcpy", True), ("sized_strscpy", True), ("mempool_kmalloc", True),
+    ("rcu_lock_acquire", True), ("trace_lock_acquire", True),
+    ("handle_invalid_op", True), ("__exc_invalid_op", True),
+    ("show_trace_log_lvl", True), ("__pfx_rtnl_newlink", True),
+    ("cancel_delayed_work_sync", True), ("perf_trace_sched_switch", True),
+    ("__get_user_4", True), ("_raw_spin_lock_irqsave", True),
+    # ... and real code an unanchored substring used to cut
+    ("tun_get_user", False), ("ntfs_read_locked_inode", False),
+    ("__put_user_ns", False), ("get_user_pages_remote", False),
+    ("slab_attr_store", False), ("tcp_sendmsg_locked", False),
+])
+def test_helper_skips_are_anchored(func, helper):
+    assert analysis._skipped(Frame(func)) is helper
+
+
+@pytest.mark.parametrize("func,waits", [
+    ("schedule_timeout", True), ("io_schedule", True),
+    ("out_of_line_wait_on_bit", True), ("prepare_to_swait_event", True),
+    ("__filemap_fdatawait_range", True), ("rwsem_down_read_slowpath", True),
+    ("ocf_hb_req_prot_lock_rd", True), ("msleep_interruptible", True),
+    ("jbd2_log_wait_commit", False), ("btrfs_wait_for_commit", False),
+    ("sctp_wait_for_sndbuf", False), ("tcp_sendmsg_locked", False),
+    ("blk_mq_sched_dispatch_requests", False), ("iget5_locked", False),
+])
+def test_hung_task_waits_are_anchored(func, waits):
+    """A blocked task's frames that only wait (kernel/sched/, wait.h,
+    completions, lock slow paths and wrappers) against code that says
+    what it waits for or merely holds "sched", "wait" or "_lock" inside
+    its name (names from real traces)."""
+    assert bool(analysis._HUNG_SKIP.search(Frame(func).func)) is waits

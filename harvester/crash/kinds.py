@@ -539,12 +539,15 @@ IDLE = lazy(r"^default_idle|^cpuidle_|^do_idle$|^arch_cpu_idle|^cpu_idle|"
 # a bad pointer on or wait for the real culprit.
 SKIP = (
     # printing and trapping the report
-    r"dump_stack", r"show_stack", r"^show_regs", r"dump_backtrace",
-    r"walk_stack", r"stack_trace_", r"^print_", r"printk", r"panic",
-    r"^__warn", r"warn_slowpath", r"warn_alloc", r"warn_bogus", r"report_bug",
-    r"fixup_bug", r"^handle_bug", r"do_error", r"_trap$", r"do_trap",
-    r"invalid_op", r"^asm_exc_", r"^exc_", r"^die$", r"^__die",
-    r"^oops_(?:begin|end|enter|exit)$",
+    r"^_{0,2}dump_stack", r"^_{0,2}show_stack", r"^show_regs",
+    r"^_{0,2}dump_backtrace", r"^_{0,2}(?:arch_|unwind_)?walk_stack",
+    r"^_{0,2}(?:arch_)?stack_trace_", r"^show_trace", r"^print_", r"printk", r"panic",
+    r"^_{0,2}warn", r"^_{0,2}(?:report|fixup)_bug", r"^handle_bug",
+    r"^do_error_trap", r"_trap$", r"^_{0,2}do_trap",
+    r"^(?:_{0,2}|asm_|handle_)(?:exc_|do_)?invalid_op$", r"^asm_exc_", r"^exc_", r"^die$", r"^__die",
+    r"^oops_(?:begin|end|enter|exit)$", r"^_{0,2}sched_show_task$",
+    # CFI/FineIBT padding before a function, never a frame of its own
+    r"^__pfx_", r"^__cfi_",
     r"^_{0,2}bad_area(?:_nosemaphore|_access_error)?$", r"^bad_kernel_fault$",
     r"^(?:_{0,2}|hash__|exc_|asm_exc_|async_|handle_|__handle_)?(?:do_)?"
     r"page_fault$", r"do_user_addr_fault", r"do_kern_addr_fault",
@@ -554,23 +557,25 @@ SKIP = (
     r"el1_dbg", r"bug_handler", r"call_break_hook", r"brk_handler",
     r"do_debug_exception", r"do_tag_check_fault", r"do_tag_recovery",
     r"program_check", r"ret_from_exception", r"^handle_exception",
-    r"tainted", r"check_panic_on_warn", r"nmi_cpu_backtrace",
-    r"cpumask_backtrace", r"^_{0,4}(?:sanitizer|asan|kasan|hwasan|msan|"
+    r"^print_tainted", r"^check_panic_on_warn", r"^_{0,2}nmi_cpu_backtrace",
+    r"trigger_cpumask_backtrace", r"^_{0,4}(?:sanitizer|asan|kasan|hwasan|msan|"
     r"kmsan|kcsan|kfence|ubsan)_", r"^kcsan$", r"^check_memory_region",
     r"^check_region_inline$", r"^(?:read|write)_once_\w{0,20}nocheck",
     r"^_{0,2}(?:read|write)_once_size", r"^__(?:READ|WRITE)_ONCE$",
-    r"check_heap_object", r"check_object", r"read_word_at_a_time",
-    r"ubsan", r"debug_object", r"_is_static_object", r"lockdep",
-    r"lock_acquire", r"lock_release", r"lock_class", r"mark_lock",
+    r"^_{0,2}check_(?:heap_)?object", r"read_word_at_a_time",
+    r"^_{0,2}debug_object", r"_is_static_object", r"lockdep",
+    r"(?:^|_)lock_(?:acquired?|release)$", r"lock_class",
+    r"^_{0,2}mark_lock",
     r"(?:reacquire|mark)_held_locks", r"validate_chain", r"check_prevs?_add",
     r"check_noncircular", r"check_deadlock", r"check_irq_usage",
     r"^valid_state", r"print_usage_bug", r"debug_check_no_",
-    r"might_fault", r"might_sleep", r"might_resched", r"perf_trace",
+    r"^_{0,3}might_(?:fault|sleep|resched)", r"^_{0,2}perf_trace_",
     r"(?:trace|lockdep)_(?:hard|soft)irq", r"lockdep_rcu", r"^should_fail",
     r"^fail_dump", r"assertfail", r"^__fortify", r"fortify_panic",
     # allocation and freeing
     r"^alloc_pages", r"^__alloc_pages", r"alloc_page$", r"^alloc_page_",
-    r"k?v?(?:m|z|c)alloc", r"krealloc", r"kmem_cache", r"allocate_slab",
+    r"(?:^|_)k?v?(?:m|z|c)alloc(?:_\w{1,24})?$", r"^_{0,2}krealloc",
+    r"^_{0,3}kmem_cache", r"^allocate_slab",
     r"^_{0,3}slab_(?:alloc|free|pre_alloc_hook|post_alloc_hook|free_hook|"
     r"free_freelist_hook|alloc_node|free_after_rcu_debug)",
     r"^_{0,2}new_slab", r"__alloc_frozen_pages",
@@ -584,24 +589,25 @@ SKIP = (
     r"^_{0,2}(?:set|reset)_page_owner", r"^save_stack$",
     r"^_{0,2}stack_depot_save", r"^stack_depot_", r"^_{0,2}debug_object_",
     r"^debug_print_object$", r"^debug_check_no_obj_freed$",
-    r"folio_(?:alloc|unlock)", r"filemap_alloc_folio", r"__filemap_get_folio",
+    r"^_{0,2}folio_(?:alloc|unlock)", r"filemap_alloc_folio", r"__filemap_get_folio",
     r"find_or_create_page", r"do_read_cache_folio", r"read_cache_page",
     r"pagecache_get_page", r"grab_cache_page", r"^kv?free$", r"^kfree_",
     r"^__kfree", r"kfree_skb", r"^consume_skb", r"kmemdup", r"kstrdup",
     r"^pcpu_", r"post_alloc_hook", r"prep_new_page", r"get_page_from_freelist",
     r"^free_pages", r"^__free_pages", r"free_large_kmalloc", r"kmalloc_order",
     # locking and atomics
-    r"spin_lock", r"spin_trylock", r"spin_unlock", r"raw_spin_rq",
-    r"queued_spin", r"queued_(?:read|write)", r"^do_raw_", r"read_lock",
-    r"read_trylock", r"write_lock", r"write_trylock", r"read_unlock",
-    r"write_unlock", r"^down$", r"down_read", r"down_write", r"down_trylock",
-    r"^__down", r"^up$", r"up_read", r"up_write", r"^mutex_", r"^__mutex_",
-    r"^rt_mutex_", r"^__rt_mutex", r"rwsem", r"owner_on_cpu", r"^osq_",
+    # a lock wrapper says so in its last words (reiserfs_write_lock)
+    r"(?:^|_)(?:spin|read|write)_(?:try)?(?:un)?lock(?:_\w{1,20})?$",
+    r"raw_spin_rq", r"^_{0,2}queued_(?:spin|read|write)", r"^do_raw_",
+    r"^_{0,2}(?:percpu_)?(?:down|up)(?:_(?:read|write|trylock|killable|"
+    r"interruptible|timeout|common)\w{0,24})?$", r"^mutex_", r"^__mutex_",
+    r"^rt_mutex_", r"^__rt_mutex", r"(?:^|_)rwsem(?:_|$)", r"owner_on_cpu", r"^osq_",
     # PREEMPT_RT's sleeping spinlocks and rwlocks (kernel/locking/
     # spinlock_rt.c, rwbase_rt.c, rtmutex.c)
     r"^_{0,2}rtlock_", r"^_{0,2}rt_(?:spin|read|write)_", r"^_{0,2}rwbase_",
-    r"atomic(?:64|_long)?_(?:dec|inc|read|set|or|xor|and|add|sub|fetch|xchg|"
-    r"cmpxchg|try)", r"^_atomic_dec_and", r"(?:set|clear|change|test)_bit",
+    r"^_{0,3}(?:arch_|raw_)?atomic(?:64|_long)?_(?:dec|inc|read|set|or|xor|"
+    r"and|add|sub|fetch|xchg|cmpxchg|try)", r"^_atomic_dec_and",
+    r"^_{0,3}(?:arch_|generic_)?(?:test_and_)?(?:set|clear|change|test)_bit",
     r"__wake_up", r"^refcount_", r"^__refcount", r"^kref_", r"ref_tracker",
     r"^_{0,2}seqprop_", r"^_{0,2}(?:raw_|read_|write_|do_write_|do_raw_)?"
     r"seqcount_", r"^_{0,2}(?:read|write)_seq(?:lock|begin|retry|unlock)",
@@ -610,18 +616,21 @@ SKIP = (
     r"^pv_wait", r"^_{0,2}lock_timer_base",
     r"^lock_sock", r"^release_sock", r"^inode_lock",
     r"^inode_unlock", r"task_rq_lock", r"^kernel_fpu_", r"stack_walk",
-    r"^skb_(?:put|push|pull)$", r"bh_enable", r"bh_disable",
+    r"^skb_(?:put|push|pull)$", r"^_{0,2}local_bh_(?:en|dis)able",
     r"^rcu_read_(?:un)?lock",
     # memory, string and user-copy helpers
-    r"memcpy", r"memcmp", r"memset", r"memchr", r"memmove", r"memdup",
-    r"strcmp", r"strncmp", r"strcpy", r"strlcpy", r"strncpy", r"strscpy",
-    r"strlen", r"strstr", r"strnstr", r"strnlen", r"strchr", r"strdup",
-    r"strndup", r"copy_to_user", r"copy_from_user", r"copy_(?:to|from)_iter",
-    r"copy_page_(?:to|from)_iter", r"copy_folio_to_iter", r"put_user",
-    r"get_user", r"^rep_movs", r"^copy_user_", r"^raw_copy_",
+    # string and memory helpers, by their last words (nla_memcpy,
+    # sized_strscpy, strncpy_from_user)
+    r"(?:^|_)mem(?:cpy|cmp|set|chr|move|dup)(?:_\w{1,16})?$",
+    r"(?:^|_)str(?:n?cmp|n?cpy|lcpy|scpy|n?len|n?str|r?chr|n?dup)(?:_\w{1,16})?$", # a copy helper ends in its verb: bpf_prog_array_copy_to_user,
+    # simple_copy_to_iter
+    r"(?:^|_)copy_(?:to|from)_(?:user|iter)(?:_\w{1,16})?$", r"^_{0,2}copy_page_(?:to|from)_iter",
+    r"^_{0,2}copy_folio_to_iter",
+    r"^_{0,2}(?:get|put)_user(?:_nocheck)?(?:_\d{1,2})?$", r"^rep_movs", r"^copy_user_", r"^raw_copy_",
     r"^list_(?:add|del|replace|move|splice)", r"^__list_",
     r"^hlist_", r"^__hlist_", r"^rb_", r"^__rb_", r"_indirect_thunk_",
-    r"return_thunk", r"^string$", r"^pointer$", r"printf",
+    r"return_thunk", r"^string$", r"^pointer$",
+    r"(?:^|_)v?(?:sn|scn|s|bstr)?printf$",
     # lib/vsprintf.c's formatters
     r"^(?:hex|string_nocheck|widen|escaped|flags|uuid|bitmap_list|bitmap|"
     r"mac_address|ip[46]?_addr|ip[46]|symbol|resource|dentry_name|"
@@ -637,27 +646,27 @@ SKIP = (
     # kobject and timer setup (lib/kobject.c, kernel/time/timer.c)
     r"^_{0,2}init_timer", r"^timer_setup", r"^_{0,2}hrtimer_(?:start|init|"
     r"cancel|try_to_cancel)",
-    r"kasprintf", r"kvasprintf", r"va_format", r"^dev_(?:info|notice|warn|"
+    r"^_{0,2}k?v?asprintf", r"va_format", r"^dev_(?:info|notice|warn|"
     r"err|alert|crit|emerg|printk)", r"^_dev_", r"^__dev_printk",
     r"hex_dump_to_buffer", r"print_hex_dump", r"^crc\d", r"crc_itu_t",
     r"^__phys_addr", r"^(?:read|write)[bwlq]$", r"^logic_(?:in|out)",
     r"^__raw_(?:read|write)", r"^xas_(?:start|load|find)", r"^klist_",
     # teardown and waiting helpers that only wait for the real culprit
-    r"del_timer", r"timer_delete", r"^__timer_delete_sync", r"lock_timer_base",
-    r"^_{0,2}(?:mod|add)_timer", r"sk_stop_timer_sync", r"flush_work",
-    r"cancel_work", r"__cancel_work_timer", r"try_to_grab_pending", r"flush_workqueue",
+    r"^_{0,2}(?:try_to_)?del_timer", r"^_{0,2}timer_delete", r"^__timer_delete_sync", r"lock_timer_base",
+    r"^_{0,2}(?:mod|add)_timer", r"sk_stop_timer_sync",
+    r"^_{0,2}flush_(?:delayed_)?work(?:queue)?$", r"^_{0,2}cancel_(?:delayed_)?work", r"__cancel_work_timer", r"try_to_grab_pending", r"flush_workqueue",
     r"drain_workqueue", r"destroy_workqueue", r"^queue_work",
-    r"^__queue_work", r"^insert_work", r"queue_delayed_work",
-    r"^kthread_stop", r"^finish_wait", r"^complete$", r"wait_for_completion",
+    r"^__queue_work", r"^insert_work", r"^_{0,2}(?:mod_|queue_)delayed_work",
+    r"^kthread_stop", r"^finish_wait", r"^complete$", r"^_{0,2}wait_for_completion",
     r"^kobject_", r"add_uevent_var", r"get_device_parent", r"^device_add",
     r"^device_del", r"^device_unregister", r"^device_destroy",
     r"^device_release", r"devres_release_all", r"^device_for_each_child",
-    r"sysfs_remove", r"^device_remove_file", r"^put_device$",
+    r"(?:^|_)sysfs_remove", r"^device_remove_file", r"^put_device$",
     r"^usb_kill_urb", r"usb_kill_anchored_urbs", r"^usb_control_msg",
     r"^usb_hcd_submit_urb", r"^usb_submit_urb", r"^dummy_urb_enqueue",
     r"^iput$", r"^iput_final$", r"^ihold$", r"^dput$", r"fast_dput",
     r"^(?:drop|clear|set|inc)_nlink$", r"mark_buffer_dirty",
-    r"find_lock_entries", r"^truncate_inode_pages", r"rhashtable_lookup",
+    r"find_lock_entries", r"^truncate_inode_pages", r"^_{0,2}rhashtable_lookup",
     r"cleanup_srcu_struct",
     r"^get_taint$", r"^ida_free", r"^unregister_netdev",
     r"rollback_registered",
@@ -754,11 +763,31 @@ DISPATCHERS = (
 # buckets of their own: whoever waits there waits for the same thing.
 HUNG_BUCKETS = ((lazy(r"rtnl_lock"), "rtnl_lock"),
                 (lazy(r"synchronize_(?:rcu|srcu|net|sched)"), "synchronize_rcu"))
-HUNG_SKIP = (r"sched", r"_lock", r"_slowlock", r"^_{0,2}down(?:$|_)",
-             r"^percpu_down", r"rwsem",
-             r"completion", r"^kthread", r"wait", r"synchronize",
-             r"context_switch", r"__switch_to",
-             r"cancel_delayed_work", r"rcu_barrier", r"io_schedule",
-             r"mutex", r"_lock_", r"_sleep", r"timeout",
-             r"freezer", r"futex_wait", r"folio_wait",
-             r"wait_on_", r"bit_wait", r"flush_work")
+HUNG_SKIP = (
+    # the scheduler (kernel/sched/core.c) and timed sleeps
+    r"^_{0,3}schedule(?:_\w{1,30})?$", r"^_{0,3}preempt_schedule",
+    r"^io_schedule", r"^_{0,2}cond_resched", r"^irqentry_exit_cond_resched$",
+    r"^rcu_note_context_switch$", r"^__sched_text_start$", r"^context_switch$", r"^_{0,2}switch_to",
+    r"^finish_task_switch", r"^_{0,2}(?:m|u|s|f)sleep(?:_\w{1,20})?$",
+    r"^_{0,2}(?:do_|hrtimer_|clock_|common_)?nanosleep", r"^kthread",
+    # generic waits (kernel/sched/wait.c, wait_bit.c, completion.c and
+    # include/linux/wait.h's wait_event*): "wait" as the name's first
+    # word; a subsystem's own wait (jbd2_log_wait_commit) says what is
+    # waited for, and stays
+    r"^_{0,3}(?:do_|out_of_line_|io_|try_|prepare_to_|finish_|bit_|var_|"
+    r"folio_|page_|inode_|xa_|init_)?s?wait(?:_\w{1,40})?$", r"^autoremove_wake",
+    r"^_{0,2}(?:folio|page|buffer|inode)_wait", r"^_{0,2}wait_on_",
+    r"^(?:bit|var)_wait", r"^sleep_on_(?:buffer|page)$",
+    # the page cache waiting for writeback (mm/filemap.c, fs/sync.c)
+    r"(?:^|_)fdatawait(?:_|$)", r"write_and_wait", r"_wait_writeback",
+    r"^_{0,2}(?:wait_for|try_wait_for)_completion", r"^complete(?:_all)?$",
+    # locks: their slow paths and the wrappers named after taking one
+    r"^_{0,2}(?:rt_)?mutex_", r"^_{0,2}(?:percpu_)?(?:down|up)(?:_\w{1,30})?$",
+    r"(?:^|_)rwsem(?:_|$)", r"slowlock(?:_\w{1,20})?$", r"slowpath$",
+    r"_(?:try)?lock(?:_\w{1,30})?$", r"^lock_(?:sock|page|folio|buffer)",
+    r"^_{0,2}futex_wait", r"^_{0,2}(?:try_to_)?freeze(?:r_\w{1,20})?$",
+    r"^__refrigerator$",
+    # flushing and cancelling work, RCU barriers: waits for other code
+    r"^_{0,2}synchronize_", r"^_{0,2}rcu_barrier",
+    r"^_{0,2}(?:flush|cancel)_(?:delayed_)?work", r"^_{0,2}flush_workqueue",
+)
