@@ -159,3 +159,69 @@ def test_hung_task_waits_are_anchored(func, waits):
     what it waits for or merely holds "sched", "wait" or "_lock" inside
     its name (names from real traces)."""
     assert bool(analysis._HUNG_SKIP.search(Frame(func).func)) is waits
+
+
+# --- die() headers of other architectures ------------------------------------
+
+def test_an_s390_die_header_names_its_reason():
+    """s390's die() prints "<reason>: <code> [ilc:N ][#M]"; any reason the
+    table has no kind for is the title's kind, the PSW's function its
+    culprit (Red Hat's own wording for this crash: "Unknown program
+    exception: 0028 in cpu_relax()")."""
+    result, title = _roles("s390-die-unknown-program-exception-cpu_relax",
+                           "Oops")
+    assert result.title == title
+    assert result.comm == "Thread-44"
+
+
+# --- stalls: the stalled code, never the detector's path ---------------------
+
+def test_a_pre_3_x_rcu_stall_header_is_a_stall():
+    """2.6.3x-3.x printed "INFO: rcu_sched_state detected stall(s)"
+    (openzfs/zfs issue #557 quotes these lines)."""
+    for line in ("INFO: rcu_sched_state detected stall on CPU 0 "
+                 "(t=105060 jiffies)",
+                 "INFO: rcu_sched_state detected stalls on CPUs/tasks: { 2} "
+                 "(detected by 7, t=15002 jiffies)"):
+        result = analysis.analyse("[ 3556.510903] %s\n" % line, None)
+        assert result.kind == "rcu-stall", line
+
+
+def test_a_powerpc_watchdog_hard_lockup_is_a_lockup():
+    """arch/powerpc/kernel/watchdog.c: the CPU that notices says "Watchdog
+    CPU:71 detected Hard LOCKUP other CPUS:42", the stuck one "Watchdog
+    CPU:42 Hard LOCKUP" before its registers (lines quoted in
+    open-power/op-build issue #2035)."""
+    log = ("[ 2020.139747] Watchdog CPU:71 detected Hard LOCKUP other CPUS:42\n"
+           "[ 2020.139931] Watchdog CPU:42 Hard LOCKUP\n"
+           "[ 2020.139965] CPU: 42 PID: 3391 Comm: a.out Not tainted "
+           "4.15.0-15-generic #16-Ubuntu\n"
+           "[ 2020.139967] NIP:  c0000000001d5364 LR: c0000000001d5340 "
+           "CTR: c000000000acd200\n")
+    result = analysis.analyse(log, None)
+    assert result.kind == "hard-lockup" and result.comm == "a.out"
+
+
+def test_a_powerpc_soft_lockup_names_what_the_timer_interrupted():
+    """powerpc prints the whole stack from the watchdog's timer: the part
+    above "--- interrupt: 901" (the decrementer) is the detector's path,
+    what follows the stalled code, named by the frame before its
+    dispatcher (kthread).  The header and the trace lines are quoted in
+    open-power/skiboot issue #136 (the trace from a later occurrence in
+    the same thread; its frames above irq_exit are not quoted)."""
+    log = ("[   32.107804] NMI watchdog: BUG: soft lockup - CPU#113 stuck for "
+           "22s! [kopald:854]\n"
+           "[  335.728079] [c000000ff4a0b9f0] [c00000000006efe0] irq_exit+0x88/0xe0\n"
+           "[  335.728081] [c000000ff4a0ba10] [c000000000019334] "
+           "timer_interrupt+0xac/0xc0\n"
+           "[  335.728083] [c000000ff4a0ba40] [c00000000000b864] "
+           "fast_exception_return+0x128/0x150\n"
+           "[  335.728087] --- interrupt: 901 at _restgpr0_31+0x0/0xba38\n"
+           "[  335.728087]     LR = irq_work_queue+0x74/0xa4\n"
+           "[  335.728089] [c000000ff4a0bd30] [c00000000004b204] "
+           "opal_handle_events+0x54/0xa8 (unreliable)\n"
+           "[  335.728091] [c000000ff4a0bd80] [c00000000004755c] kopald+0x44/0x70\n"
+           "[  335.728093] [c000000ff4a0bdc0] [c0000000000880b4] kthread+0x150/0x158\n"
+           "[  335.728096] [c000000ff4a0be30] [c00000000000b464] "
+           "ret_from_kernel_thread+0x5c/0x78\n")
+    assert analysis.analyse(log, None).title == "BUG: soft lockup in kopald"

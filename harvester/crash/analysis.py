@@ -621,6 +621,15 @@ def _stall(block, extra_skip, overflow=False):
             break
         if K.RCU_KTHREAD.search(head):
             ignoring = True
+        interrupted = not ignoring and K.INTERRUPTED.match(head)
+        if interrupted:         # powerpc: the interrupted context follows
+            timer = interrupted.group("code") in ("900", "901")
+            if task is None and (rcu or detector or timer):
+                task = []
+            if interrupted.group("func"):
+                (irq if task is None else task).append(
+                    Frame(interrupted.group("func")))
+            continue
         frame = parse_ip(text) or parse_frame(text)
         if ignoring or frame is None or frame.unreliable or frame.maybe:
             continue

@@ -208,14 +208,16 @@ KINDS = (
 
     # --- stalls, lockups, hangs --------------------------------------------
     _k("rcu-stall", ('INFO: rcu_',),
-       r"INFO: rcu_(?:preempt|sched|bh|tasks\w{0,8}) (?:self-)?"
+       r"INFO: rcu_(?:preempt|sched|bh|tasks\w{0,8})(?:_state)? (?:self-)?"
        r"detected(?: expedited)? stalls?", "INFO: rcu detected stall in "
        "{culprit}", culprit="stall", failure="bug", skip=_SCHEDULER),
     _k("soft-lockup", ('soft lockup',),
        r"BUG: soft lockup", "BUG: soft lockup in {culprit}",
        culprit="stall", failure="bug", skip=_SCHEDULER),
     _k("hard-lockup", ('LOCKUP',),
-       r"[Hh]ard LOCKUP on cpu|detected hard LOCKUP",
+       r"[Hh]ard LOCKUP on cpu|detected hard LOCKUP|"
+       # powerpc (arch/powerpc/kernel/watchdog.c before 5.x)
+       r"Watchdog CPU:\d{1,5} (?:detected )?Hard LOCKUP",
        "BUG: hard lockup in {culprit}", culprit="stall", failure="bug",
        skip=_SCHEDULER),
     _k("hung-task", ('blocked',),
@@ -463,6 +465,12 @@ KINDS = (
        r"^\s{0,8}Oops(?: - [^\[:]{2,60})?(?:: | ?\[#\d{1,6}\])",
        "Oops in {culprit}",
        culprit="ip"),
+    # Any other die(): "<reason>: <code> [#N]", s390 with the instruction
+    # length ("Unknown program exception: 0028 ilc:2 [#1] SMP",
+    # arch/s390/kernel/dumpstack.c); the reason is the kind.
+    _k("die", ('[#',),
+       r"^\s{0,8}(?P<what>[A-Za-z][A-Za-z /-]{2,60}): [0-9a-f]{4} "
+       r"(?:ilc:\d )?\[#\d{1,6}\]", "{what} in {culprit}", culprit="ip"),
 )
 
 # Which kinds may start on a line that holds a needle: a line is tried
@@ -520,13 +528,20 @@ STALL_DETECTOR = lazy(r"^rcu_|update_process_times|tick_sched|"
                       r"nmi_cpu_backtrace|print_cpu_stall|"
                       r"dump_cpu_task|sched_show_task|watchdog_timer_fn")
 # The timer interrupt's entry: stall and lockup detectors run above it.
-IRQ_ENTRY = lazy(r"apic_timer_interrupt|^asm_sysvec_|"
+IRQ_ENTRY = lazy(r"apic_timer_interrupt|^asm_sysvec_|^decrementer_common|"
+                 r"^timer_interrupt$|^hardware_interrupt_common|"
                  r"^asm_call_(?:irq_)?on_stack|^el1_irq|^el1_interrupt|"
                  r"^el1h_64_irq|gic_handle_irq|^call_on_irq_stack|"
                  r"^__irq_svc|^do_IRQ|^common_interrupt|^ret_from_intr|"
                  r"^asm_exc_nmi$|^exc_nmi$|^do_nmi$|^end_repeat_nmi$|"
                  r"^ext_int_handler$|^io_int_handler$|^do_ext_irq$|"
                  r"^do_io_irq$|^mcck_int_handler$|^do_irq_async$")
+# powerpc marks where an interrupt came in: "--- interrupt: 901 at f+0x"
+# (before 5.x; "--- interrupt: 900" and the registers since): what
+# follows is the interrupted context, f where it was interrupted.  0x900
+# is the decrementer, the timer whose tick runs the stall detectors.
+INTERRUPTED = lazy(r"^\s{0,8}--- interrupt: (?P<code>[0-9a-f]{1,4})"
+                   r"(?: at (?P<func>\.?[A-Za-z_][\w.]{0,200})\+0x)?")
 # The idle loop: a stalled CPU found here was stalled by an interrupt.
 IDLE = lazy(r"^default_idle|^cpuidle_|^do_idle$|^arch_cpu_idle|^cpu_idle|"
             r"^native_safe_halt$|^acpi_idle|^mwait_idle|^intel_idle|"
@@ -755,6 +770,7 @@ DISPATCHERS = (
     r"netlink_dump", r"sys_socketpair", r"sys_connect",
     r"__fput", r"task_work_run", r"exit_to_user",
     r"exit_to_usermode", r"syscall_exit_to_user", r"irqentry_exit",
+    r"do_notify_resume",        # arm64/powerpc return-to-user work
     r"smp_call_function",
     r"^\w{1,64}_compat_ioctl$",     # a driver's compat entry forwards
 )
