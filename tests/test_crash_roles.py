@@ -225,3 +225,37 @@ def test_a_powerpc_soft_lockup_names_what_the_timer_interrupted():
            "[  335.728096] [c000000ff4a0be30] [c00000000000b464] "
            "ret_from_kernel_thread+0x5c/0x78\n")
     assert analysis.analyse(log, None).title == "BUG: soft lockup in kopald"
+
+
+# --- lockdep: the acquisition site and the backtrace only --------------------
+
+def test_lockdep_names_the_acquisition_site_not_the_lock_held():
+    """Both lines say "at: f": the lock being taken (io_worker_cancel_cb)
+    is the culprit, the lock already held (io_wq_worker_sleeping, also in
+    the "locks held" list) is not (syzbot's report quoted in a kernel
+    commit message)."""
+    result, title = _roles("x86_64-lockdep-recursive-io_worker_cancel_cb")
+    assert result.title == title
+
+
+def test_a_cut_irq_lock_order_report_falls_back_to_the_acquisition_site():
+    """A SOFTIRQ-safe -> SOFTIRQ-unsafe report cut after its acquisition
+    line (syzkaller's report 30): no "became safe" trace to read, so the
+    lock being taken names it, as syzbot does."""
+    result, title = _dev(30)
+    assert result.title == title
+
+
+@pytest.mark.parametrize("number", [558, 560])
+def test_an_irq_lock_order_report_names_where_the_lock_became_irq_safe(number):
+    """The complete report: the first trace ("... which became
+    HARDIRQ-irq-safe at:") is the culprit, not the acquisition site."""
+    result, title = _dev(number)
+    assert result.title == title
+
+
+def test_lockdep_running_out_of_a_table_is_the_bug():
+    """"BUG: MAX_STACK_TRACE_ENTRIES too low!": where lockdep was when it
+    ran out names nothing (syzkaller's report 404)."""
+    result, title = _dev(404)
+    assert result.title == title

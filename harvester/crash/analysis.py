@@ -504,6 +504,8 @@ def _by_rule(kind, match, block, trace):
     if rule == "lock":
         return (_lock_site(block, kind) or _meaningful(_backtrace(block), kind)
                 or _meaningful(trace, kind))
+    if rule == "irqsafe":
+        return _meaningful(trace, kind) or _lock_site(block, kind)
     if rule == "overflow":
         return _stall(block, _KIND_SKIP.get(kind), overflow=True) or _ip(block)
     if rule == "stall":

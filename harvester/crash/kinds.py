@@ -24,6 +24,9 @@ Culprit rules (harvester.crash.analysis carries them out):
     stall   the frame just before the first dispatcher (syscall entry,
             process_one_work, timers, softirq, ret_from_fork) in the
             interrupted task's trace: the loop, not where the tick hit it
+    irqsafe where a lock became irq-safe (lockdep's first trace, "...
+            which became HARDIRQ-irq-safe at:"), else the acquisition
+            site ("is trying to acquire: ... at: f") of a cut report
     hung    the first frame of the blocked task that is not scheduling,
             locking or waiting; every synchronize_rcu/srcu/net wait is one
             bucket, as is every rtnl_lock wait
@@ -159,10 +162,10 @@ KINDS = (
        r"(?:WARNING|INFO): possible (?:circular locking|recursive "
        r"locking|irq lock inversion)", "possible deadlock in {culprit}",
        culprit="lock", failure="warning"),
-    # The culprit is where the lock became irq-safe: the first trace.
     _k("irq-lock-order", ('-unsafe lock order',),
        r"(?:WARNING|INFO): [A-Z]{2,8}-safe -> [A-Z]{2,8}-unsafe lock order",
-       "possible deadlock in {culprit}", failure="warning"),
+       "possible deadlock in {culprit}", culprit="irqsafe",
+       failure="warning"),
     _k("inconsistent-lock", ('inconsistent lock state',),
        r"(?:WARNING|INFO): inconsistent lock state",
        "inconsistent lock state in {culprit}", culprit="lock",
@@ -190,6 +193,11 @@ KINDS = (
        r"WARNING: (?P<what>Nested lock was not taken|bad contention "
        r"detected|chain_key collision)", "WARNING: {what} in {culprit}",
        culprit="lock", failure="warning", lower=True),
+    # lockdep ran out of one of its tables (kernel/locking/lockdep.c):
+    # the limit is the bug, wherever lockdep happened to be.
+    _k("lockdep-limit", ('too low!',),
+       r"BUG: (?P<what>MAX_[A-Z_]{3,40}) too low!",
+       "BUG: {what} too low!", culprit="none", failure="warning"),
     _k("non-static-key", ('non-static key',),
        r"INFO: trying to register non-static key",
        "INFO: trying to register non-static key in {culprit}",
