@@ -259,3 +259,36 @@ def test_lockdep_running_out_of_a_table_is_the_bug():
     ran out names nothing (syzkaller's report 404)."""
     result, title = _dev(404)
     assert result.title == title
+
+
+# --- logs of no known kind --------------------------------------------------
+
+def test_an_unrecognised_log_is_not_titled_by_boot_noise():
+    """A dump's log ends where the kernel stopped; boot noise is at its
+    start.  Of a real HiSilicon console holding no crash of a known kind,
+    the title is its last failure (31 s in), not the first boot error
+    (an RPMB open at 10 s); a line naming a crash wins over both."""
+    path = os.path.join(os.path.dirname(ROLES), "consoles",
+                        "hisilicon-kirin-2.console-ramoops")
+    with open(path, "rb") as f:
+        log = f.read()
+    result = analysis.analyse(b"Oops#1 Part1\n" + log, "Oops")
+    assert result.kind == "unrecognised"
+    assert result.headline.startswith("create om dir failed!")
+    crashed = log + b"[   32.000000s][pid:1,cpu0,init]Unhandled exception in mydrv\n"
+    result = analysis.analyse(b"Oops#1 Part1\n" + crashed, "Oops")
+    assert result.headline == "Unhandled exception in mydrv"
+
+
+def test_advice_and_user_segfaults_are_no_kernel_error():
+    """A mitigation notice pointing at a web page and a user program's
+    segfault (show_signal_msg) use error words but are no kernel error
+    (lines from syzkaller's reports 710 and 620)."""
+    for line in ("Speculative Return Stack Overflow: WARNING: See "
+                 "https://kernel.org/doc/html/latest/admin-guide/hw-vuln/"
+                 "srso.html for mitigation options.",
+                 "syz-executor846[10579]: segfault at 4cb420 ip "
+                 "00000000004cb420 sp 00007f27fd37a250 error 15 in "
+                 "syz-executor846382544[4c9000+3000]"):
+        result = analysis.analyse("Oops#1 Part1\n%s\n" % line, "Oops")
+        assert result.headline is None, line

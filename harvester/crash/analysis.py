@@ -63,14 +63,21 @@ _SENDING_NMI = lazy(r"Sending NMI from CPU (?P<cpu>\d{1,5}) to CPUs "
 _CPU_SEGMENT = lazy(r"NMI backtrace for cpu (?P<cpu>\d{1,5})|"
                     r"Task dump for CPU (?P<cpu2>\d{1,5})")
 # A line that says something went wrong, for logs whose crash is of no
-# known kind: the report is titled by the first of these.
-_ERROR_LINE = lazy(
-    r"\b(?:BUG|WARNING|ERROR|Oops|[Pp]anic|[Ff]ault|[Ee]xception|"
-    r"[Uu]nable to handle|[Uu]nhandled|[Ii]nternal error|[Cc]orrupt\w{0,8}|"
-    r"[Ii]llegal|[Ss]egmentation|[Aa]ssert\w{0,8}|[Tt]imed? ?out|"
-    r"[Ll]ockup|[Ss]tall\w{0,4}|[Hh]ung|[Dd]eadlock|[Ff]ailed|[Ee]rror)\b")
-# The boot command line, echoed: "panic=1" is no error.
-_BOOT_ECHO = lazy(r"\s{0,8}(?:Kernel )?[Cc]ommand line:")
+# known kind: the report is titled by the first line holding a word of a
+# crash (_CRASH_WORD), else by the last holding a word that boot noise
+# uses too (_ERROR_WORD: "Failed to load firmware", "ACPI Error"): the
+# dump's log ends where the kernel died, and boot noise is at its start.
+_CRASH_WORD = lazy(
+    r"\b(?:BUG|Oops|[Pp]anic|[Ee]xception|[Uu]nable to handle|[Uu]nhandled|"
+    r"[Ii]nternal error|[Ii]llegal|[Aa]ssert\w{0,8}|[Ll]ockup|[Dd]eadlock)\b")
+_ERROR_WORD = lazy(
+    r"\b(?:WARNING|ERROR|[Ff]ault|[Cc]orrupt\w{0,8}|[Ss]tall\w{0,4}|[Hh]ung|"
+    r"[Ff]atal|[Ss]egmentation|[Tt]imed? ?out|[Ff]ailed|[Ee]rror)\b")
+# Lines that use those words but are no kernel error: the boot command
+# line echoed ("panic=1"), advice pointing at a web page (the boot's
+# mitigation notices), a user program's segfault (show_signal_msg).
+_NOT_AN_ERROR = lazy(r"^\s{0,8}(?:Kernel )?[Cc]ommand line:|https?://|"
+                     r"\bsegfault at [0-9a-f]{1,16} ip ")
 # Pasted logs: mail quoting and uniform indentation.
 _QUOTE = lazy(r"^(?:> ?)+")
 TAIL_LINES = 20             # an unrecognised log's key: its last lines
@@ -366,23 +373,31 @@ def split_signature(text):
 
 def _unrecognised(result, log, reason):
     """A log without a crash of a known kind: titled by its first line
-    that says something went wrong (else said to hold no crash report);
+    that names a crash, else its last line that says something failed
+    (else said to hold no crash report);
     its signature is the kind ``unrecognised`` and a hash of its last
     lines, normalised, so two such logs share one only when they end
     alike."""
     from hashlib import sha256
     result.failure = (reason or "crash").lower()
     result.kind = "unrecognised"
+    found = None
     for index in range(log.first, len(log.lines)):
-        if not _ERROR_LINE.search(log.lines[index][:2 * MAX_LINE]):
+        line = log.lines[index][:2 * MAX_LINE]
+        if not (_CRASH_WORD.search(line) or _ERROR_WORD.search(line)):
             continue            # not in the line, so not in its text
-        text = log.text(index)
-        if _ERROR_LINE.search(text[:MAX_LINE]) and not parse_frame(text) \
-                and not _BOOT_ECHO.match(text):
-            line = " ".join(text[:MAX_LINE].split())
-            result.headline = line
-            result.title = (_normalise(line) or line)[:200]
+        text = log.text(index)[:MAX_LINE]
+        if parse_frame(text) or _NOT_AN_ERROR.search(text):
+            continue
+        if _CRASH_WORD.search(text):
+            found = text
             break
+        if _ERROR_WORD.search(text):
+            found = text        # the last one, unless a crash word follows
+    if found is not None:
+        line = " ".join(found.split())
+        result.headline = line
+        result.title = (_normalise(line) or line)[:200]
     else:
         result.title = "Kernel %s without a crash report in the log" % (
             (reason or "dump").lower())
