@@ -292,3 +292,45 @@ def test_advice_and_user_segfaults_are_no_kernel_error():
                  "syz-executor846382544[4c9000+3000]"):
         result = analysis.analyse("Oops#1 Part1\n%s\n" % line, "Oops")
         assert result.headline is None, line
+
+
+# --- the task and kernel of the CPU: line -------------------------------------
+
+@pytest.mark.parametrize("name,comm,release", [
+    # Samsung adds "FTT: 0 0" after the comm
+    ("samsung-exynos990.last_kmsg", "kworker/0:1", "4.19.87-ExtremeKernel-v4.5"),
+    ("samsung-sm7125.last_kmsg", "proxy-server-po",
+     "4.19.113-Prime+-52493-ga2c90d9a0a16"),
+])
+def test_a_vendor_field_after_the_comm_keeps_task_and_kernel(name, comm,
+                                                            release):
+    path = os.path.join(os.path.dirname(ROLES), "consoles", name)
+    with open(path, "rb") as f:
+        result = analysis.analyse(f.read(), "Panic")
+    assert (result.comm, result.release) == (comm, release)
+
+
+@pytest.mark.parametrize("line,comm", [
+    # a comm with spaces (and Samsung's field), from samsung-bitrot
+    ("CPU: 7 PID: 6317 Comm: POSIX timer 17 FTT: 0 0 Tainted: G S    D W"
+     "         4.19.113~Windstation+ #1", "POSIX timer 17"),
+    # syzbot's kernels call their release "syzkaller" (report 754): the
+    # task is still known
+    ("CPU: 1 UID: 0 PID: 6051 Comm: syz.3.20 Not tainted syzkaller #0 "
+     "PREEMPT(full) ", "syz.3.20"),
+])
+def test_odd_comms_and_releases_keep_the_task(line, comm):
+    result = analysis.analyse("BUG: kernel NULL pointer dereference, address: "
+                              "0000000000000008\n%s\n" % line, None)
+    assert result.comm == comm
+
+
+def test_a_comm_holding_a_newline_is_joined():
+    """The comm is printed raw ("%s"): a newline in it puts the rest of
+    the CPU: line on the next line (kernel/printk's dump_stack_print_info;
+    the same comm splits the hung-task header, see test_crash_analysis)."""
+    log = ("BUG: kernel NULL pointer dereference, address: 0000000000000008\n"
+           "CPU: 0 PID: 1 Comm: my\nworker Not tainted 6.1.0-13-amd64 #1 "
+           "Debian 6.1.55-1\nRIP: 0010:mydrv_read+0x1/0x2\n")
+    result = analysis.analyse(log, None)
+    assert (result.comm, result.release) == ("my worker", "6.1.0-13-amd64")

@@ -25,10 +25,14 @@ from .prefixes import split_prefix, strip_prefix  # noqa: F401 (re-exported)
 # uname -r as kernels build it; anything else is not trusted as a release
 # (it becomes the report's Package and file name).
 _RELEASE = r"\d{1,3}\.\d{1,3}[0-9A-Za-z.+~_-]{0,64}"
+# A comm is printed raw: spaces, brackets (and a newline: the line's end
+# is then on the next line).  Samsung adds a field after it ("FTT: 0 0");
+# a release that is no release ("syzkaller") leaves the task known.
 _CPU_LINE = lazy(
-    r"^CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: (?P<comm>.{0,16}?) (?:Kdump: loaded )?"
+    r"^CPU: \d+ (?:UID: \d+ )?PID: \d+ Comm: (?P<comm>.{0,16}?)"
+    r"(?: [A-Z]{2,8}:(?: \d{1,10}){1,3})? (?:Kdump: loaded )?"
     r"(?:Not tainted|Tainted: (?P<taint>[A-Z ]{1,40}?)) +"
-    r"(?P<release>%s) (?P<build>#.{0,120})$" % _RELEASE)
+    r"(?:(?P<release>%s) (?P<build>#.{0,120})|\S{1,64} #.{0,120})$" % _RELEASE)
 _BANNER = lazy(r"^Linux version (?P<release>%s) .{0,200}?"
                r"(?P<build>#\d.{0,120})$" % _RELEASE)
 _PSTORE_HEADER = lazy(r"[A-Za-z]{1,16}#(\d{1,9}) Part\d{1,9}\n")
@@ -414,33 +418,43 @@ def _unrecognised(result, log, reason):
 
 def _identify_kernel(result, log, report_lines):
     """Release, build, taint and task from the report's ``CPU:`` line,
-    else the last such line or boot banner in the log."""
+    else the last such line or boot banner in the log (the release from
+    the last line that has one when the report's names none)."""
     def parse(index):
         line = log.lines[index]
         if "CPU: " not in line and "Linux version " not in line:
             return None
         text = log.text(index)
-        if text.startswith("CPU: ") or text.startswith("Linux version "):
-            return _CPU_LINE.match(text) or _BANNER.match(text)
-        return None
-    match = None
-    for index in report_lines[:60]:
-        match = parse(index)
-        if match:
-            break
-    if match is None:
+        if text.startswith("Linux version "):
+            return _BANNER.match(text)
+        if not text.startswith("CPU: "):
+            return None
+        found = _CPU_LINE.match(text)
+        if found is None and "ainted" not in text and \
+                index + 1 < len(log.lines):     # a comm holding a newline
+            found = _CPU_LINE.match(text + " " + log.text(index + 1))
+        return found
+
+    def last(wanted):
         for index in reversed(range(len(log.lines))):
-            match = parse(index)
-            if match:
-                break
+            found = parse(index)
+            if found and wanted(found):
+                return found
+        return None
+    match = next((m for m in map(parse, report_lines[:60]) if m), None) \
+        or last(lambda found: True)
     if match is None:
         return
-    result.release = match.group("release")
-    result.build = match.group("build").strip()
     groups = match.groupdict()
     if groups.get("comm") is not None:
         result.comm = groups["comm"]
         result.taint = " ".join((groups.get("taint") or "").split()) or None
+    if match.group("release") is None:
+        match = last(lambda found: found.group("release"))
+        if match is None:
+            return
+    result.release = match.group("release")
+    result.build = match.group("build").strip()
 
 
 def _first_trace(block):
