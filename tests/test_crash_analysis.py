@@ -1176,12 +1176,17 @@ def test_syzbot_special_titles():
 
 
 def test_stack_overflow_names_the_recursing_function():
+    """A trace cut inside the overflow (no dispatcher shown) names the
+    function that recurses; a whole one what the task was doing, as
+    syzbot's stall rule (tests/test_crash_roles.py, reports 614, 630)."""
     frames = "".join(" rec_a+0x1/0x2\n rec_b+0x1/0x2\n" for _ in range(5))
     log = ("BUG: TASK stack guard page was hit at ffffc90 (stack is ffffc9..ffffc9)\n"
            "stack guard page: 0000 [#1] PREEMPT SMP\n"
            "RIP: 0010:leaf_func+0x1/0x2\nCall Trace:\n leaf_func+0x1/0x2\n"
-           + frames + " entry_point+0x1/0x2\n do_syscall_64+0x1/0x2\n")
+           + frames)
     assert _title(log) == "BUG: stack guard page was hit in rec_b"
+    whole = log + " entry_point+0x1/0x2\n do_syscall_64+0x1/0x2\n"
+    assert _title(whole) == "BUG: stack guard page was hit in entry_point"
 
 
 def test_no_volatile_numbers_in_a_kind():

@@ -334,3 +334,23 @@ def test_a_comm_holding_a_newline_is_joined():
            "Debian 6.1.55-1\nRIP: 0010:mydrv_read+0x1/0x2\n")
     result = analysis.analyse(log, None)
     assert (result.comm, result.release) == ("my worker", "6.1.0-13-amd64")
+
+
+# --- stack overflows ---------------------------------------------------------
+
+def test_a_whole_overflow_trace_names_what_the_task_was_doing():
+    """syzkaller's report 630: tls_setsockopt recursing into itself 150
+    times under setsockopt: the frame before the socket-option dispatcher
+    (__sys_setsockopt hands an option to the protocol's own handler)."""
+    result, title = _dev(630)
+    assert result.title == title
+
+
+def test_a_cut_overflow_trace_names_the_recursing_function():
+    """syzkaller's report 614: the bonding notifier cycle fills the 400
+    lines a report keeps, so the dispatcher (rtnetlink_rcv_msg, whose
+    caller syzbot names) is cut off: the function that recurses is named,
+    never the frame that hit the guard (netdev_next_lower_dev_rcu) nor the
+    last one shown."""
+    result, _ = _dev(614)
+    assert result.function == "__netdev_update_features"

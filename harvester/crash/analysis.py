@@ -674,7 +674,7 @@ def _stall(block, extra_skip, overflow=False):
         frames = trace_frames(irq)
         recursing = _recursing([f for f in frames
                                 if not _skipped(f, extra_skip)])
-        return recursing or _dispatched(frames, extra_skip, True)
+        return _dispatched(frames, extra_skip, True) or recursing
     found = _dispatched(trace_frames(task or []), extra_skip)
     if found is None or K.IDLE.search(found.func):
         found = _dispatched(trace_frames(irq), extra_skip) or found

@@ -17,10 +17,12 @@ Culprit rules (harvester.crash.analysis carries them out):
             else the trace
     lock    lockdep's ``at: f`` after "is trying to acquire lock" (or the
             line after "release lock ... at:"), else the trace
-    overflow  a stack overflow: the function that recurses (the outermost
-            frame shown of a function seen three times or more), else the
-            frame just before the first dispatcher (as for stalls), else
-            ip; never merely the frame that hit the guard
+    overflow  a stack overflow: the frame just before the first
+            dispatcher (as for stalls: what the task was doing), else, the
+            trace being cut inside the overflow, the function that
+            recurses (the outermost frame shown of a function seen three
+            times or more), else ip; never merely the frame that hit the
+            guard
     stall   the frame just before the first dispatcher (syscall entry,
             process_one_work, timers, softirq, ret_from_fork) in the
             interrupted task's trace: the loop, not where the tick hit it
@@ -776,6 +778,7 @@ DISPATCHERS = (
     r"sk_common_release", r"sock_mmap", r"sock_do_ioctl", r"sock_ioctl",
     r"compat_sock_ioctl", r"nfnetlink_rcv_msg", r"rtnetlink_rcv_msg",
     r"netlink_dump", r"sys_socketpair", r"sys_connect",
+    r"sys_setsockopt", r"sys_getsockopt",     # to the protocol's own
     r"__fput", r"task_work_run", r"exit_to_user",
     r"exit_to_usermode", r"syscall_exit_to_user", r"irqentry_exit",
     r"do_notify_resume",        # arm64/powerpc return-to-user work
