@@ -354,3 +354,26 @@ def test_a_cut_overflow_trace_names_the_recursing_function():
     last one shown."""
     result, _ = _dev(614)
     assert result.function == "__netdev_update_features"
+
+
+# --- pasted logs ----------------------------------------------------------
+
+def test_a_journal_paste_loses_its_date_host_and_kernel_prefix():
+    """journalctl and syslog put "<date> <host> kernel: " before every
+    kernel line (here with a Russian month name): removed, the report is
+    read as the kernel printed it."""
+    result, title = _roles("x86_64-journal-list_del-__dentry_kill")
+    assert result.title == title
+    assert (result.comm, result.release) == ("kswapd0", "5.13.4-200.fc34.x86_64")
+
+
+@pytest.mark.parametrize("quote", ["> ", ">> ", "> > ", "    ", "\t"])
+def test_every_real_world_log_reads_the_same_quoted_or_indented(quote):
+    """The real-world logs were posted in mail, quoted, and unquoted for
+    the set (tests/data/realworld/NOTICE): quoted or indented again, each
+    gets the title it gets as it is."""
+    for name in bench.realworld_names():
+        log = bench.load(name, bench.REALWORLD).log.decode("utf-8", "replace")
+        quoted = "".join(quote + line + "\n" for line in log.splitlines())
+        assert analysis.analyse(quoted, "Oops").title == \
+            analysis.analyse(log, "Oops").title, name

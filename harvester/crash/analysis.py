@@ -82,8 +82,12 @@ _ERROR_WORD = lazy(
 # mitigation notices), a user program's segfault (show_signal_msg).
 _NOT_AN_ERROR = lazy(r"^\s{0,8}(?:Kernel )?[Cc]ommand line:|https?://|"
                      r"\bsegfault at [0-9a-f]{1,16} ip ")
-# Pasted logs: mail quoting and uniform indentation.
+# Pasted logs: mail quoting and uniform indentation; journalctl's and
+# syslog's "<date> <host> kernel: " before each kernel line.
 _QUOTE = lazy(r"^(?:> ?)+")
+_SYSLOG = lazy(r"^(?:\w{3,5}\.? {1,2}\d{1,2} \d\d:\d\d:\d\d|"
+               r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[\d.,:+-]{0,16}) "
+               r"[\w.-]{1,64} kernel: ")
 TAIL_LINES = 20             # an unrecognised log's key: its last lines
 SEPARATOR = "|"             # DuplicateSignature's field separator
 _FIELD = lazy(r"{(\w+)}")           # a title template's fields
@@ -260,6 +264,13 @@ def _unquoted(lines, first=0):
     indent = min(len(line) - len(line.lstrip(" \t")) for line in body)
     if indent:
         lines = lines[:first] + [line[indent:] for line in lines[first:]]
+        body = [line[indent:] for line in body]
+    # a journal: most lines are the kernel's (other programs' stay as
+    # they are); the first 200 lines decide
+    sample = body[:200]
+    if sum(1 for line in sample if _SYSLOG.match(line)) * 2 > len(sample):
+        lines = lines[:first] + [_SYSLOG.sub("", line)
+                                 for line in lines[first:]]
     return lines
 
 
