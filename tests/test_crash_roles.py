@@ -377,3 +377,27 @@ def test_every_real_world_log_reads_the_same_quoted_or_indented(quote):
         quoted = "".join(quote + line + "\n" for line in log.splitlines())
         assert analysis.analyse(quoted, "Oops").title == \
             analysis.analyse(log, "Oops").title, name
+
+
+# --- syzbot's special titles on real logs ------------------------------------
+
+@pytest.mark.parametrize("name", ["arm32-3.10-proc-registration-vchiq_open",
+                                  "arm32-3.10-proc-registration-vfp_init"])
+def test_proc_registration_names_the_registering_driver(name):
+    """A WARN() in fs/proc/generic.c (a name registered twice, a bad name)
+    is the caller's bug: every function of the proc registration API is
+    passed over (here __xlate_proc_name too), in 3.10's "WARNING: at
+    file:line f()" form and arm32's "(f) from (g)" backtrace; the file's
+    path may carry a vendor tree's "../../" prefix."""
+    result, title = _roles(name)
+    assert result.title == title
+
+
+@pytest.mark.parametrize("number", [
+    122, 398,       # "kernel BUG at mm/usercopy.c": BUG: bad usercopy
+    428, 750,       # KCSAN: one function or two; "assert: race"
+    548, 554,       # arm32 "Unhandled fault:" headers
+])
+def test_special_titles_on_real_reports(number):
+    result, title = _dev(number)
+    assert result.title == title

@@ -399,7 +399,8 @@ KINDS = (
        "WARNING: proc registration bug in {culprit}", failure="warning",
        skip=("^proc_(?:register|create|mkdir|symlink|net_mkdir|net_create|"
              "create_data|create_seq|create_single|create_net|mkdir_data|"
-             "mkdir_mode|create_mount_point)", "^_proc_", "^__proc_create")),
+             "mkdir_mode|create_mount_point)", "^_proc_", "^__proc_create",
+             "^_{0,2}xlate_proc_name$", "^pde_subdir_")),
     _k("kmalloc-bug", ('mm/',),
        r"WARNING: .{0,120}mm/\S{1,40}\.c\S{0,8} k.?.?malloc",
        "WARNING: kmalloc bug in {culprit}", failure="warning"),
