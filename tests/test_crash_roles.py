@@ -119,6 +119,7 @@ def test_a_subsystems_own_wait_names_what_a_hung_task_waits_for():
     426,    # dpm_sysfs_remove: sysfs teardown
     664,    # reiserfs_write_lock: a lock wrapper, by its last words
     690,    # simple_copy_to_iter: a copy callback
+    726,    # __page_pool_alloc_pages_slow: the network page pool allocates
 ])
 def test_anchored_skips_still_pass_helpers_over_by_role(number):
     """Anchoring every skip at a word boundary keeps what syzbot's broad

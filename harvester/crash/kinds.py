@@ -612,6 +612,8 @@ SKIP = (
     r"^_{0,2}free_one_page$", r"^alloc_slab_page$", r"^_{0,2}folio_alloc",
     r"^vma_alloc_folio", r"^alloc_pages_mpol", r"^clear_page(?:_erms|_rep|"
     r"_orig)?$", r"^kernel_init_pages$", r"^_{0,2}alloc_pages_bulk",
+    # the network page pool's allocator (net/core/page_pool.c)
+    r"^_{0,2}page_pool_(?:alloc|refill|dma_map)",
     # page-owner, stack depot and debug-object tracking
     r"^_{0,2}(?:set|reset)_page_owner", r"^save_stack$",
     r"^_{0,2}stack_depot_save", r"^stack_depot_", r"^_{0,2}debug_object_",
