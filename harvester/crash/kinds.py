@@ -467,7 +467,7 @@ KINDS = (
     # powerpc die() says why: "Oops: Kernel access of bad area, sig: 11
     # [#1]", "Oops: Exception in kernel mode, sig: 4" (arch/powerpc/kernel/
     # traps.c); the reason is part of the title, as the kernel's own.
-    _k("oops", ('Oops: ',),
+    _k("oops", ('Oops',),
        r"^\s{0,8}Oops: (?P<what>[A-Z][A-Za-z ]{2,60}), sig: \d{1,3} ",
        "Oops: {what} in {culprit}", culprit="ip"),
     # x86 "Oops: 0002 [#1]", powerpc "Oops: Kernel access of bad area",
