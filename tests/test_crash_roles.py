@@ -315,6 +315,9 @@ def test_a_vendor_field_after_the_comm_keeps_task_and_kernel(name, comm,
     # a comm with spaces (and Samsung's field), from samsung-bitrot
     ("CPU: 7 PID: 6317 Comm: POSIX timer 17 FTT: 0 0 Tainted: G S    D W"
      "         4.19.113~Windstation+ #1", "POSIX timer 17"),
+    # brackets in a comm (the kernel prints it raw)
+    ("CPU: 0 PID: 1 Comm: [my] task Not tainted 6.1.0-13-amd64 #1 Debian "
+     "6.1.55-1", "[my] task"),
     # syzbot's kernels call their release "syzkaller" (report 754): the
     # task is still known
     ("CPU: 1 UID: 0 PID: 6051 Comm: syz.3.20 Not tainted syzkaller #0 "
