@@ -18,7 +18,7 @@ import tarfile
 
 import pytest
 
-BASE = "210a589287b008e84066bf79c8f1798edaaf0f26"   # issue 19's titles merged
+BASE = "a37ff291630a1c3b0875158b8897ab4694b38204"   # issue 19's second round
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 SCRIPT = os.path.join(TOP, "tests", "sample_reports.py")
 
