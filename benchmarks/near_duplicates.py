@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Check a directory of new labelled logs against the sets the analysis
+is tuned on, before adding it: no new log may be byte- or near-identical
+to a dev-set log (even syzkaller files), a tests/data/realworld log, a
+console, or another new log.
+
+Near-identical is judged on normalised line sets (syslog prefixes,
+timestamps, caller ids, hex numbers and whitespace runs removed), by
+their Jaccard similarity; 0.5 or more is reported as NEAR.  The held-out
+sets (odd syzkaller files, tests/data/blind) are never read.
+
+Run: python3 benchmarks/near_duplicates.py tests/data/realworld2
+"""
+
+import argparse
+import hashlib
+import os
+import re
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
+DATA = os.path.join(ROOT, "tests", "data")
+NEAR = 0.5
+
+
+def log_of(path):
+    """The log of a labelled file (after its header), else the file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return data.partition(b"\n\n")[2] if data.startswith(b"TITLE:") else data
+
+
+def line_set(data):
+    lines = set()
+    for line in data.decode("utf-8", "replace").splitlines():
+        line = re.sub(r"^.*? kernel: ", "", line)
+        line = re.sub(r"\[\s*\d+\.\d+\]|\[\s*[TC]\d+\]", "", line)
+        line = re.sub(r"0x[0-9a-f]+|\b[0-9a-f]{8,16}\b", "X", line)
+        line = " ".join(line.split())
+        if len(line) > 8:
+            lines.add(line)
+    return lines
+
+
+def known_logs():
+    """Every log the analysis is tuned or checked on, by a short name."""
+    logs = {}
+    syzkaller = os.path.join(DATA, "syzkaller")
+    for name in os.listdir(syzkaller):
+        if name.isdigit() and int(name) % 2 == 0:
+            logs["syzkaller/" + name] = os.path.join(syzkaller, name)
+    for folder in ("realworld", "consoles"):
+        directory = os.path.join(DATA, folder)
+        for name in os.listdir(directory):
+            path = os.path.join(directory, name)
+            if name != "NOTICE" and os.path.isfile(path):
+                logs[folder + "/" + name] = path
+    return logs
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("directory", help="the new set's directory")
+    args = parser.parse_args(argv)
+    if os.path.realpath(args.directory).startswith(
+            os.path.realpath(os.path.join(DATA, "blind"))):
+        sys.exit("the blind set is held out: not read here")
+    new = {n: log_of(os.path.join(args.directory, n))
+           for n in sorted(os.listdir(args.directory)) if n != "NOTICE"}
+    old = {k: log_of(p) for k, p in known_logs().items()}
+    digests = {hashlib.sha256(v).digest(): k for k, v in old.items()}
+    sets = {k: line_set(v) for k, v in old.items()}
+    new_sets = {k: line_set(v) for k, v in new.items()}
+    worst, bad = 0.0, 0
+    for name, lines in new_sets.items():
+        same = digests.get(hashlib.sha256(new[name]).digest())
+        others = list(sets.items()) + [
+            (o, s) for o, s in new_sets.items() if o != name]
+        score, closest = max(
+            ((len(lines & s) / max(len(lines | s), 1), o) for o, s in others),
+            default=(0.0, ""))
+        worst = max(worst, score)
+        flag = "SAME" if same else "NEAR" if score >= NEAR else "    "
+        bad += flag != "    "
+        print("%s %.2f %-55s %s" % (flag, score, name, same or closest))
+    print("%d logs, largest similarity %.2f, %d byte- or near-identical"
+          % (len(new), worst, bad))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
