@@ -90,6 +90,25 @@ REAL = [
     ("<6>[ 1129.341491s][2023:11:30 17:19:27][pid:2071,cpu6,kworker/u17:2,9]"
      "sp805-wdt fe026000.watchdog0: watchdog kick now", "T2071",
      "sp805-wdt fe026000.watchdog0: watchdog kick now"),
+    # Logs read back from syslog or the journal (GitHub issues:
+    # raspberrypi/linux#2557, #6792, koverstreet/bcachefs#345): the
+    # syslog part goes, the kernel's own prefix after it too.
+    ("May 17 18:48:11 kernel: [ 6141.921740] INFO: task kworker/u8:0:5 "
+     "blocked for more than 120 seconds.", None,
+     "INFO: task kworker/u8:0:5 blocked for more than 120 seconds."),
+    ("Apr 15 13:58:08.549417 raspberrypi kernel: pc : __arch_copy_to_user"
+     "+0xd8/0x240", None, "pc : __arch_copy_to_user+0xd8/0x240"),
+    ("2022-01-15T23:50:16.582448+01:00 zserwerek kernel: [25151.554700] "
+     "Code: 48 08", None, "Code: 48 08"),
+    ("Jun  9 11:11:21 rzx kernel: [  7.1][ T42] Oops [#1]", "T42",
+     "Oops [#1]"),
+    # journalctl -o short-monotonic (linux-btrfs, Chris Murphy, 5.18)
+    ("[24755.774787] kernel: WARNING: CPU: 18 PID: 139605 at", None,
+     "WARNING: CPU: 18 PID: 139605 at"),
+    ("[ 7.250001] myhost kernel: Call Trace:", None, "Call Trace:"),
+    # another program's line keeps its syslog part
+    ("May 17 18:48:11 host sshd[12]: kernel: x", None,
+     "May 17 18:48:11 host sshd[12]: kernel: x"),
 ]
 
 # Bit rot (samsung-bitrot, qualcomm-oplus-bitrot, mediatek-mt6765-bitrot):

@@ -110,6 +110,7 @@ _DISPATCHER = lazy("|".join(
     "(?:%s)" % (d if d.startswith("^") else "^_{0,4}(?:do_|compat_)?(?:%s)" % d)
     for d in K.DISPATCHERS))
 _HUNG_SKIP = names(K.HUNG_SKIP)
+_LOCK_SITE_SKIP = names(K.LOCK_SITE_SKIP)
 
 
 class Analysis:
@@ -336,7 +337,7 @@ def analyse(log, reason=None):
     if chosen is None:
         _unrecognised(result, log, reason)
         return result
-    kind, match, lines, _ = chosen
+    kind, match, lines = _telling(log, *chosen[:3])
     block = [log.text(i) for i in lines]
     result.kind = kind.name
     result.block = "\n".join(block)
@@ -357,6 +358,37 @@ def analyse(log, reason=None):
     kind_text, result.title = _title(kind, match, block, named)
     result.signature = signature(kind_text, named)
     return result
+
+
+def _telling(log, kind, match, lines):
+    """The report from its most telling header: the first of the headers
+    that lead to its die line (a header of a kind seen again closer to
+    the die line belongs to an earlier event, such as arm's "Alignment
+    trap" and "Unhandled fault" lines of a user fault), else the first
+    header after it (a console may print "invalid opcode" before "kernel
+    BUG at")."""
+    heads = []
+    for position, index in enumerate(lines[:K.HEAD_LINES]):
+        found = log.header(index)
+        if found:
+            heads.append((position, found))
+        elif position and parse_frame(log.text(index)):
+            break
+    dies = [n for n, (_, found) in enumerate(heads)
+            if found[0].name in K.DIE_LINES]
+    telling = [n for n, (_, found) in enumerate(heads)
+               if found[0].name not in K.DIE_LINES and not found[0].weak
+               and not found[0].panic]
+    if not dies or not telling:
+        return kind, match, lines
+    run, seen = [], set()
+    for n in reversed([n for n in telling if n < dies[0]]):
+        if heads[n][1][0] in seen:
+            break
+        seen.add(heads[n][1][0])
+        run.append(n)
+    position, (kind, match) = heads[run[-1] if run else telling[0]]
+    return kind, match, lines[position:]
 
 
 def signature(kind_text, culprit=None):
@@ -540,7 +572,8 @@ def _by_rule(kind, match, block, trace):
                 return frame
         return _meaningful(trace, kind) or _ip(block)
     if rule == "ip":
-        return _ip(block) or _meaningful(trace, kind)
+        # a helper that faulted is named only when no caller is shown
+        return _ip(block) or _meaningful(trace, kind) or _ip(block, True)
     if rule == "lock":
         return (_lock_site(block, kind) or _meaningful(_backtrace(block), kind)
                 or _meaningful(trace, kind))
@@ -549,6 +582,8 @@ def _by_rule(kind, match, block, trace):
     if rule == "overflow":
         return _stall(block, _KIND_SKIP.get(kind), overflow=True) or _ip(block)
     if rule == "stall":
+        if _elsewhere(block):
+            return None
         return _stall(block, _KIND_SKIP.get(kind)) or _meaningful(trace, kind)
     if rule == "hung":
         return _hung(trace)
@@ -561,22 +596,24 @@ def _by_rule(kind, match, block, trace):
     return _meaningful(trace, kind) or _ip(block)
 
 
-def _ip(block):
+def _ip(block, helper=False):
     """The faulting function, when the instruction pointer is in one
-    that is not plumbing or a generic helper."""
+    that is not plumbing or a generic helper (or any, with ``helper``)."""
     for text in block[:80]:
         frame = parse_ip(text)
         if frame:
-            return None if _skipped(frame) else frame
+            return None if _skipped(frame) and not helper else frame
     return None
 
 
 def _lock_site(block, kind):
     """lockdep's ``at: f+0x..`` (the frame is on the next line when the
     line ends in ``at:``) where it names the lock being taken or released,
-    else the lock the task already holds; a helper there is passed over.
-    The lists of held locks and the dependency chains are never read
-    (but for the held-locks kinds, whose report is that list)."""
+    else the lock the task already holds; a lock primitive, an annotation
+    or a pseudo-lock's wait there is passed over, but not the function
+    that takes the lock, helper or not.  The lists of held locks and the
+    dependency chains are never read (but for the held-locks kinds, whose
+    report is that list)."""
     held_kind = kind.name in ("locks-held", "lock-held-return")
     marker = _HELD_LIST if held_kind else _ACQUIRE
     for number, text in enumerate(block[:80]):
@@ -596,7 +633,7 @@ def _lock_site(block, kind):
                 frame = found and parse_frame(found.group("frame"))
                 if not frame and ahead > number + 1:
                     break
-            if frame and not _skipped(frame, _KIND_SKIP.get(kind)):
+            if frame and not _LOCK_SITE_SKIP.search(frame.func):
                 return frame
     return None
 
@@ -690,6 +727,24 @@ def _stall(block, extra_skip, overflow=False):
     if found is None or K.IDLE.search(found.func):
         found = _dispatched(trace_frames(irq), extra_skip) or found
     return found
+
+
+def _elsewhere(block):
+    """A lockup another CPU reported (a buddy watchdog's "hard LOCKUP on
+    cpu 0" from CPU 7) without a trace of the locked CPU: the trace shown
+    is the reporter's timer path, which names no culprit."""
+    named = _STALLED_CPU.search(block[0][:MAX_LINE])
+    if not named:
+        return False
+    stalled = int(next(g for g in named.groups() if g))
+    for text in block[1:60]:
+        segment = _CPU_SEGMENT.search(text[:MAX_LINE])
+        if segment and int(next(g for g in segment.groups() if g)) == stalled:
+            return False
+        own = _CPU_LINE.match(text[:MAX_LINE])
+        if own:
+            return not text.startswith("CPU: %d " % stalled)
+    return False
 
 
 def _dispatched(frames, extra_skip, overflow=False):

@@ -19,7 +19,8 @@ kernel's age (arch/*/kernel/traps.c, dumpstack.c, lib/dump_stack.c):
     symbolised (syzbot)     " func+0x1c/0x2c fs/x.c:12" and inlined frames
                             (the source file is kept: it tells a frame's role)
                             " func fs/x.c:12 [inline]"
-    decode_stacktrace.sh    " func (fs/x.c:12 fs/y.c:34)"
+    decode_stacktrace.sh    " func (fs/x.c:12 fs/y.c:34)", inlined callees'
+                            lines first: the last file is the function's
 
 x86's "? " frames are garbage (words found by scanning the stack).
 powerpc's "(unreliable)" and s390's parentheses mark a ``maybe`` frame:
@@ -41,7 +42,8 @@ MAX_LINE = 512
 _NAME = r"\.?[A-Za-z_$<][A-Za-z0-9_.$<>:]{0,255}"
 # decode_stacktrace.sh puts the source lines in place of "+0x1c/0x2c".
 _MAYBE_TAIL = lazy(r"\(unreliable\)\s*$")
-_DECODED = r" \((?:[^\s():]{1,200}:\d{1,7} ?){1,8}\)"
+_DECODED = (r" \((?:[^\s():]{1,200}:\d{1,7} ?){1,8}"
+            r"(?:\(discriminator \d{1,6}\))?\)")
 
 _FILE = r"(?P<%s>[A-Za-z0-9_][A-Za-z0-9_./+-]{0,200}\.[A-Za-z]{1,3}):\d{1,7}"
 _FRAME = lazy(
@@ -60,7 +62,8 @@ _FRAME = lazy(
     r"(?:\s\[(?P<mod>[A-Za-z0-9_.-]{1,64})[^\]]{0,80}\])?"
     r"(?:\s" + _FILE % "file" + r")?"                  # syzbot's file:line
     r"|\s" + _FILE % "ifile" + r"\s\[inline\]"
-    r"|\s\(" + _FILE % "dfile" + r"(?: ?[^\s():]{1,200}:\d{1,7}){0,7}\)"
+    r"|\s\((?:[^\s():]{1,200}:\d{1,7} ){0,7}" + _FILE % "dfile" +
+    r"(?: \(discriminator \d{1,6}\))?\)"
     r"|(?:\s\[(?P<mod2>[A-Za-z0-9_.-]{1,64})\])? from "
     r"(?P<caller>[A-Za-z_][A-Za-z0-9_.]{0,200})\+0x"
     r"(?:[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"
@@ -70,15 +73,16 @@ _FRAME = lazy(
 # old x86 "RIP: 0010:[<a>]  [<a>] f+0x", i386 "EIP: f+0x" or
 # "EIP: 0060:[<a>] f+0x", arm32 "PC is at f+0x", arm64 "pc : f+0x",
 # powerpc "NIP [a] f+0x", riscv "epc : f+0x", mips "epc   : a f+0x",
-# s390 "Krnl PSW : mask addr (f+0x".  The link register comes right after
-# (arm "LR is at", "lr : ", powerpc "LR [a]", riscv " ra : ", mips "ra    :
-# a"): it names the caller when the instruction pointer has no symbol (a
-# jump to a bad address), and is never read before the pointer's line.
+# s390 "Krnl PSW : mask addr (f+0x", sparc64 "TPC: <f+0x".  The link
+# register comes right after (arm "LR is at", "lr : ", powerpc "LR [a]",
+# riscv " ra : ", mips "ra    : a", sparc64's return address "I7: <"): it
+# names the caller when the instruction pointer has no symbol (a jump to
+# a bad address), and is never read before the pointer's line.
 _IP = lazy(
     r"(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|pc : |PC is at |"
     r"LR is at |lr : |LR \[[0-9a-f]{1,16}\] |ra {0,4}: (?:[0-9a-f]{8,16} )?|"
     r"NIP:? {0,4}\[[0-9a-f]{1,16}\] |epc {0,4}: (?:[0-9a-f]{8,16} )?|"
-    r"Krnl PSW .{0,80}\()"
+    r"Krnl PSW .{0,80}\(|TPC: <|I7: <)"
     r"(?:\[<[0-9a-f]{1,16}>\] {0,2}){0,2}"
     r"(?P<func>" + _NAME + r")(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"
     r"(?:\s\[(?P<mod>[A-Za-z0-9_.-]{1,64})[^\]]{0,80}\])?|" + _DECODED + ")")

@@ -205,11 +205,13 @@ KINDS = (
        "INFO: trying to register non-static key in {culprit}",
        failure="warning", skip=("^register_lock_class", "^__lock_acquire",
                                 "^lock_acquire", "^assign_lock_key")),
-    _k("suspicious-rcu", ('suspicious RCU usage',),
-       r"(?P<level>WARNING|INFO): suspicious RCU usage",
+    # 2.6.3x-3.1 said "suspicious rcu_dereference_check() usage".
+    _k("suspicious-rcu", ('suspicious RCU usage', 'suspicious rcu_'),
+       r"(?P<level>WARNING|INFO): suspicious (?:RCU|rcu_dereference_check"
+       r"\(\)) usage",
        "{level}: suspicious RCU usage in {culprit}", failure="warning",
        skip=("^lockdep_rcu_suspicious", "^rcu_read_lock_held",
-             "^rcu_dereference")),
+             "^rcu_dereference", "^rcu_(?:preempt_)?sleep_check$")),
     _k("locking-bug", ('Invalid wait context', 'lockdep.c',
                        'DEBUG_LOCKS_WARN_ON'),
        r"BUG: Invalid wait context|WARNING: .{0,120}kernel/"
@@ -421,6 +423,11 @@ KINDS = (
        r"WARNING: (?:CPU: ?\d{1,5} PID: ?\d{1,10} )?at "
        r"(?P<file>\S{1,200})", "WARNING in {culprit}", culprit="ip",
        failure="warning"),
+    # the header cut after "at" (a mail or terminal wrapped the line):
+    # the function is the RIP's
+    _k("warning", ('WARNING: ',),
+       r"WARNING: (?:CPU: ?\d{1,5} PID: ?\d{1,10} )?at\s*$",
+       "WARNING in {culprit}", culprit="ip", failure="warning"),
     # Since 6.19: "WARNING: [cond] file:line at func+0x1/0x2, CPU#1:
     # comm/pid", "at 0x0" when the WARN site has no symbol.
     _k("warning", ('WARNING: ',),
@@ -472,8 +479,11 @@ KINDS = (
        "Oops: {what} in {culprit}", culprit="ip"),
     # x86 "Oops: 0002 [#1]", powerpc "Oops: Kernel access of bad area",
     # riscv "Oops [#1]" / "Oops - illegal instruction [#1]", mips "Oops[#1]:"
+    # (die() prints the "[#N]"; "Oops: efitime: can't read time!" is a
+    # driver's message)
     _k("oops", ('Oops',),
-       r"^\s{0,8}Oops(?: - [^\[:]{2,60})?(?:: | ?\[#\d{1,6}\])",
+       r"^\s{0,8}Oops(?: - [^\[:]{2,60})?(?:: [0-9a-f]{4}\b|"
+       r"(?:: .{0,200}?)? ?\[#?\d{1,6}\])",
        "Oops in {culprit}",
        culprit="ip"),
     # Any other die(): "<reason>: <code> [#N]", s390 with the instruction
@@ -496,6 +506,11 @@ for _kind in KINDS:
 # header this many lines into a report, before its trace, is the same crash.
 HEAD_LINES = 40
 
+# The trap a crash ends in (die()'s line): less telling than the header
+# printed before it ("kernel BUG at" / "invalid opcode", "Unhandled fault"
+# / "Internal error"), which names the report when its head holds one.
+DIE_LINES = ("invalid-opcode", "oops", "internal-error")
+
 # A panic with one of these messages was caused by the crash before it;
 # any other panic is a crash of its own.
 CAUSED_PANIC = lazy(
@@ -517,7 +532,9 @@ OTHER_STACK = lazy(
     r"other info that might help|Uninit was (?:created|stored)|"
     r"Last potentially related work|Second to last potentially|"
     r"The buggy address|Memory state around|^Task dump for CPU|"
-    r"^Kernel panic - not syncing|^Kernel Offset|^---\[ end")
+    r"^Kernel panic - not syncing|^Kernel Offset|^---\[ end|"
+    r"grace-period kthread stack dump|kthread starved for|"
+    r"Stack dump where RCU GP kthread last ran")
 
 # --- the anatomy of stack traces ---------------------------------------
 
@@ -598,10 +615,15 @@ SKIP = (
     r"^valid_state", r"print_usage_bug", r"debug_check_no_",
     r"^_{0,3}might_(?:fault|sleep|resched)", r"^_{0,2}perf_trace_",
     r"(?:trace|lockdep)_(?:hard|soft)irq", r"lockdep_rcu", r"^should_fail",
-    r"^fail_dump", r"assertfail", r"^__fortify", r"fortify_panic",
+    r"^fail_dump", r"assertfail", r"^ass(?:fail|warn)$",   # XFS's ASSERT()
+    r"^__fortify", r"fortify_panic",
     # allocation and freeing
     r"^alloc_pages", r"^__alloc_pages", r"alloc_page$", r"^alloc_page_",
-    r"(?:^|_)k?v?(?:m|z|c)alloc(?:_\w{1,24})?$", r"^_{0,2}krealloc",
+    # the k/v/kv*alloc family, whole names only: a kmalloc_oob_right test
+    # or a driver's foo_kmalloc_buf is the caller's own code
+    r"(?:^|_)k?v?[mzc]alloc(?:_(?:node|track_caller|trace|order|large|"
+    r"array|noprof|reserve|range|user|caller|cache|buckets|bulk|gfp|"
+    r"memcg|flags|lru|nolock))*$", r"^_{0,2}krealloc",
     r"^_{0,3}kmem_cache", r"^allocate_slab",
     r"^_{0,3}slab_(?:alloc|free|pre_alloc_hook|post_alloc_hook|free_hook|"
     r"free_freelist_hook|alloc_node|free_after_rcu_debug)",
@@ -800,7 +822,7 @@ HUNG_SKIP = (
     r"^io_schedule", r"^_{0,2}cond_resched", r"^irqentry_exit_cond_resched$",
     r"^rcu_note_context_switch$", r"^__sched_text_start$", r"^context_switch$", r"^_{0,2}switch_to",
     r"^finish_task_switch", r"^_{0,2}(?:m|u|s|f)sleep(?:_\w{1,20})?$",
-    r"^_{0,2}(?:do_|hrtimer_|clock_|common_)?nanosleep", r"^kthread",
+    r"^_{0,2}(?:do_|hrtimer_|clock_|common_)?nanosleep", r"^kthread_",
     # generic waits (kernel/sched/wait.c, wait_bit.c, completion.c and
     # include/linux/wait.h's wait_event*): "wait" as the name's first
     # word; a subsystem's own wait (jbd2_log_wait_commit) says what is
@@ -821,4 +843,29 @@ HUNG_SKIP = (
     # flushing and cancelling work, RCU barriers: waits for other code
     r"^_{0,2}synchronize_", r"^_{0,2}rcu_barrier",
     r"^_{0,2}(?:flush|cancel)_(?:delayed_)?work", r"^_{0,2}flush_workqueue",
+)
+
+# At lockdep's acquisition site ("at: f+0x..") the function that takes the
+# lock is the culprit, whatever it is elsewhere (a teardown helper, the
+# percpu allocator, might_fault's mmap_lock annotation): only the lock
+# primitives themselves, when inlining names them, are passed over.
+LOCK_SITE_SKIP = (
+    r"(?:^|_)(?:spin|read|write|mutex|rt_mutex|ww_mutex|rtlock)_(?:try)?"
+    r"(?:un)?lock", r"^_{0,2}(?:down|up)(?:_read|_write)?(?:_[a-z]{1,20})?$",
+    r"rwsem", r"^_{0,2}raw_", r"^_raw_", r"^do_raw_", r"^queued_",
+    r"^_{0,2}lock_(?:acquire|release)", r"lockdep", r"^_{0,2}seqcount",
+    r"^_{0,2}(?:read|write)_seq", r"^rcu_read_(?:un)?lock",
+    r"^percpu_(?:down|up)_", r"^_{0,2}mutex_", r"^_{0,2}rt_mutex_",
+    # the inline wrappers that only take a lock (include/linux/fs.h, sock.h)
+    r"^inode_(?:un)?lock(?:_shared|_nested)?$", r"^lock_sock",
+    r"^release_sock",
+    # lockdep annotations, not locks: the mmap lock a fault may take, a
+    # flush waiting for work (its "lock" is the work's or the queue's);
+    # and tracing
+    r"might_fault", r"might_sleep", r"might_lock", r"^_{0,2}flush_work",
+    r"^drain_workqueue", r"^_{0,2}cancel_(?:delayed_)?work", r"perf_trace",
+    # an allocation's fs_reclaim annotation: the allocator entry points
+    r"(?:^|_)k?v?[mzc]alloc(?:_[a-z]{1,20})*$", r"^_{0,3}kmem_cache_",
+    r"^_{0,3}slab_(?:alloc|pre_alloc_hook)", r"^_{0,2}alloc_pages",
+    r"^prepare_alloc_pages$", r"^_{0,2}fs_reclaim_acquire$",
 )

@@ -63,6 +63,16 @@ _TIME = "(?:%s%s%s?|%s?%s%s) ?" % (_OPEN, _BODY, _CLOSE,
 # "[ 1129.341491s][2023:11:30 17:19:27][pid:2071,...]".
 _WALL = r"\[\d{4}:\d\d:\d\d \d\d:\d\d:\d\d\]"
 
+# A log read back from syslog or the journal: "May 17 18:48:11 host
+# kernel: ", "2022-01-15T23:50:16.582448+01:00 host kernel: " (the host
+# may be missing); what follows is the kernel's own line.
+_SYSLOG = (r"(?:[A-Z][a-z]{2} [ 0-3]?\d |\d{4}-\d\d-\d\d[T ])"
+           r"\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? "
+           r"(?:[\w.-]{1,64} )?kernel: ")
+# journalctl -k -o short-monotonic: "[24755.774780] host kernel: " (the
+# host may be missing); taken only after a timestamp.
+_JOURNAL = r"(?:[\w.-]{1,64} )?kernel: "
+
 # A task's comm holds at most 15 characters (TASK_COMM_LEN).
 _COMM = "[^\\]\n]{1,15}"
 # (printer, pattern); named groups: kind+id (kernel caller id) or
@@ -145,9 +155,11 @@ def _one_pattern():
         rows.append("(?P<row_%d>%s)" % (index, pattern))
     rotten = "|".join(pattern for _, pattern in ROTTEN_FORMS)
     return (lazy((
-        "(?:%s)?(?P<time>%s(?:%s)?)?(?:(?:%s|(?(time)(?P<rotten>%s)|(?!))) ?)?"
-        % (_LEVEL, _TIME, _WALL, "|".join(rows), rotten)).translate(_SWAP)),
-        lazy("(?:%s)?(?:%s) ?" % (_LEVEL, "|".join(rows))))
+        "(?:%s)?(?:%s)?(?P<time>%s(?:%s)?)?(?:(?(time)%s|(?!)))?"
+        "(?:(?:%s|(?(time)(?P<rotten>%s)|(?!))) ?)?" % (
+            _SYSLOG, _LEVEL, _TIME, _WALL, _JOURNAL, "|".join(rows),
+            rotten)).translate(_SWAP)),
+        lazy("(?:%s)?(?:%s)?(?:%s) ?" % (_SYSLOG, _LEVEL, "|".join(rows))))
 
 
 # The second pattern is for a caller part that no timestamp precedes
