@@ -18,7 +18,7 @@ import tarfile
 
 import pytest
 
-BASE = "a37ff291630a1c3b0875158b8897ab4694b38204"   # issue 19's second round
+BASE = "68bb668bb8cfaf1952cc93befc3ec3a0a7ff94f6"   # realworld2's role fixes (issue 19)
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 SCRIPT = os.path.join(TOP, "tests", "sample_reports.py")
 
