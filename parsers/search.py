@@ -9,6 +9,7 @@ byte.
 """
 
 WINDOW = 16 << 20          # bytes scanned before a mapping's pages are released
+BLOCK = 1 << 20            # step of the search for bytes that are not zero
 
 
 def find(buf, needle, start, end):
@@ -22,3 +23,36 @@ def find(buf, needle, start, end):
             buf[tail:] == needle:
         pos = tail
     return pos
+
+
+def nonzero_spans(buf, start, end):
+    """``[lo, hi)`` ranges of ``buf[start:end]``, in BLOCK steps, outside
+    which every byte is zero.  A needle without a zero byte lies inside
+    one, so searching them only is the same search; a region never
+    written or cleared is all zeros, and one comparison per block (memcmp
+    against a zero block) replaces every later search of it."""
+    zero = bytes(BLOCK)
+    spans = []
+    for lo in range(start, end, BLOCK):
+        hi = min(end, lo + BLOCK)
+        if buf[lo:hi] != zero[:hi - lo]:
+            if spans and spans[-1][1] == lo:
+                spans[-1][1] = hi
+            else:
+                spans.append([lo, hi])
+        release(buf, lo, hi)
+    return [tuple(span) for span in spans]
+
+
+def release(buf, start, stop):
+    """Drop a scanned range of an mmap from our resident set (the data
+    stays in the page cache; touching it again just maps it back)."""
+    madvise = getattr(buf, "madvise", None)
+    if madvise is None:
+        return
+    import mmap
+    start -= start % mmap.PAGESIZE
+    try:
+        madvise(mmap.MADV_DONTNEED, start, stop - start)
+    except (OSError, ValueError):
+        pass
