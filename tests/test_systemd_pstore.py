@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from harvester import cli, collector, sources
-from tests import apport_format
+from tests import apport_format, needs
 
 SAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "samples")
 SYSTEMD_PSTORE = "/lib/systemd/systemd-pstore"
@@ -27,7 +27,7 @@ def run_systemd_pstore(pstore, archive):
 def archived(tmp_path):
     if os.geteuid() != 0 or not os.path.exists(SYSTEMD_PSTORE) or \
             not shutil.which("unshare"):
-        pytest.skip("needs root, unshare and systemd-pstore")
+        needs.missing("needs root, unshare and systemd-pstore")
     pstore, archive = tmp_path / "pstore", tmp_path / "archive"
     pstore.mkdir()
     archive.mkdir()

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from harvester import collector, sources, storage
+from tests import needs
 from tests.security import figures
 from tests.security.helpers import (IS_ROOT, NOBODY, Env, all_candidates,
                                     as_user, check_our_report,
@@ -370,9 +371,9 @@ def test_t12_regular_file_at_the_name_is_never_opened(tmp_path, monkeypatch):
     assert our_reports(env.out) == sorted(stem(n) + "-2.crash" for n in names)
 
 
-@pytest.mark.skipif(not IS_ROOT or not os.path.exists("/usr/bin/strace"),
-                    reason="needs root and strace")
 def test_t12_strace_sees_no_open_of_the_planted_name(tmp_path):
+    if not IS_ROOT or not os.path.exists("/usr/bin/strace"):
+        needs.missing("needs root and strace")
     env = Env(tmp_path / "env", "pstore")
     names = planned_names(env.spec)
     for name in names:
