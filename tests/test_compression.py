@@ -4,7 +4,7 @@ import zlib
 import pytest
 
 from parsers import compression
-from parsers.exceptions import DecompressError, MissingCodecError
+from parsers.exceptions import DecompressError, LimitExceeded, MissingCodecError
 from tests.kernelbuild import deflate_raw
 
 TEXT = b"Oops#1 Part1\n" + b"".join(b"<4>[ %d.0] line %d\n" % (i, i)
@@ -68,3 +68,70 @@ def test_a_damaged_deflate_stream_is_not_blamed_on_a_missing_codec(monkeypatch):
     message = str(err.value)
     assert message.startswith("not deflate (corrupt deflate stream")
     assert "it may be lz4" in message and "apt install python3-lz4" in message
+
+
+@pytest.mark.parametrize("codec,module", [("zstd", "zstandard"),
+                                          ("lz4", "lz4"), ("lzo", "lzallright")])
+def test_a_missing_codec_names_itself_and_its_extra(monkeypatch, codec, module):
+    """Each optional codec, when it is the one that could still apply, is
+    named with the pip extra that brings it (zstd by its magic; lz4 and lzo
+    for bytes no other codec decodes)."""
+    import zstandard
+    data = zstandard.ZstdCompressor().compress(TEXT) if codec == "zstd" \
+        else b"\x01\x02 neither deflate nor lz4 nor lzo"
+    monkeypatch.setitem(sys.modules, module, None)
+    if module == "lz4":
+        monkeypatch.setitem(sys.modules, "lz4.block", None)
+    with pytest.raises(MissingCodecError) as err:
+        compression.decompress(data)
+    assert (err.value.codec, err.value.extra) == (codec, codec)
+    assert str(err.value).endswith(
+        "%s decompression is not installed (%s; in a venv: pip install "
+        "'oops-harvest[%s]')" % (codec, MissingCodecError.INSTALL[codec], codec))
+
+
+def _streams(text):
+    import lzallright
+    import zstandard
+    return {"deflate": deflate_raw(text), "zlib": zlib_v312(text),
+            "zstd": zstandard.ZstdCompressor().compress(text),
+            "lzo": lzallright.LZOCompressor().compress(text)}
+
+
+@pytest.mark.parametrize("codec", ["deflate", "zlib", "zstd", "lzo"])
+def test_the_cap_is_exact_for_every_capped_codec(codec):
+    """A payload that inflates to exactly ``limit`` bytes is decoded whole;
+    one byte more is LimitExceeded (the record is kept, not called corrupt)
+    for the codecs with a magic number or a stream end; over the cap an
+    LZO stream, which has neither, is no LZO stream at all."""
+    text = b"Oops#1 Part1\n" + b"<4>[ 1.0] the same line\n" * 2000
+    data = _streams(text)[codec]
+    assert compression.decompress(data, limit=len(text)) == (codec, text)
+    if codec == "lzo":
+        with pytest.raises(DecompressError) as err:
+            compression.decompress(data, limit=len(text) - 1)
+        assert not isinstance(err.value, LimitExceeded)
+        return
+    with pytest.raises(LimitExceeded) as err:
+        compression.decompress(data, limit=len(text) - 1)
+    assert str(err.value) == "inflates beyond the %d-byte cap" % (len(text) - 1)
+
+
+def test_lzo_is_tried_only_when_its_worst_case_fits_sixteen_caps():
+    """LZO output is not bounded by the codec (up to ~256x the input), so a
+    stream is tried only when 256 x its size is at most 16 x the cap."""
+    import lzallright
+    data = lzallright.LZOCompressor().compress(TEXT)
+    cap = len(data) * 256 // 16
+    assert len(data) * 256 == 16 * cap and len(TEXT) <= cap - 1
+    assert compression.decompress(data, limit=cap) == ("lzo", TEXT)
+    with pytest.raises(DecompressError):
+        compression.decompress(data, limit=cap - 1)
+
+
+def test_a_corrupt_zstd_frame_says_so():
+    import zstandard
+    frame = zstandard.ZstdCompressor().compress(TEXT)
+    with pytest.raises(DecompressError) as err:
+        compression.decompress(frame[:-8] + b"\xff" * 8)
+    assert str(err.value).startswith("corrupt zstd frame: ")
