@@ -223,17 +223,6 @@ def link_temp(dir_fd, tmp, names, sync=True):
         remove_temp(dir_fd, tmp)
 
 
-def publish(dir_fd, names, data, mode=0o600, gid=None):
-    """Durably create a new file under the first free name in ``names``.
-
-    Returns the name used.  Raises OSError (ENOSPC, EEXIST when every name
-    is taken...) with nothing left behind but possibly nothing at all.
-    """
-    tmp = temp_name()
-    write_temp(dir_fd, tmp, data, mode, gid)
-    return link_temp(dir_fd, tmp, names)
-
-
 def replace_private(dir_fd, name, data):
     """Atomically replace a file in a directory only we can write (state)."""
     tmp = ".%s.%s.tmp" % (name, os.urandom(4).hex())
