@@ -9,7 +9,9 @@ byte.
 """
 
 WINDOW = 16 << 20          # bytes scanned before a mapping's pages are released
-BLOCK = 1 << 20            # step of the search for bytes that are not zero
+BLOCK = 64 << 10           # compared with zeros at once (nonzero_spans)
+SPAN = 1 << 20             # longest span nonzero_spans yields
+_ZERO = bytes(BLOCK)
 
 
 def find(buf, needle, start, end):
@@ -25,23 +27,34 @@ def find(buf, needle, start, end):
     return pos
 
 
-def nonzero_spans(buf, start, end):
-    """``[lo, hi)`` ranges of ``buf[start:end]``, in BLOCK steps, outside
-    which every byte is zero.  A needle without a zero byte lies inside
-    one, so searching them only is the same search; a region never
-    written or cleared is all zeros, and one comparison per block (memcmp
-    against a zero block) replaces every later search of it."""
-    zero = bytes(BLOCK)
-    spans = []
-    for lo in range(start, end, BLOCK):
-        hi = min(end, lo + BLOCK)
-        if buf[lo:hi] != zero[:hi - lo]:
-            if spans and spans[-1][1] == lo:
-                spans[-1][1] = hi
-            else:
-                spans.append([lo, hi])
-        release(buf, lo, hi)
-    return [tuple(span) for span in spans]
+def nonzero_spans(buf, start, end, known):
+    """Yield ``(lo, hi)``, in order and at most SPAN long: the parts of
+    ``buf[start:end]`` a search for a needle with a non-zero byte must look
+    at; every byte between them is zero.  Each BLOCK (counted from offset
+    0) is compared with zeros (memcmp) when the caller gets to it, and
+    ``known`` keeps the answers for the next search of the same buffer, so
+    a never-written or cleared region is read once, not once per search.
+    A span after zeros starts 3 bytes early: a 4-byte needle may begin
+    with zero bytes.  Searching across the end of a span stays the
+    caller's task, as at the end of a window."""
+    lo = None
+    for base in range(start - start % BLOCK, end, BLOCK):
+        if base not in known:
+            stop = min(len(buf), base + BLOCK)
+            known[base] = buf[base:stop] != _ZERO[:stop - base]
+            if not known[base]:
+                release(buf, base, stop)
+        if not known[base]:
+            if lo is not None:
+                yield lo, base
+                lo = None
+        elif lo is None:
+            lo = max(start, base - 3)
+        elif base - lo >= SPAN:
+            yield lo, base
+            lo = base
+    if lo is not None:
+        yield lo, end
 
 
 def release(buf, start, stop):

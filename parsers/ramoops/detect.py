@@ -27,7 +27,7 @@ from functools import reduce
 
 from .. import ecc as rs
 from ..exceptions import LayoutError
-from ..search import WINDOW, find, nonzero_spans, release
+from ..search import find, nonzero_spans, release
 from .layout import Layout, compute_layout, ecc_geometry, rounddown_pow2
 from .structs import (HEADER_SIZE, MODULE_DEFAULT_SIZE, PERSISTENT_RAM_SIG,
                       SIG_BYTES, ftrace_version)
@@ -86,39 +86,27 @@ def detect_layout(buf, ecc=None):
 
 
 def signature_hits(buf, start, end, sig_bytes=SIG_BYTES, most=None,
-                   spans=None):
+                   known=None):
     """Even offsets holding the signature.  The rest of a header may be
     damaged (ECC repairs it later), so only the signature is required.
-    ``spans`` (search.nonzero_spans) limits the search to where the bytes
-    are not all zero.
 
-    Searched window by window; a mapped image's pages are released after
-    each window, so scanning a 1 GiB image does not make it resident."""
+    Only the blocks that are not all zeros are searched (search.nonzero_spans;
+    ``known`` carries what an earlier search of ``buf`` learnt), one window
+    at a time; a mapped image's pages are released after each, so
+    scanning a 1 GiB image does not make it resident."""
     hits = []
-    for lo, hi in _clip(spans, start, end):
-        window = lo
-        while window < hi and (most is None or len(hits) < most):
-            stop = min(hi, window + WINDOW)
-            pos = find(buf, sig_bytes, window,
-                       min(hi, stop + len(sig_bytes) - 1))
-            while 0 <= pos < stop and (most is None or len(hits) < most):
-                if pos % 2 == 0:
-                    hits.append(pos)
-                pos = find(buf, sig_bytes, pos + 1,
-                           min(hi, stop + len(sig_bytes) - 1))
-            release(buf, window, stop)
-            window = stop
+    reach = len(sig_bytes) - 1
+    spans = nonzero_spans(buf, start, end, {} if known is None else known)
+    for window, stop in spans:
+        if most is not None and len(hits) >= most:
+            break
+        pos = find(buf, sig_bytes, window, min(end, stop + reach))
+        while 0 <= pos < stop and (most is None or len(hits) < most):
+            if pos % 2 == 0:
+                hits.append(pos)
+            pos = find(buf, sig_bytes, pos + 1, min(end, stop + reach))
+        release(buf, window, stop)
     return hits
-
-
-def _clip(spans, start, end):
-    """The parts of ``spans`` inside ``[start, end)``, each from 3 bytes
-    earlier: an ftrace signature may begin with zero bytes (a version
-    whose sublevel is 0x44).  All of ``[start, end)`` without spans."""
-    if spans is None:
-        return [(start, end)]
-    return [(max(lo - 3, start), min(hi, end)) for lo, hi in spans
-            if hi > start and lo < end]
 
 
 class Evidence:
@@ -173,9 +161,9 @@ def gather(buf):
     kernel-written region costs a search of its last zones only."""
     size = len(buf)
     ev = Evidence(size)
-    spans = nonzero_spans(buf, 0, size)
+    known = {}                 # search.nonzero_spans's answers, shared
     first = _drop_covered(buf, signature_hits(buf, 0, size, most=8,
-                                              spans=spans))[:3]
+                                              known=known))[:3]
     scan_from = run = 0
     if len(first) == 3 and first[0] == 0 and first[2] == 2 * first[1]:
         stride = first[1]
@@ -190,12 +178,12 @@ def gather(buf):
         ev.stride = stride
         scan_from = keep * stride
     ev.plain += _drop_covered(buf, signature_hits(buf, scan_from, size,
-                                                  spans=spans))
-    sig = _first_ftrace_sig(buf, scan_from, ev.plain, spans)
+                                                  known=known))
+    sig = _first_ftrace_sig(buf, scan_from, ev.plain, known)
     if sig is not None:
         ev.version = sig ^ PERSISTENT_RAM_SIG
         hits = signature_hits(buf, scan_from, size, sig.to_bytes(4, "little"),
-                              spans=spans)
+                              known=known)
         ev.ftrace = [h for h in hits if not _inside_plain_data(buf, ev.plain, h)]
     # What each zone holds and how much it claims, beyond the run of dmesg
     # zones (a run that long settles their size; a damaged header in it is
@@ -223,33 +211,28 @@ def _inside_plain_data(buf, plain, off):
     return end is not None and plain[i] + HEADER_SIZE <= off < end
 
 
-def _first_ftrace_sig(buf, start, plain, spans=None):
+def _first_ftrace_sig(buf, start, plain, known=None):
     """The signature of the lowest plausible ftrace zone header at or after
-    ``start`` (its third byte is 0x47 ^ the major version, its fourth 'C'),
-    in ``spans`` when given (search.nonzero_spans).
-    Searched window by window, each released after (a mapped 1 GiB image
-    does not become resident)."""
+    ``start`` (its third byte is 0x47 ^ the major version, its fourth 'C').
+    Searched like signature_hits, window by window, each released after."""
     size = len(buf)
-    for lo, hi in _clip(spans, start, size):
-        window = lo
-        while window < hi:
-            stop = min(hi, window + WINDOW)
-            best = None
-            for tail in _FTRACE_TAILS:
-                pos = find(buf, tail, window + 2, min(hi, stop + 3))
-                while pos >= 0 and (best is None or pos - 2 < best):
-                    off = pos - 2
-                    if off % 2 == 0 and off + HEADER_SIZE <= size and \
-                            ftrace_version(_header_at(buf, off)[0]) \
-                            and _data_end(buf, off) and \
-                            not _inside_plain_data(buf, plain, off):
-                        best = off
-                        break
-                    pos = find(buf, tail, pos + 1, min(hi, stop + 3))
-            release(buf, window, stop)
-            if best is not None:
-                return _header_at(buf, best)[0]
-            window = stop
+    for window, stop in nonzero_spans(buf, start, size,
+                                      {} if known is None else known):
+        best = None
+        for tail in _FTRACE_TAILS:
+            pos = find(buf, tail, window + 2, min(size, stop + 3))
+            while pos >= 0 and (best is None or pos - 2 < best):
+                off = pos - 2
+                if off % 2 == 0 and off + HEADER_SIZE <= size and \
+                        ftrace_version(_header_at(buf, off)[0]) \
+                        and _data_end(buf, off) and \
+                        not _inside_plain_data(buf, plain, off):
+                    best = off
+                    break
+                pos = find(buf, tail, pos + 1, min(size, stop + 3))
+        release(buf, window, stop)
+        if best is not None:
+            return _header_at(buf, best)[0]
     return None
 
 
