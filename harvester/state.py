@@ -137,6 +137,8 @@ class State:
         self._lock_fd = fd
 
     def load(self):
+        # A killed run's temp files go, whether or not it saved a state.
+        storage.remove_stale_temps(self.fd)
         try:
             fd = os.open(STATE_FILE, os.O_RDONLY | os.O_NOFOLLOW |
                          os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=self.fd)
@@ -167,7 +169,6 @@ class State:
         except (ValueError, AttributeError, TypeError, RecursionError):
             # A torn or foreign file: start afresh rather than stop harvesting.
             pass
-        storage.remove_stale_temps(self.fd)
 
     def save(self):
         try:

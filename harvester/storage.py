@@ -71,7 +71,8 @@ def open_dir(path, create_mode=None, private=False):
     return fd
 
 
-def check_dir(fd, path, private=False):
+def check_dir(fd, path, private):
+    """open_dir's checks, on the opened fd."""
     st = os.fstat(fd)
     mode = stat.S_IMODE(st.st_mode)
     if st.st_uid not in (0, os.geteuid()):
@@ -203,11 +204,11 @@ def write_temp(dir_fd, tmp, data, mode=0o600, gid=None):
         raise
 
 
-def link_temp(dir_fd, tmp, names, sync=True):
+def link_temp(dir_fd, tmp, names):
     """Link the written ``tmp`` to the first free name in ``names`` (link
-    fails on an existing name instead of replacing it), fsync the
-    directory (unless ``sync`` is off: the caller fsyncs it once for a
-    batch), remove ``tmp``.  Returns the name used."""
+    fails on an existing name instead of replacing it), remove ``tmp``.
+    Returns the name used.  The caller fsyncs the directory, once for a
+    batch."""
     try:
         for name in names:
             try:
@@ -215,8 +216,6 @@ def link_temp(dir_fd, tmp, names, sync=True):
                         follow_symlinks=False)
             except FileExistsError:
                 continue
-            if sync:
-                os.fsync(dir_fd)
             return name
         raise OSError(errno.EEXIST, "every candidate name is taken")
     finally:

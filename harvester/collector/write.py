@@ -179,7 +179,7 @@ class Writer:
             try:
                 job.name = storage.link_temp(
                     dirs[job.place], job.temp,
-                    storage.candidate_names(job.stem, suffix), sync=False)
+                    storage.candidate_names(job.stem, suffix))
             except OSError as exc:
                 self._failed(job, exc)
                 continue
