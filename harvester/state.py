@@ -230,13 +230,13 @@ class State:
                 for e in self.data["pending"].values()
                 if isinstance(e, dict) and storage.is_temp_name(e.get("temp"))]
 
-    def announce(self, event_id, temp, place="out"):
+    def announce(self, event_id, temp, place):
         """Step 1 of a batch (collector/write.py): the temp name a file
         will be written under, before it exists."""
         self.data["pending"][event_id] = {"temp": temp, "place": place}
 
-    def set_pending(self, event_id, stem, records, temp, fitted=None,
-                    inode=None, place="out"):
+    def set_pending(self, event_id, stem, records, temp, fitted, inode,
+                    place):
         """Step 3: ``fitted``: how many of ``records`` the file holds;
         ``inode``: the written temp file's identity."""
         entry = {"stem": stem, "records": record_set(records), "temp": temp,
@@ -246,7 +246,7 @@ class State:
             entry["inode"] = inode
         self.data["pending"][event_id] = entry
 
-    def mark_done(self, event_id, records, report, in_output=True, kept=(),
+    def mark_done(self, event_id, records, report, in_output, kept=(),
                   save=True):
         """``records`` are in ``report``; ``kept`` were reported with them
         but are not in it (archived next).  Saved unless ``save`` is off
