@@ -43,3 +43,18 @@ def test_a_killed_runs_report_is_found_where_its_entry_says(tmp_path):
     os.close(out_fd)
     st.close()
 
+
+
+def test_an_entry_of_an_unknown_place_is_looked_for_nowhere(tmp_path,
+                                                            monkeypatch):
+    """A place this version does not know (a newer one's) is not the
+    current directory."""
+    st, out_fd, out = setup(tmp_path, {"E1": {"stem": "s", "records": ["b"],
+                                              "place": "elsewhere"}})
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.crash").write_bytes(b"not ours to find")
+    st.data["pending"]["E1"]["inode"] = identity(tmp_path / "s.crash")
+    take_stock(st, out_fd)
+    assert "found" not in st.pending("E1") and "inode" not in st.pending("E1")
+    os.close(out_fd)
+    st.close()
