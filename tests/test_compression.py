@@ -135,3 +135,47 @@ def test_a_corrupt_zstd_frame_says_so():
     with pytest.raises(DecompressError) as err:
         compression.decompress(frame[:-8] + b"\xff" * 8)
     assert str(err.value).startswith("corrupt zstd frame: ")
+
+
+def test_stream_errors_say_what_went_wrong():
+    with pytest.raises(DecompressError) as err:
+        compression.decompress(deflate_raw(TEXT)[:200])
+    part = len(err.value.partial)
+    assert str(err.value) == ("deflate stream is truncated (%d bytes "
+                              "inflated before the end of the data)" % part)
+    with pytest.raises(DecompressError) as err:
+        compression.decompress(b"\xff" * 64)
+    assert str(err.value).startswith("corrupt deflate stream: ")
+
+
+def test_a_truncated_deflate_stream_wins_over_a_missing_codec(monkeypatch):
+    """Its partial text is worth more than a hint to install lz4."""
+    for name in ("lz4", "lz4.block", "lzallright"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(DecompressError) as err:
+        compression.decompress(deflate_raw(TEXT)[:200])
+    assert not isinstance(err.value, MissingCodecError)
+    assert TEXT.startswith(err.value.partial)
+
+
+def test_lzo_is_tried_when_lz4_is_missing(monkeypatch):
+    import lzallright
+    monkeypatch.setitem(sys.modules, "lz4", None)
+    monkeypatch.setitem(sys.modules, "lz4.block", None)
+    data = lzallright.LZOCompressor().compress(TEXT)
+    assert compression.decompress(data) == ("lzo", TEXT)
+
+
+def test_a_deflate_bomb_is_never_inflated_past_the_cap():
+    """64 MiB of zeros in 64 KiB: inflating stops one byte past the
+    cap, so memory stays near the cap (tracemalloc's peak)."""
+    import tracemalloc
+    bomb = deflate_raw(bytes(64 << 20), wbits=-15, level=9)
+    tracemalloc.start()
+    try:
+        with pytest.raises(LimitExceeded):
+            compression.decompress(bomb, limit=1 << 20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, peak
