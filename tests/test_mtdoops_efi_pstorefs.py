@@ -147,3 +147,68 @@ def test_pstore_ecc_notice_and_enc_z():
             recs["dmesg-efi-170000000001001.enc.z"].time_ns) == (1, 1700000000 * 10**9)
     assert recs["dmesg-pstore_blk-0"].reason == "Oops"
     assert len(result.errors) == 1 and "README" in str(result.errors[0])
+
+
+def test_pstore_record_names():
+    assert pstorefs.is_record_name("dmesg-ramoops-0")
+    assert not pstorefs.is_record_name("README")
+
+
+def test_pstore_ecc_notice_is_only_ramoops_and_only_at_the_end():
+    notice = b"\nECC: No errors detected\n"
+    payload, ecc = pstorefs.split_ecc_notice(notice)
+    assert payload == b"" and (ecc.corrected, ecc.unrecoverable) == (0, 0)
+    assert pstorefs.split_ecc_notice(notice + b"more") == (notice + b"more",
+                                                           None)
+    text = b"Oops#1 Part1\nboom" + notice
+    efi = pstorefs.parse_file("dmesg-efi-170000000001001", text)
+    assert efi.payload == text and efi.ecc is None
+
+
+def test_pstore_file_record_fields():
+    """Where a record came from (path, name, length, for --show and for
+    clearing), its time (the file's mtime, for dmesg only: the kernel
+    sets it from the record), and what was done to it."""
+    text = b"Oops#1 Part1\nboom\n"
+    data = deflate_raw(text)
+    rec = pstorefs.parse_file("dmesg-ramoops-2.enc.z", data, mtime_ns=7,
+                              source="/sys/fs/pstore")
+    assert (rec.origin.path, rec.origin.name, rec.origin.length) == \
+        ("/sys/fs/pstore", "dmesg-ramoops-2.enc.z", len(data))
+    assert rec.compressed is True and rec.time_ns == 7
+    assert rec.problems == ["the kernel left this record compressed; "
+                            "decoded it here"]
+    plain = pstorefs.parse_file("dmesg-ramoops-3", text, mtime_ns=7)
+    assert plain.compressed is False and plain.problems == []
+    console = pstorefs.parse_file("console-ramoops-0", b"log\n", mtime_ns=7)
+    assert console.time_ns is None
+
+
+def test_pstore_enc_z_over_the_cap_stays_for_a_larger_cap():
+    from parsers.exceptions import LimitExceeded
+    text = b"Oops#1 Part1\n" + b"<4>[ 1.0] line\n" * 1000
+    with pytest.raises(LimitExceeded):
+        pstorefs.parse_file("dmesg-ramoops-0.enc.z", deflate_raw(text),
+                            limit=1000)
+    result = pstorefs.parse({"dmesg-ramoops-0.enc.z": (deflate_raw(text), 1)},
+                            limit=1000, source="/p")
+    assert result.records == [] and isinstance(result.errors[0], LimitExceeded)
+    assert result.errors[0].name == "dmesg-ramoops-0.enc.z"
+    assert str(result.errors[0]).startswith("/p/dmesg-ramoops-0.enc.z: ")
+
+
+def test_pstore_enc_z_that_does_not_inflate_stays_compressed():
+    rec = pstorefs.parse_file("dmesg-ramoops-4.enc.z", b"\xff" * 40)
+    assert rec.still_compressed is True and rec.payload == b"\xff" * 40
+    assert rec.name == "dmesg-ramoops-4.enc.z"
+    assert len(rec.problems) == 1
+    assert rec.problems[0].startswith("cannot decompress: corrupt deflate")
+
+
+def test_pstore_efi_id_gives_count_part_and_time_without_a_header():
+    """efi-pstore ids are time * 100000 + part * 1000 + count
+    (efi_pstore_read); a record whose text has no part header keeps them."""
+    rid = 1700000000 * 100000 + 5 * 1000 + 3
+    rec = pstorefs.parse_file("dmesg-efi_pstore-%d" % rid, b"no header\n")
+    assert (rec.count, rec.part, rec.time_ns) == (3, 5, 1700000000 * 10**9)
+    assert rec.problems
