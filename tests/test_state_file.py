@@ -266,12 +266,11 @@ def test_fingerprints_are_the_states_keys(monkeypatch):
     keeps its own key; computed once per record, again only when the
     record changes."""
     import hashlib
-    from harvester import digest
     payload = b"Oops#1 Part1\n"
     digest32 = hashlib.sha256(payload).hexdigest()[:32]
     calls = []
-    real = digest.sha256
-    monkeypatch.setattr(digest, "sha256", lambda b: calls.append(1) or real(b))
+    real = hashlib.sha256
+    monkeypatch.setattr(hashlib, "sha256", lambda b: calls.append(1) or real(b))
     efi = _record(7, payload)
     efi.backend, efi.payload, efi.time_ns = "efi_pstore", payload, 5
     assert state.fingerprint(efi) == "efi:dmesg:7:5:" + digest32
