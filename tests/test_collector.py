@@ -495,3 +495,45 @@ def test_a_fingerprint_follows_its_record():
     assert fingerprint(rec) != second
     assert fingerprint(Record("ramoops", "dmesg", 0, b"one", time_ns=5)) \
         == first
+
+
+def test_dry_run_says_what_it_would_write_and_archive(env, capsys):
+    """Each line as the user reads it: the report's name and its title cut
+    to 80 columns; the archive's full path and why it is not reported."""
+    sample = os.path.join(SAMPLES, "ramoops-6.1-shutdown", "raw", "ramoops.bin")
+    assert collect(env, "--dry-run") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and all(re.fullmatch(
+        r"would write linux-image-\S+\.E[0-9a-f]+\.crash \(.{1,80}\)", line)
+        for line in out), out
+    assert any(line.endswith("(kernel panic: sysrq triggered crash)")
+               for line in out)
+    assert cli.main(["--collect", "--dry-run", "--source", "ramoops:" + sample,
+                     "--output-dir", str(env["out"]),
+                     "--state-dir", str(env["state"])]) == 0
+    archives = [line for line in capsys.readouterr().out.splitlines()
+                if line.startswith("would archive")]
+    assert archives and all(re.fullmatch(
+        r"would archive %s/archive-E[0-9a-f]+\.log \(Shutdown dump, not "
+        r"reported\)" % re.escape(str(env["state"])), line)
+        for line in archives), archives
+
+
+@pytest.mark.parametrize("error,tries", [("ENOSPC", 1), ("EROFS", 1),
+                                         ("EDQUOT", 1), ("EIO", 2)])
+def test_a_full_output_directory_stops_the_reports(env, monkeypatch, error,
+                                                   tries):
+    """No space, no quota or a read-only output: the next report would
+    fail the same way, so none is tried; another error fails one report
+    and the next is still tried.  Every record stays in place."""
+    import errno as errnos
+    calls = []
+
+    def write_temp(*args, **kw):
+        calls.append(args[1])
+        raise OSError(getattr(errnos, error), os.strerror(getattr(errnos, error)))
+    monkeypatch.setattr(storage, "write_temp", write_temp)
+    n_files = len(os.listdir(env["pstore"]))
+    assert collect(env) == 1
+    assert len(calls) == tries and reports(env) == []
+    assert len(os.listdir(env["pstore"])) == n_files

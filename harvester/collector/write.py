@@ -80,7 +80,7 @@ class Writer:
         self.waiting = waiting     # our reports in the output directory
         self.failed = False        # something was left in place: exit 1
         self.stop = False          # the output is full or read-only
-        self.said = 0              # lines printed: reports, archives
+        self.said = False          # a line was printed: a report, an archive
 
     def write(self, inv, state, out_fd, reports, archive):
         """The plan's ``reports`` and ``archive`` entries, as one batch
@@ -113,7 +113,7 @@ class Writer:
             self._batch(inv, state, out_fd, left_out)
 
     def _dry(self, inv, job):
-        self.said += 1
+        self.said = True
         data = self._compose(inv, job)
         del data
         if job.archive:
@@ -228,7 +228,7 @@ class Writer:
         report is beside the crash directory): ours would be a second one.
         Its records are recorded as reported by that file and stay where
         they are (docs/kdump-apport.md)."""
-        self.said += 1
+        self.said = True
         if self.dry_run:
             self.out.write("would leave %s to apport's report %s\n"
                            % (ev.id, name))
@@ -256,7 +256,7 @@ class Writer:
                  REPORT=job.stem or job.key)
 
     def _announce(self, job):
-        self.said += 1
+        self.said = True
         if job.archive:
             path = os.path.join(self.state_dir, job.name)
             self.out.write("%s\n" % path)
