@@ -537,3 +537,28 @@ def test_a_full_output_directory_stops_the_reports(env, monkeypatch, error,
     assert collect(env) == 1
     assert len(calls) == tries and reports(env) == []
     assert len(os.listdir(env["pstore"])) == n_files
+
+
+def test_records_cut_from_a_report_are_archived_each_under_a_header(env):
+    """max_report_bytes cuts the efi dump's parts: they go to
+    archive-<event>-left-out.log in the state directory, each after a line
+    naming it, in the same run."""
+    env["config"].write_text("require_pstore_mount: false\n"
+                             "max_report_bytes: 4096\n")
+    collect(env)
+    left = [n for n in os.listdir(env["state"]) if n.endswith("-left-out.log")]
+    assert left and all(re.fullmatch(r"archive-E[0-9a-f]+-left-out\.log", n)
+                        for n in left)
+    for name in left:
+        data = (env["state"] / name).read_bytes()
+        pieces = re.split(rb"\n--- oops-harvest: \S+ \((?:part \d+|\w+), \d+ "
+                          rb"bytes(?:, still compressed)?\) follows ---\n", data)
+        assert pieces[0] == b"" and len(pieces) > 1 and all(pieces[1:])
+
+
+def test_a_private_report_is_printed_with_its_real_path(env, capsys):
+    env["config"].write_text("require_pstore_mount: false\nprivate: true\n")
+    assert collect(env) == 0
+    printed = capsys.readouterr().out.split()
+    inner = env["out"] / "oops-harvest"
+    assert sorted(printed) == sorted(str(inner / n) for n in os.listdir(inner))

@@ -247,13 +247,12 @@ class Writer:
         if not job.archive:
             self.stop = self.stop or exc.errno in (
                 errno.ENOSPC, errno.EDQUOT, errno.EROFS)
-        what = exc.strerror if isinstance(exc, SaveFailed) else \
+        self.log("write-failed", "%s; the records of %s stay in place" % (
+            exc.strerror if isinstance(exc, SaveFailed) else
             "cannot write %s for %s: %s" % (
                 "archive" if job.archive else "report", job.event.id,
-                exc.strerror or exc)
-        self.log("write-failed", "%s; the records of %s stay in place"
-                 % (what, job.event.id), "error",
-                 REPORT=job.stem or job.key)
+                exc.strerror or exc), job.event.id), "error",
+            REPORT=job.stem or job.key)
 
     def _announce(self, job):
         self.said = True
