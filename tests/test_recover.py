@@ -56,5 +56,7 @@ def test_an_entry_of_an_unknown_place_is_looked_for_nowhere(tmp_path,
     st.data["pending"]["E1"]["inode"] = identity(tmp_path / "s.crash")
     take_stock(st, out_fd)
     assert "found" not in st.pending("E1") and "inode" not in st.pending("E1")
+    with open(tmp_path / "state" / state.STATE_FILE) as f:   # saved so
+        assert "inode" not in json.load(f)["pending"]["E1"]
     os.close(out_fd)
     st.close()

@@ -307,3 +307,42 @@ def test_the_lock_file_is_0600_whatever_the_umask(tmp_path):
         os.umask(old)
     assert os.stat(tmp_path / "state" / state.LOCK_FILE).st_mode & 0o777 == 0o600
     st.close()
+
+
+def test_a_state_missing_a_section_keeps_the_others(tmp_path):
+    st = _load(_state_dir(tmp_path / "a", '{"harvested": {"k": {}}}'))
+    assert st.data["harvested"] == {"k": {}} and st.data["pending"] == {}
+    st.close()
+    st = _load(_state_dir(tmp_path / "b", '{"pending": {"E1": {"stem": "s"}}}'))
+    assert st.pending("E1") == {"stem": "s"} and st.data["harvested"] == {}
+    st.close()
+
+
+def test_a_fifo_at_the_state_file_does_not_stop_the_run(tmp_path):
+    import threading
+    path = _state_dir(tmp_path, "{}")
+    fifo = os.path.join(path, state.STATE_FILE)
+    os.unlink(fifo)
+    os.mkfifo(fifo, 0o600)
+    st = state.State(path)
+    loader = threading.Thread(target=st.load, daemon=True)
+    loader.start()
+    loader.join(5)
+    if loader.is_alive():                  # release it before failing
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert not loader.is_alive() and st.data["harvested"] == {}
+    st.close()
+
+
+def test_a_second_run_is_told_who_holds_the_lock(tmp_path):
+    path = str(tmp_path / "state")
+    first, second = state.State(path), state.State(path)
+    first.lock()
+    try:
+        second.lock()
+    except state.AlreadyRunning as exc:
+        assert str(exc) == "another oops-harvest holds %s/lock" % path
+    else:
+        raise AssertionError("two runs held the lock")
+    first.close()
+    second.close()
