@@ -105,6 +105,9 @@ class Snapshot:
     def written(self):
         return {}
 
+    def pending(self, event_id):
+        return None
+
     def seen(self, key):
         return key in self.known
 

@@ -562,3 +562,32 @@ def test_a_private_report_is_printed_with_its_real_path(env, capsys):
     printed = capsys.readouterr().out.split()
     inner = env["out"] / "oops-harvest"
     assert sorted(printed) == sorted(str(inner / n) for n in os.listdir(inner))
+
+
+def test_a_kdump_crash_apport_reported_first_gets_no_second_report(tmp_path,
+                                                                    capsys):
+    """apport's kernel_crashdump wrote its report beside the crash
+    directory: the dry run says so, the run writes nothing, records the
+    crash as reported by that file and leaves it where it is."""
+    import json
+    from tests.test_kdump import FIXTURES, copy_crashes
+    crash = copy_crashes(os.path.join(FIXTURES, "ubuntu"), str(tmp_path / "c"))
+    os.chmod(crash, 0o1777)
+    theirs = "linux-image-6.8.0-apport-202511011541.crash"
+    with open(os.path.join(crash, theirs), "w") as f:
+        f.write("ProblemType: KernelCrash\n")
+    args = ["--collect", "--source", "kdump:" + crash, "--output-dir", crash,
+            "--state-dir", str(tmp_path / "state")]
+    before = sorted(os.listdir(crash))
+    assert cli.main(args + ["--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert re.fullmatch(r"would leave \S+ to apport's report %s\n"
+                        % re.escape(theirs), out), out
+    for _ in range(2):
+        assert cli.main(args) == 0
+        assert sorted(os.listdir(crash)) == before
+    assert ".crash" not in capsys.readouterr().out
+    with open(tmp_path / "state" / "state.json") as f:
+        saved = json.load(f)
+    assert [e["report"] for e in saved["harvested"].values()] == [theirs]
+    assert saved["reports"] == [] and saved["pending"] == {}
