@@ -212,3 +212,26 @@ def test_pstore_efi_id_gives_count_part_and_time_without_a_header():
     rec = pstorefs.parse_file("dmesg-efi_pstore-%d" % rid, b"no header\n")
     assert (rec.count, rec.part, rec.time_ns) == (3, 5, 1700000000 * 10**9)
     assert rec.problems
+
+
+def test_pstore_names_by_number_and_their_refusal():
+    """fs/pstore names a type it has no name for ``type<N>``; one it has a
+    name for is that name."""
+    assert pstorefs.parse_name("type0-ramoops-1") == ("dmesg", "ramoops", 1,
+                                                      False)
+    with pytest.raises(BadHeaderError) as err:
+        pstorefs.parse_name("README")
+    assert str(err.value) == "'README' is not a pstore file name"
+
+
+def test_pstore_parse_passes_times_and_places_on():
+    text = b"Oops#1 Part1\nboom\n"
+    result = pstorefs.parse({"dmesg-ramoops-0": (text, 5),
+                             "dmesg-ramoops-1": (b"no header", 6),
+                             "README": (b"x", None)}, source="/p")
+    first, second = result.records
+    assert (first.time_ns, first.origin.path) == (5, "/p")
+    assert second.problems == ["offset 0x0: dmesg payload does not start "
+                               "with '<Reason>#<n> Part<m>'"]
+    assert pstorefs.parse({"README": (b"x", None)}).errors[0].source == \
+        "./README"
