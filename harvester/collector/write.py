@@ -146,7 +146,7 @@ class Writer:
         for job in new:
             job.temp = storage.temp_name()
             state.announce(job.key, job.temp, job.place)
-        if new and not self._save(state, new, "before writing"):
+        if new and not self._save(state, new):
             return []
         # 2. write each temp file
         written = []
@@ -168,7 +168,7 @@ class Writer:
         for job in written:
             state.set_pending(job.key, job.stem, job.records, job.temp,
                               job.fitted, job.inode, job.place)
-        if written and not self._save(state, written, "before linking"):
+        if written and not self._save(state, written):
             for job in written:
                 storage.remove_temp(dirs[job.place], job.temp)
             written = []
@@ -198,7 +198,7 @@ class Writer:
             state.mark_done(job.key, job.records[:job.fitted], job.name,
                             in_output=not job.archive,
                             kept=job.records[job.fitted:], save=False)
-        if done and not self._save(state, done, "after writing"):
+        if done and not self._save(state, done):
             return []
         more = []
         for job in done:
@@ -213,7 +213,7 @@ class Writer:
                 more.append(self._left_out_job(inv, job.event, kept))
         return more
 
-    def _save(self, state, jobs, when):
+    def _save(self, state, jobs):
         try:
             state.save()
         except OSError as exc:
