@@ -60,3 +60,47 @@ def test_an_output_directory_that_cannot_be_synced_fails_the_run(
     rc, _ = collect(tmp_path, tmp_path / "pstore")
     assert rc == 1
     assert os.listdir(tmp_path / "pstore") == ["dmesg-ramoops-0"]
+
+
+class Killed(BaseException):
+    """The run dies here (as under SIGKILL: no handler runs)."""
+
+
+def test_a_report_a_killed_run_linked_keeps_the_records_it_held(
+        tmp_path, monkeypatch):
+    """Run 1, with a small max_report_bytes, links reports that hold only
+    the first parts of the efi dumps and dies before recording them done.
+    Run 2, with the default cap, finds them: the parts each holds are
+    the ones the killed run wrote down (its "fitted"), not what run 2 would
+    fit, so the rest go to a left-out archive and nothing is lost."""
+    import shutil
+
+    from harvester.state import State
+    from tests import invariants
+    efi = os.path.join(os.path.dirname(__file__), os.pardir, "samples",
+                       "efi-6.1-two-dumps", "pstore")
+    shutil.copytree(efi, tmp_path / "pstore")
+    spec = "pstore:%s" % (tmp_path / "pstore")
+    real_mark_done = State.mark_done
+
+    def die(self, *args, **kwargs):
+        raise Killed()
+
+    monkeypatch.setattr(State, "mark_done", die)
+    try:
+        collect(tmp_path, tmp_path / "pstore", "max_report_bytes: 4096\n")
+    except Killed:
+        pass
+    monkeypatch.setattr(State, "mark_done", real_mark_done)
+    linked = sorted(os.listdir(tmp_path / "out"))
+    assert len(linked) == 2, linked          # both dumps, in one batch
+
+    before = invariants.snapshot([spec])
+    rc, names = collect(tmp_path, tmp_path / "pstore")
+    assert rc == 0
+    invariants.check(before, str(tmp_path / "out"), str(tmp_path / "state"))
+    assert names == linked                   # no second report of either
+    archives = [n for n in os.listdir(tmp_path / "state")
+                if "left-out" in n]
+    assert archives                          # what did not fit, archived
+    assert not os.listdir(tmp_path / "pstore")
