@@ -763,44 +763,61 @@ def test_only_the_crashing_callers_lines_count():
 
 MIB = 1 << 20
 
-
-@pytest.mark.parametrize("log", [
-    pytest.param(b"BUG: x\n" * (MIB // 7), id="1 MiB of BUG: lines"),
-    pytest.param(b"<4>[ 1.0] Oops: 0000 [#1] SMP\n" * (MIB // 30),
+# Each hostile log is built for a size n; at the full size it is about
+# 1 MiB (or 100k lines).  Bounded time is shown without the clock's noise
+# deciding alone: 8 times the input must cost under 16 times as much (a
+# quadratic term would make it 64), best of a few runs, so a loaded
+# machine slows both sizes alike.  Absolute speed is benchmarks/'.
+HOSTILE = [
+    pytest.param(lambda n: b"BUG: x\n" * n, MIB // 7,
+                 id="1 MiB of BUG: lines"),
+    pytest.param(lambda n: b"<4>[ 1.0] Oops: 0000 [#1] SMP\n" * n, MIB // 30,
                  id="1 MiB of Oops: lines"),
-    pytest.param(b"Oops\n" * (MIB // 5), id="1 MiB of bare Oops lines"),
-    pytest.param(b"BUG: unable to handle page fault for address: 0\n"
-                 b"Call Trace:\n" + b" f+0x1/0x2\n" * 100000,
+    pytest.param(lambda n: b"Oops\n" * n, MIB // 5,
+                 id="1 MiB of bare Oops lines"),
+    pytest.param(lambda n: b"BUG: unable to handle page fault for address: "
+                 b"0\nCall Trace:\n" + b" f+0x1/0x2\n" * n, 100000,
                  id="100k-frame trace"),
-    pytest.param(b"INFO: rcu_sched self-detected stall on CPU\n"
-                 b"Call Trace:\n" + b" ? f+0x1/0x2\n" * 100000,
+    pytest.param(lambda n: b"INFO: rcu_sched self-detected stall on CPU\n"
+                 b"Call Trace:\n" + b" ? f+0x1/0x2\n" * n, 100000,
                  id="100k unreliable frames in a stall"),
-    pytest.param((b"BUG: " + b"A" * 65536 + b"\n") * 16, id="64 KiB lines"),
-    pytest.param(b"general protection fault\n" +
-                 (b" " + b"a" * 65536 + b"+0x1/0x2\n") * 16,
+    pytest.param(lambda n: (b"BUG: " + b"A" * 65536 + b"\n") * n, 16,
+                 id="64 KiB lines"),
+    pytest.param(lambda n: b"general protection fault\n" +
+                 (b" " + b"a" * 65536 + b"+0x1/0x2\n") * n, 16,
                  id="64 KiB frame lines"),
-    pytest.param(b"\x00\xff\xfe<4>[\x00 1.0] BUG: \xff\x00 x\n" * 30000,
-                 id="invalid UTF-8 and NULs"),
-    pytest.param(b"WARNING: possible circular locking dependency detected\n" +
-                 b" (x){..}, at: \n" * 100000, id="100k lockdep at: lines"),
-    pytest.param(b"BUG: x\n" + b" " * MIB, id="1 MiB line of spaces"),
-])
-def test_bad_input_is_bounded(log):
-    start = time.perf_counter()
-    result = analysis.analyse(log, "Oops")
-    assert time.perf_counter() - start < 2.0
-    assert result.title and result.signature
+    pytest.param(lambda n: b"\x00\xff\xfe<4>[\x00 1.0] BUG: \xff\x00 x\n" * n,
+                 30000, id="invalid UTF-8 and NULs"),
+    pytest.param(lambda n: b"WARNING: possible circular locking dependency "
+                 b"detected\n" + b" (x){..}, at: \n" * n, 100000,
+                 id="100k lockdep at: lines"),
+    pytest.param(lambda n: b"BUG: x\n" + b" " * n, MIB,
+                 id="1 MiB line of spaces"),
+    pytest.param(lambda n: "".join("<1>[ %d.0] BUG: x%d\n" % (i, i)
+                                   for i in range(n)), 80000,
+                 id="80k distinct BUG: lines"),
+]
 
 
-def test_many_crash_headers_take_linear_time():
-    """Regression (issue 13, finding 5): stepping back over every earlier
+def _analysis_cost(log, runs):
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = analysis.analyse(log, "Oops")
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+@pytest.mark.parametrize("build, size", HOSTILE)
+def test_bad_input_is_bounded(build, size):
+    """A report with a title and a signature, in time linear in the input.
+    Regression (issue 13, finding 5): stepping back over every earlier
     marker made 20,000 ``BUG: x`` lines take 10 s and 1,000 KiB of Oops
     lines never finish."""
-    for count in (20000, 80000):
-        log = "".join("<1>[ %d.0] BUG: x%d\n" % (i, i) for i in range(count))
-        start = time.perf_counter()
-        analysis.analyse(log, "Oops")
-        assert time.perf_counter() - start < 2.0
+    small, _ = _analysis_cost(build(max(size // 8, 1)), runs=5)
+    large, result = _analysis_cost(build(size), runs=2)
+    assert result.title and result.signature
+    assert large < 16 * small + 0.05
 
 
 # --- the expert-labelled dev set ---------------------------------------------
