@@ -90,6 +90,7 @@ _SYSLOG = lazy(r"^(?:\w{3,5}\.? {1,2}\d{1,2} \d\d:\d\d:\d\d|"
                r"[\w.-]{1,64} kernel: ")
 TAIL_LINES = 20             # an unrecognised log's key: its last lines
 SEPARATOR = "|"             # DuplicateSignature's field separator
+_MODULE = lazy(r" \[[\w.-]{1,64}\]")  # an old culprit's " [module]"
 _FIELD = lazy(r"{(\w+)}")           # a title template's fields
 _SPACES = lazy(r"\s+")
 MAX_BLOCK_LINES = 400
@@ -351,12 +352,13 @@ def analyse(log, reason=None):
     result.frames = [str(f) for f in trace if not f.unreliable][:MAX_FRAMES]
     culprit = _culprit(kind, match, block, trace)
     result.function = str(culprit) if culprit else None
-    named = result.function
+    named, key = result.function, culprit and culprit.func
     second = match.groupdict().get("func2")
     if named and second:            # KCSAN: the two racing functions
         named = "%s / %s" % (named, Frame(second))
+        key = "%s / %s" % (key, Frame(second).func)
     kind_text, result.title = _title(kind, match, block, named)
-    result.signature = signature(kind_text, named)
+    result.signature = signature(kind_text, key)
     return result
 
 
@@ -394,19 +396,22 @@ def _telling(log, kind, match, lines):
 def signature(kind_text, culprit=None):
     """``kernel|<kind>|<culprit>``: three fields split at "|", which
     neither a kind's words nor a culprit hold (removed from the kind;
-    function names never have one); the culprit field is empty when the
-    title names none.  A signature of the form before issue 19,
+    function names never have one); the culprit field is the function's
+    name alone (a function built in and as a module is one bug), empty
+    when the title names none.  A signature of the form before issue 19,
     ``kernel:<kind>:<culprit>``, is the same with its first ":" and its
-    last ":" not inside "::" read as the separators."""
+    last ":" not inside "::" read as the separators; an older culprit's
+    `` [module]`` is dropped (``split_signature``)."""
     kind_text = kind_text.replace(SEPARATOR, "/")
     return SEPARATOR.join(("kernel", kind_text, culprit or ""))
 
 
 def split_signature(text):
-    """``(kind, culprit)`` of a DuplicateSignature, either form."""
+    """``(kind, culprit)`` of a DuplicateSignature, any form: an old one's
+    culprit without its `` [module]``s, as signatures now have it."""
     if text.startswith("kernel" + SEPARATOR):
         _, kind_text, culprit = text.split(SEPARATOR, 2)
-        return kind_text, culprit
+        return kind_text, _MODULE.sub("", culprit)
     body = text[len("kernel:"):] if text.startswith("kernel:") else text
     cut = len(body)
     while True:
@@ -414,7 +419,7 @@ def split_signature(text):
         if cut < 0:
             return body, ""
         if not (body[cut - 1:cut] == ":" or body[cut + 1:cut + 2] == ":"):
-            return body[:cut], body[cut + 1:]
+            return body[:cut], _MODULE.sub("", body[cut + 1:])
         cut = cut - 1 if body[cut - 1:cut] == ":" else cut
 
 
