@@ -228,6 +228,35 @@ def test_a_powerpc_soft_lockup_names_what_the_timer_interrupted():
     assert analysis.analyse(log, None).title == "BUG: soft lockup in kopald"
 
 
+@pytest.mark.parametrize("name", [
+    # the stalled CPU's own dump ("CPU: 8", show_regs and its trace)
+    # follows another CPU's task dump; its PSW spins below the scheduler
+    "s390-rcu-self-detected-after-other-cpu-finish_arch_post_lock_switch",
+    # a boot stall: the initcall do_one_initcall runs, as the work item
+    # process_one_work runs (the reply quotes the log with "> ")
+    "s390-quoted-rcu-initcall-channel_subsystem_init",
+    # the expedited report's task dump shows no symbol; the self-detected
+    # report of the same stall that follows names the code
+    "s390-rcu-expedited-then-self-detected-kvm_vm_release",
+    # idle CPUs whose dumps show no symbol: no culprit, never the RCU
+    # grace-period kthread's own trace
+    "s390-rcu-idle-cpus-kthread-starved",
+])
+def test_s390_rcu_stalls_name_the_stalled_code(name):
+    """s390 prints "Krnl PSW : ... (f+off/size)", frames as " [<addr>]
+    f+off/size" ("([<addr>] f)" for the uncertain one) and ends with
+    "Last Breaking-Event-Address:" (real reports from the linux-s390
+    list, tests/data/roles/NOTICE)."""
+    result, title = _roles(name)
+    assert bench.title_equal(result.title, title), result.title
+
+
+def test_a_stall_told_again_keeps_the_task():
+    result, _ = _roles("s390-rcu-expedited-then-self-detected-kvm_vm_release")
+    assert result.comm == "qemu-system-s39"
+    assert "self-detected" in result.headline
+
+
 # --- lockdep: the acquisition site and the backtrace only --------------------
 
 def test_lockdep_names_the_acquisition_site_not_the_lock_held():
@@ -237,6 +266,23 @@ def test_lockdep_names_the_acquisition_site_not_the_lock_held():
     commit message)."""
     result, title = _roles("x86_64-lockdep-recursive-io_worker_cancel_cb")
     assert result.title == title
+
+
+@pytest.mark.parametrize("name", [
+    # "at: ni_lock [inline]" then "at: ntfs_set_size+0x113": ni_lock only
+    # takes the lock, the function it is inlined in is the site
+    "x86_64-nested-lock-inline-wrapper-ntfs_set_size",
+    # "at: spin_lock [inline]", "at: inode_sb_list_del [inline]", "at:
+    # evict+0x161": the spin_lock is in inode_sb_list_del, no wrapper
+    "x86_64-nested-lock-inline-inode_sb_list_del",
+])
+def test_lockdep_passes_over_an_inline_lock_wrapper_only(name):
+    """syzbot's "WARNING: Nested lock was not taken" reports (lockdep then
+    faults printing the nest lock); decode_stacktrace.sh gives one "at:"
+    line per inlined function of the acquisition site."""
+    result, title = _roles(name)
+    assert result.title == title
+    assert result.comm.startswith("syz-executor.")
 
 
 def test_a_cut_irq_lock_order_report_falls_back_to_the_acquisition_site():
@@ -327,6 +373,21 @@ def test_odd_comms_and_releases_keep_the_task(line, comm):
     result = analysis.analyse("BUG: kernel NULL pointer dereference, address: "
                               "0000000000000008\n%s\n" % line, None)
     assert result.comm == comm
+
+
+@pytest.mark.parametrize("number,task", [
+    (430, "syz-executor.6"),    # the report's first CPU: line is another
+                                # task's ("rs:main Q:Reg"), then khungtaskd's
+    (432, "kworker/u4:5"),      # khungtaskd's NMI backtrace
+    (254, "init"),
+    (138, "syz-executor1"),     # no CPU: line at all
+])
+def test_a_hung_task_is_the_task_its_header_names(number, task):
+    """"INFO: task <comm>:<pid> blocked ...": the CPU: lines of a hung-task
+    report are khungtaskd's and other CPUs' backtraces, never the blocked
+    task's (syzkaller's reports; a comm may hold ":", as kworker/u4:5)."""
+    result, _ = _dev(number)
+    assert result.comm == task
 
 
 def test_a_comm_holding_a_newline_is_joined():

@@ -333,14 +333,17 @@ def analyse(log, reason=None):
     log = _Log(log)
     result = Analysis()
     chosen = _choose(log, reason)
-    lines = chosen[2] if chosen else []
-    _identify_kernel(result, log, lines)
     if chosen is None:
+        _identify_kernel(result, log, [])
         _unrecognised(result, log, reason)
         return result
-    kind, match, lines = _telling(log, *chosen[:3])
-    block = [log.text(i) for i in lines]
+    read = _read(log, chosen)
+    if read[5] is None and read[0].culprit == "stall":
+        chosen, read = _stall_again(log, chosen) or (chosen, read)
+    _identify_kernel(result, log, chosen[2])
+    kind, match, lines, block, trace, culprit = read
     result.kind = kind.name
+    result.comm = match.groupdict().get("task") or result.comm
     result.block = "\n".join(block)
     result.headline = block[0]
     result.failure = kind.failure
@@ -348,9 +351,7 @@ def analyse(log, reason=None):
         panic = _PANIC.search(log.text(index)[:MAX_LINE])
         if panic:
             result.panic_message = panic.group(1).strip()
-    trace = _first_trace(block)
     result.frames = [str(f) for f in trace if not f.unreliable][:MAX_FRAMES]
-    culprit = _culprit(kind, match, block, trace)
     result.function = str(culprit) if culprit else None
     named, key = result.function, culprit and culprit.func
     second = match.groupdict().get("func2")
@@ -360,6 +361,30 @@ def analyse(log, reason=None):
     kind_text, result.title = _title(kind, match, block, named)
     result.signature = signature(kind_text, key)
     return result
+
+
+def _read(log, chosen):
+    """``(kind, match, lines, block, trace, culprit)`` of a report."""
+    kind, match, lines = _telling(log, *chosen[:3])
+    block = [log.text(i) for i in lines]
+    trace = _first_trace(block)
+    return kind, match, lines, block, trace, _culprit(kind, match, block,
+                                                      trace)
+
+
+def _stall_again(log, chosen):
+    """``(report, read)`` of the next report when it is the same stall
+    told again and names its culprit: RCU reports a stall once more as it
+    lasts (an expedited grace period's report, whose task dump may show
+    no symbol, then the CPU's self-detected one)."""
+    start = log.first_header(chosen[3])
+    if start is None:
+        return None
+    report = log.report(start)
+    again = _read(log, report)
+    if again[0] is chosen[0] and again[5] is not None:
+        return report, again
+    return None
 
 
 def _telling(log, kind, match, lines):
@@ -466,8 +491,9 @@ def _unrecognised(result, log, reason):
 
 def _identify_kernel(result, log, report_lines):
     """Release, build, taint and task from the report's ``CPU:`` line,
-    else the last such line or boot banner in the log (the release from
-    the last line that has one when the report's names none)."""
+    else the last such line or boot banner in the log, but for the task:
+    another task's line never names it (the release from the last line
+    that has one when the report's names none)."""
     def parse(index):
         line = log.lines[index]
         if "CPU: " not in line and "Linux version " not in line:
@@ -489,13 +515,14 @@ def _identify_kernel(result, log, report_lines):
             if found and wanted(found):
                 return found
         return None
-    match = next((m for m in map(parse, report_lines[:60]) if m), None) \
-        or last(lambda found: True)
+    own = next((m for m in map(parse, report_lines) if m), None)
+    match = own or last(lambda found: True)
     if match is None:
         return
     groups = match.groupdict()
     if groups.get("comm") is not None:
-        result.comm = groups["comm"]
+        if own:                 # never another task's
+            result.comm = groups["comm"]
         result.taint = " ".join((groups.get("taint") or "").split()) or None
     if match.group("release") is None:
         match = last(lambda found: found.group("release"))
@@ -589,7 +616,8 @@ def _by_rule(kind, match, block, trace):
     if rule == "stall":
         if _elsewhere(block):
             return None
-        return _stall(block, _KIND_SKIP.get(kind)) or _meaningful(trace, kind)
+        return _stall(block, _KIND_SKIP.get(kind)) or _meaningful(
+            _first_trace(_without_rcu_kthread(block)), kind)
     if rule == "hung":
         return _hung(trace)
     if rule == "leak":
@@ -632,13 +660,16 @@ def _lock_site(block, kind):
         for ahead in range(number, min(number + 8, len(block))):
             line = block[ahead]
             if line.rstrip().endswith("at:") and ahead + 1 < len(block):
-                frame = parse_frame(block[ahead + 1])
+                line = block[ahead + 1]
+                frame = parse_frame(line)
             else:
                 found = _LOCK_AT.search(line[:MAX_LINE])
                 frame = found and parse_frame(found.group("frame"))
                 if not frame and ahead > number + 1:
                     break
-            if frame and not _LOCK_SITE_SKIP.search(frame.func):
+            if frame and not _LOCK_SITE_SKIP.search(frame.func) and not (
+                    "[inline]" in line
+                    and K.INLINE_LOCK_WRAPPER.search(frame.func)):
                 return frame
     return None
 
@@ -667,6 +698,12 @@ def _stall_lines(block, own):
         if segment:
             starts.append((number, int(next(g for g in segment.groups()
                                               if g))))
+        elif head.startswith("CPU: "):
+            # a CPU's own dump (s390's self-detected stall: show_regs and
+            # its trace), unless it opens the segment just begun
+            cpu = head[5:].split(" ", 1)[0]
+            if cpu.isdigit() and not (starts and starts[-1][1] == int(cpu)):
+                starts.append((number, int(cpu)))
     for position, (number, cpu) in enumerate(starts):
         if cpu in stalled and (own or cpu != reporter):
             end = starts[position + 1][0] if position + 1 < len(starts) \
@@ -732,6 +769,22 @@ def _stall(block, extra_skip, overflow=False):
     if found is None or K.IDLE.search(found.func):
         found = _dispatched(trace_frames(irq), extra_skip) or found
     return found
+
+
+def _without_rcu_kthread(block):
+    """The report without RCU's grace-period kthread dump (from "kthread
+    starved" or its stack dump to the next CPU's trace): the kthread that
+    waits for the stalled CPUs is never the stalled code."""
+    kept, ignoring = [], False
+    for text in block:
+        head = text[:MAX_LINE]
+        if ignoring:
+            ignoring = not K.CPU_TRACE.search(head)
+        if not ignoring and K.RCU_KTHREAD.search(head):
+            ignoring = True
+        if not ignoring:
+            kept.append(text)
+    return kept
 
 
 def _elsewhere(block):

@@ -224,7 +224,8 @@ KINDS = (
        r"detected(?: expedited)? stalls?", "INFO: rcu detected stall in "
        "{culprit}", culprit="stall", failure="bug", skip=_SCHEDULER),
     _k("soft-lockup", ('soft lockup',),
-       r"BUG: soft lockup", "BUG: soft lockup in {culprit}",
+       r"BUG: soft lockup(?: - CPU#\d{1,5} stuck for \d{1,9}s! "
+       r"\[(?P<task>.{1,16}):\d{1,9}\])?", "BUG: soft lockup in {culprit}",
        culprit="stall", failure="bug", skip=_SCHEDULER),
     _k("hard-lockup", ('LOCKUP',),
        r"[Hh]ard LOCKUP on cpu|detected hard LOCKUP|"
@@ -233,9 +234,9 @@ KINDS = (
        "BUG: hard lockup in {culprit}", culprit="stall", failure="bug",
        skip=_SCHEDULER),
     _k("hung-task", ('blocked',),
-       r"INFO: task .{1,80} blocked (?:in I/O wait )?for more "
-       r"than|^.{0,64}:\d{1,9} blocked (?:in I/O wait )?for more than "
-       r"\d{1,9} seconds",        # a task name holding a newline
+       r"INFO: task (?P<task>.{1,80}):\d{1,9} blocked (?:in I/O wait )?"
+       r"for more than|^.{0,64}:\d{1,9} blocked (?:in I/O wait )?for more "
+       r"than \d{1,9} seconds",    # a task name holding a newline
        "INFO: task hung in {culprit}", culprit="hung",
        failure="hung task"),
     _k("task-cant-die", ("can't die",),
@@ -790,6 +791,7 @@ DISPATCHERS = (
     r"hrtimer_run", r"hrtimer_interrupt", r"run_ksoftirqd",
     r"smpboot_thread_fn", r"^kthread$", r"ret_from_fork", r"start_secondary",
     r"cpu_startup_entry", r"secondary_startup", r"rest_init",
+    r"do_one_initcall",         # an initcall, as process_one_work a work item
     r"start_kernel", r"tasklet_action", r"tasklet_hi_action",
     r"vfs_write", r"vfs_read", r"vfs_iter_read", r"vfs_iter_write",
     r"do_iter_read", r"do_iter_write", r"do_iter_readv_writev",
@@ -869,3 +871,7 @@ LOCK_SITE_SKIP = (
     r"^_{0,3}slab_(?:alloc|pre_alloc_hook)", r"^_{0,2}alloc_pages",
     r"^prepare_alloc_pages$", r"^_{0,2}fs_reclaim_acquire$",
 )
+# An inline function named after the lock it takes (ntfs3's ni_lock and
+# ni_lock_dir, mmap_read_lock) only takes it: the site is the function
+# it is inlined into, the next "at:" of decode_stacktrace's inline chain.
+INLINE_LOCK_WRAPPER = lazy(r"_(?:un)?lock(?:_[a-z]{1,12})?$")
