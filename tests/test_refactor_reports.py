@@ -18,7 +18,7 @@ import tarfile
 
 import pytest
 
-BASE = "68bb668bb8cfaf1952cc93befc3ec3a0a7ff94f6"   # realworld2's role fixes (issue 19)
+BASE = "815e172a3f59614d2c87f7a351eff5310c20dd68"   # dedup's fork point
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 SCRIPT = os.path.join(TOP, "tests", "sample_reports.py")
 
