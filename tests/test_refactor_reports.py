@@ -18,7 +18,7 @@ import tarfile
 
 import pytest
 
-BASE = "815e172a3f59614d2c87f7a351eff5310c20dd68"   # dedup's fork point
+BASE = "ebe044c63a9079d748135cc3c1e55ffd8dd24cee"   # dedup: signatures without [module], s390 stalls, lockdep wrappers (issue 19)
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 SCRIPT = os.path.join(TOP, "tests", "sample_reports.py")
 
