@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Check a directory of new labelled logs against the sets the analysis
 is tuned on, before adding it: no new log may be byte- or near-identical
-to a dev-set log (even syzkaller files), a tests/data/realworld log, a
-console, or another new log.
+to a dev-set log (even syzkaller files), a log of the other real-world
+sets (tests/data/realworld, realworld2, realworld3), a console, or
+another new log.
 
 Near-identical is judged on normalised line sets (syslog prefixes,
 timestamps, caller ids, hex numbers and whitespace runs removed), by
@@ -42,15 +43,19 @@ def line_set(data):
     return lines
 
 
-def known_logs():
-    """Every log the analysis is tuned or checked on, by a short name."""
+def known_logs(skip=None):
+    """Every log the analysis is tuned or checked on, by a short name
+    (the directory being checked, ``skip``, left out)."""
     logs = {}
     syzkaller = os.path.join(DATA, "syzkaller")
     for name in os.listdir(syzkaller):
         if name.isdigit() and int(name) % 2 == 0:
             logs["syzkaller/" + name] = os.path.join(syzkaller, name)
-    for folder in ("realworld", "consoles"):
+    for folder in ("realworld", "realworld2", "realworld3", "consoles"):
         directory = os.path.join(DATA, folder)
+        if not os.path.isdir(directory) or (
+                skip and os.path.realpath(directory) == skip):
+            continue
         for name in os.listdir(directory):
             path = os.path.join(directory, name)
             if name != "NOTICE" and os.path.isfile(path):
@@ -67,7 +72,8 @@ def main(argv=None):
         sys.exit("the blind set is held out: not read here")
     new = {n: log_of(os.path.join(args.directory, n))
            for n in sorted(os.listdir(args.directory)) if n != "NOTICE"}
-    old = {k: log_of(p) for k, p in known_logs().items()}
+    old = {k: log_of(p) for k, p in
+           known_logs(os.path.realpath(args.directory)).items()}
     digests = {hashlib.sha256(v).digest(): k for k, v in old.items()}
     sets = {k: line_set(v) for k, v in old.items()}
     new_sets = {k: line_set(v) for k, v in new.items()}
