@@ -359,6 +359,12 @@ KINDS = (
     _k("kernel-bug", ('Internal error: Oops - BUG',),
        r"Internal error: Oops - BUG\b", "kernel BUG in {culprit}",
        culprit="ip"),
+    # mips and loongarch die() for BUG() (arch/mips/kernel/traps.c
+    # do_trap_or_bp, arch/loongarch/kernel/traps.c do_bp): "Kernel bug
+    # detected[#1]:", the faulting function on the "epc" line.
+    _k("kernel-bug", ('Kernel bug detected',),
+       r"Kernel bug detected\[#\d{1,6}\]", "kernel BUG in {culprit}",
+       culprit="ip"),
     _k("internal-error", ('Internal error: ',),
        r"Internal error: (?:Oops(?=:| \[)|(?:Oops - )?(?P<what>[A-Za-z]"
        r"[A-Za-z /-]{1,40})(?::| \[))?", "Internal error: {what} in {culprit}",
@@ -506,6 +512,9 @@ for _kind in KINDS:
 # to handle" / "Internal error", "kernel BUG at" / "invalid opcode"): a
 # header this many lines into a report, before its trace, is the same crash.
 HEAD_LINES = 40
+# A fault's die line may come further: a console interleaves other
+# callers' lines (without caller ids to tell them apart).
+DIE_LINES_WITHIN = 160
 
 # The trap a crash ends in (die()'s line): less telling than the header
 # printed before it ("kernel BUG at" / "invalid opcode", "Unhandled fault"
@@ -575,6 +584,11 @@ INTERRUPTED = lazy(r"^\s{0,8}--- interrupt: (?P<code>[0-9a-f]{1,4})"
 IDLE = lazy(r"^default_idle|^cpuidle_|^do_idle$|^arch_cpu_idle|^cpu_idle|"
             r"^native_safe_halt$|^acpi_idle|^mwait_idle|^intel_idle|"
             r"^poll_idle$|^psci_|^enabled_wait$|^arch_cpu_idle_enter$")
+
+# Sanitizers' compiler-inserted checks (__asan_load8, __hwasan_check_x0_*):
+# they run in the frame of the function they check.
+INSTRUMENTATION = (r"^_{0,4}(?:sanitizer|asan|kasan|hwasan|msan|kmsan|kcsan|"
+                   r"ubsan)_",)
 
 # Frames that are never the culprit, searched in the name (``^`` anchors)
 # after .isra/.cold/... are stripped: the report plumbing that prints a
@@ -661,6 +675,9 @@ SKIP = (
     r"and|add|sub|fetch|xchg|cmpxchg|try)", r"^_atomic_dec_and",
     r"^_{0,3}(?:arch_|generic_)?(?:test_and_)?(?:set|clear|change|test)_bit",
     r"__wake_up", r"^refcount_", r"^__refcount", r"^kref_", r"ref_tracker",
+    r"^_{0,2}percpu_ref_",      # include/linux/percpu-refcount.h
+    # include/linux/log2.h's arithmetic, out of line
+    r"^_{0,2}(?:roundup|rounddown)_pow_of_two$", r"^_{0,2}ilog2_u(?:32|64)$",
     r"^_{0,2}seqprop_", r"^_{0,2}(?:raw_|read_|write_|do_write_|do_raw_)?"
     r"seqcount_", r"^_{0,2}(?:read|write)_seq(?:lock|begin|retry|unlock)",
     r"^_{0,2}lockdep_assert", r"^_{0,2}lockref_",
@@ -684,7 +701,7 @@ SKIP = (
     r"return_thunk", r"^string$", r"^pointer$",
     r"(?:^|_)v?(?:sn|scn|s|bstr)?printf$",
     # lib/vsprintf.c's formatters
-    r"^(?:hex|string_nocheck|widen|escaped|flags|uuid|bitmap_list|bitmap|"
+    r"^string_nocheck$", r"^(?:hex|widen|escaped|flags|uuid|bitmap_list|bitmap|"
     r"mac_address|ip[46]?_addr|ip[46]|symbol|resource|dentry_name|"
     r"file_dentry_name|bdev_name|netdev_bits|clock|fwnode|time_and|"
     r"restricted_pointer|address_val|device_node|special_hex_number|"
@@ -698,7 +715,9 @@ SKIP = (
     # kobject and timer setup (lib/kobject.c, kernel/time/timer.c)
     r"^_{0,2}init_timer", r"^timer_setup", r"^_{0,2}hrtimer_(?:start|init|"
     r"cancel|try_to_cancel)",
-    r"^_{0,2}k?v?asprintf", r"va_format", r"^dev_(?:info|notice|warn|"
+    r"(?:^|_)k?v?asprintf$", r"va_format",
+    # device-managed wrappers of those helpers (lib/devres.c)
+    r"^_{0,2}devm_(?:platform_)?ioremap", r"^dev_(?:info|notice|warn|"
     r"err|alert|crit|emerg|printk)", r"^_dev_", r"^__dev_printk",
     r"hex_dump_to_buffer", r"print_hex_dump", r"^crc\d", r"crc_itu_t",
     r"^__phys_addr", r"^(?:read|write)[bwlq]$", r"^logic_(?:in|out)",
@@ -762,6 +781,7 @@ HELPER_FILES = (
     # printing and formatting, strings, memory, user copies, lists
     r"^lib/vsprintf\.c", r"^lib/hexdump\.c", r"^lib/string\.c",
     r"^lib/string_helpers\.c", r"^lib/usercopy\.c", r"^lib/iov_iter\.c",
+    r"^lib/devres\.c", r"^include/linux/log2\.h",
     r"^lib/list_debug\.c", r"^lib/rbtree\.c", r"^lib/find_bit\.c",
     r"^arch/[a-z0-9_]{1,16}/lib/(?:mem\w{0,16}|str\w{0,16}|copy_\w{0,24}|"
     r"usercopy\w{0,8}|csum\w{0,16}|crc\w{0,16}|getuser|putuser)\.[cS]",
