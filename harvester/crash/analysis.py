@@ -46,6 +46,9 @@ _DEVICE = lazy(r"\b([a-z]{2,5})\d{1,3}\b")
 _LOCK_AT = lazy(r"\bat: (?:\[<[0-9a-f]{1,16}>\] )?(?P<frame>.{1,300})")
 _LAST_FUNCTION = lazy(r"last function: (?P<func>[A-Za-z_][\w.]{0,200})")
 _CALL_TRACE = lazy(r"Call [Tt]race|Backtrace:|stack backtrace:")
+_PSW_NO_SYMBOL = lazy(r"Krnl PSW : [0-9a-f]{16} [0-9a-f]{16} "
+                      r"\((?:0x[0-9a-f]{1,16})?\)")
+_BREAKING_EVENT = lazy(r"^\s{0,8}Last Breaking-Event-Address:")
 _HEAD_FUNC = lazy(r"\b(?:in|at) ([A-Za-z_][\w.]{1,200})\+0x")
 _HEAD_FILE = lazy(r"(?:^|\s)(?P<file>[a-z][\w./+-]{0,200}\.[chS]):\d{1,7}\b")
 # Where lockdep names the lock being taken or released; the "at:" after
@@ -97,11 +100,14 @@ MAX_BLOCK_LINES = 400
 MAX_FOREIGN_LINES = 200     # other callers' lines in a row within a report
 MAX_FRAMES = 64
 DETAIL_LINES = 12
+LINK_LINES = 4              # the link register's line follows the pointer's
+LONE_FRAMES = 2             # frames before a trace's header that are no trace
 
 
 _ORDER = {kind: index for index, kind in enumerate(K.KINDS)}
 _ANY_NEEDLE = lazy("|".join(re.escape(needle) for needle in K.NEEDLES))
 _SKIP = names(K.SKIP)
+_INSTRUMENTATION = names(K.INSTRUMENTATION)
 _HELPER_FILE = lazy("|".join("(?:%s)" % p for p in K.HELPER_FILES))
 _KIND_SKIP = {kind: names(kind.skip) for kind in K.KINDS if kind.skip}
 # anchored at the name's start (after underscores and a do_/compat_
@@ -203,8 +209,13 @@ class _Log:
                 continue
             other = self.header(index)
             if other:
-                head = (not traced and not kind.weak
-                        and index - start <= K.HEAD_LINES)
+                # the die line ("Oops: 0000 [#1]") of a fault whose header
+                # came first is the same crash, however many other
+                # callers' lines a console printed in between
+                head = not traced and not kind.weak and (
+                    index - start <= K.HEAD_LINES or (
+                        other[0].name in K.DIE_LINES
+                        and index - start <= K.DIE_LINES_WITHIN))
                 caused = other[0].panic and K.CAUSED_PANIC.search(text)
                 if not (head or caused):
                     return kind, match, lines, index
@@ -537,10 +548,16 @@ def _first_trace(block):
     first line of another stack (allocation stacks, other CPUs, lockdep
     chains).  A lone frame after "... at:" is where something was last
     done (preemption disabled, lock taken), not part of the trace."""
-    frames, previous = [], ""
+    frames, previous, headed = [], "", False
     for text in block[1:]:
         if frames and K.OTHER_STACK.search(text[:MAX_LINE]):
             break
+        if not headed and _CALL_TRACE.search(text[:MAX_LINE]):
+            headed = True
+            if len(frames) <= LONE_FRAMES:
+                # a site printed before the trace's header whose "... at:"
+                # line was lost ("Preemption disabled at:"): not the trace
+                frames = []
         frame = parse_frame(text)
         if frame and not previous.rstrip().endswith("at:"):
             frames.append(frame)
@@ -605,7 +622,8 @@ def _by_rule(kind, match, block, trace):
         return _meaningful(trace, kind) or _ip(block)
     if rule == "ip":
         # a helper that faulted is named only when no caller is shown
-        return _ip(block) or _meaningful(trace, kind) or _ip(block, True)
+        return (_ip(block) or _jumped_from(block) or _meaningful(trace, kind)
+                or _ip(block, True))
     if rule == "lock":
         return (_lock_site(block, kind) or _meaningful(_backtrace(block), kind)
                 or _meaningful(trace, kind))
@@ -631,11 +649,41 @@ def _by_rule(kind, match, block, trace):
 
 def _ip(block, helper=False):
     """The faulting function, when the instruction pointer is in one
-    that is not plumbing or a generic helper (or any, with ``helper``)."""
-    for text in block[:80]:
+    that is not plumbing or a generic helper (or any, with ``helper``).
+    A helper that calls nothing (memset, a string primitive) leaves its
+    caller's return address in the link register, and an unwinder that
+    walks frame records skips that caller: the link register's function,
+    when it is another one and no helper, is the culprit.  A sanitizer's
+    compiler-inserted check is not such a helper: the trace shows the
+    function it checks."""
+    for number, text in enumerate(block[:80]):
         frame = parse_ip(text)
-        if frame:
-            return None if _skipped(frame) and not helper else frame
+        if not frame:
+            continue
+        if not _skipped(frame) or helper:
+            return frame
+        if _INSTRUMENTATION.search(frame.func):
+            return None
+        for ahead in block[number + 1:number + 1 + LINK_LINES]:
+            link = parse_ip(ahead)
+            if link and link.maybe:
+                if link.func != frame.func and not _skipped(link):
+                    return Frame(link.func, link.module)
+                break
+        return None
+    return None
+
+
+def _jumped_from(block):
+    """s390's "Last Breaking-Event-Address": the branch that reached a
+    PSW address with no symbol (a call through a NULL or bad pointer) is
+    in the function that made the call."""
+    if not any(_PSW_NO_SYMBOL.search(text[:MAX_LINE]) for text in block[:40]):
+        return None
+    for number, text in enumerate(block[:-1]):
+        if _BREAKING_EVENT.search(text[:MAX_LINE]):
+            frame = parse_frame(block[number + 1])
+            return frame if frame and not _skipped(frame) else None
     return None
 
 

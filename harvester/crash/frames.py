@@ -49,7 +49,8 @@ _FILE = r"(?P<%s>[A-Za-z0-9_][A-Za-z0-9_./+-]{0,200}\.[A-Za-z]{1,3}):\d{1,7}"
 _FRAME = lazy(
     r"\s{0,24}"
     r"(?P<paren>\()?"                                   # s390 r14 frame
-    r"(?:\[<?(?:0x)?[0-9a-fA-F]{1,16}>?\]\s{0,4}){0,2}"  # [<pc>], [sp] [pc]
+    r"(?:\[<?(?:0x)?[0-9a-fA-F]{1,16}>?\]\s{0,4}"       # [<pc>], [sp] [pc],
+    r"(?:[0-9a-f]{8,16} )?){0,2}"                       # xmon's "[sp] pc"
     r"(?P<q>\?\s{1,2})?"                                # x86 unreliable
     r"(?::(?P<oldmod>[A-Za-z0-9_-]{1,64}):)?"           # 2.6.2x module
     r"(?:\((?P<arm>" + _NAME + r")(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16})?"
@@ -78,11 +79,13 @@ _FRAME = lazy(
 # riscv " ra : ", mips "ra    : a", sparc64's return address "I7: <"): it
 # names the caller when the instruction pointer has no symbol (a jump to
 # a bad address), and is never read before the pointer's line.
+# powerpc's xmon prints "pc: a: f+0x" and "lr: a: f+0x".
 _IP = lazy(
     r"(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|pc : |PC is at |"
-    r"LR is at |lr : |LR \[[0-9a-f]{1,16}\] |ra {0,4}: (?:[0-9a-f]{8,16} )?|"
     r"NIP:? {0,4}\[[0-9a-f]{1,16}\] |epc {0,4}: (?:[0-9a-f]{8,16} )?|"
-    r"Krnl PSW .{0,80}\(|TPC: <|I7: <)"
+    r"Krnl PSW .{0,80}\(|TPC: <|pc: [0-9a-f]{8,16}: |"
+    r"(?P<link>LR is at |lr : |LR \[[0-9a-f]{1,16}\] |"
+    r"ra {0,4}: (?:[0-9a-f]{8,16} )?|I7: <|lr: [0-9a-f]{8,16}: ))"
     r"(?:\[<[0-9a-f]{1,16}>\] {0,2}){0,2}"
     r"(?P<func>" + _NAME + r")(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"
     r"(?:\s\[(?P<mod>[A-Za-z0-9_.-]{1,64})[^\]]{0,80}\])?|" + _DECODED + ")")
@@ -161,8 +164,11 @@ def trace_frames(frames):
 
 
 def parse_ip(text):
-    """The function an instruction-pointer line names, or None."""
+    """The function an instruction-pointer line names, or None; a link
+    register's line (the caller's return address) gives a ``maybe``
+    frame."""
     match = _IP.search(text[:MAX_LINE])
     if not match:
         return None
-    return Frame(match.group("func"), match.group("mod"))
+    return Frame(match.group("func"), match.group("mod"),
+                 maybe=bool(match.group("link")))
