@@ -183,3 +183,33 @@ def test_helpers_by_role_are_passed_over(frames, expected):
            "CPU: 3 PID: 185 Comm: udevd Not tainted 5.10.219 #1\n"
            "Call Trace:\n" + "".join(" %s\n" % f for f in frames))
     assert _title(log) == "general protection fault in " + expected
+
+
+def test_a_log_quoted_with_bars_reads_as_the_log():
+    """Some mail quotes a pasted console with "| " before each line
+    (tests/data/realworld3's arm64 workqueue lockup): the trace is read
+    as if unquoted."""
+    log = ("| BUG: kernel NULL pointer dereference, address: 0000000000000010\n"
+           "| Oops: 0000 [#1] SMP PTI\n"
+           "| CPU: 1 PID: 42 Comm: modprobe Not tainted 5.10.0 #2\n"
+           "| RIP: 0010:strlen+0x0/0x20\n"
+           "| Call Trace:\n"
+           "|  foo_register_port+0x3c/0x90 [foo]\n"
+           "|  foo_probe+0x112/0x1f0 [foo]\n"
+           "|  platform_probe+0x3a/0xa0\n")
+    assert _title(log) == ("BUG: unable to handle kernel NULL pointer "
+                           "dereference in foo_register_port [foo]")
+
+
+@pytest.mark.parametrize("quote", ["| ", "> "])
+def test_every_third_set_log_reads_the_same_quoted(quote):
+    """Quoted once more (unless the set keeps it quoted already), each
+    log of tests/data/realworld3 gets the title it gets as it is."""
+    for name in bench.realworld_names(bench.REALWORLD3):
+        log = bench.load(name, bench.REALWORLD3).log.decode("utf-8",
+                                                             "replace")
+        if log.lstrip().startswith((">", "|")):
+            continue
+        quoted = "".join(quote + line + "\n" for line in log.splitlines())
+        assert analysis.analyse(quoted, "Oops").title == \
+            analysis.analyse(log, "Oops").title, name

@@ -87,7 +87,9 @@ _NOT_AN_ERROR = lazy(r"^\s{0,8}(?:Kernel )?[Cc]ommand line:|https?://|"
                      r"\bsegfault at [0-9a-f]{1,16} ip ")
 # Pasted logs: mail quoting and uniform indentation; journalctl's and
 # syslog's "<date> <host> kernel: " before each kernel line.
-_QUOTE = lazy(r"^(?:> ?)+")
+# Mail quotes with "> " (nested: "> > "), and some writers mark a pasted
+# log with "| " before each line.
+_QUOTE = lazy(r"^(?:> ?)+|^\| ?")
 _SYSLOG = lazy(r"^(?:\w{3,5}\.? {1,2}\d{1,2} \d\d:\d\d:\d\d|"
                r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[\d.,:+-]{0,16}) "
                r"[\w.-]{1,64} kernel: ")
@@ -264,13 +266,13 @@ class _Log:
 
 def _unquoted(lines, first=0):
     """A log pasted into mail or a commit message: every line quoted
-    (``> ``) or indented alike; the quoting is removed, once, from the
+    (``> ``, or ``| ``) or indented alike; the quoting is removed, once, from the
     lines from ``first`` (the pstore header line is the dump's own)."""
     body = [line for line in lines[first:] if line.strip()]
     if not body:
         return lines
-    quoted = sum(1 for line in body if line.startswith(">"))
-    if quoted == len(body):
+    if all(line.startswith(">") for line in body) or \
+            all(line.startswith("|") for line in body):
         lines = lines[:first] + [_QUOTE.sub("", line)
                                  for line in lines[first:]]
         body = [line for line in lines[first:] if line.strip()]
