@@ -213,3 +213,23 @@ def test_every_third_set_log_reads_the_same_quoted(quote):
         quoted = "".join(quote + line + "\n" for line in log.splitlines())
         assert analysis.analyse(quoted, "Oops").title == \
             analysis.analyse(log, "Oops").title, name
+
+
+def test_dmesg_T_stamps_are_no_part_of_the_kernel_line():
+    """util-linux "dmesg -T" puts the wall clock where the kernel's
+    timestamp was (a hung task on arm64, as posted with a series' cover
+    letter): the line's text keeps its own indentation."""
+    log = ("[Thu Mar 13 15:18:38 2025] INFO: task cat:1803 blocked for more "
+           "than 122 seconds.\n"
+           "[Thu Mar 13 15:18:38 2025]       Tainted: G OE 6.14.0-rc3+ #14\n"
+           "[Thu Mar 13 15:18:38 2025] task:cat             state:D stack:0\n"
+           "[Thu Mar 13 15:18:38 2025] Call trace:\n"
+           "[Thu Mar 13 15:18:38 2025]  __switch_to+0x1ec/0x380 (T)\n"
+           "[Thu Mar 13 15:18:38 2025]  __schedule+0xc30/0x44f8\n"
+           "[Thu Mar 13 15:18:38 2025]  schedule+0xb8/0x3b0\n"
+           "[Thu Mar 13 15:18:38 2025]  down+0xd0/0x140\n"
+           "[Thu Mar 13 15:18:38 2025]  read_dummy+0x3c/0xa0 [hung_task_sem]\n"
+           "[Thu Mar 13 15:18:38 2025]  full_proxy_read+0xfc/0x1d0\n")
+    assert _title(log) == "INFO: task hung in read_dummy [hung_task_sem]"
+    assert split_prefix("[Fri Jun  8 10:24:55 2018]  foo+0x1/0x2")[1] == \
+        " foo+0x1/0x2"
