@@ -93,6 +93,13 @@ _QUOTE = lazy(r"^(?:> ?)+|^\| ?")
 _SYSLOG = lazy(r"^(?:\w{3,5}\.? {1,2}\d{1,2} \d\d:\d\d:\d\d|"
                r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[\d.,:+-]{0,16}) "
                r"[\w.-]{1,64} kernel: ")
+# A tool's own stamp before each kernel line, taken off when most lines
+# carry it: a serial logger's "MM-DD HH:MM:SS " before the kernel's
+# timestamp or level, util-linux dmesg -T's "[Thu Mar 13 15:18:38 2025] "
+# in the timestamp's place (the text keeps its own indentation).
+_TOOL_STAMP = lazy(r"^(?:\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})? {1,2}"
+                   r"(?=[\[<])|\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} "
+                   r"[ 0-3]?\d \d\d:\d\d:\d\d \d{4}\] ?)")
 TAIL_LINES = 20             # an unrecognised log's key: its last lines
 SEPARATOR = "|"             # DuplicateSignature's field separator
 _MODULE = lazy(r" \[[\w.-]{1,64}\]")  # an old culprit's " [module]"
@@ -285,6 +292,10 @@ def _unquoted(lines, first=0):
     sample = body[:200]
     if sum(1 for line in sample if _SYSLOG.match(line)) * 2 > len(sample):
         lines = lines[:first] + [_SYSLOG.sub("", line)
+                                 for line in lines[first:]]
+    elif sum(1 for line in sample if _TOOL_STAMP.match(line)) * 2 > \
+            len(sample):
+        lines = lines[:first] + [_TOOL_STAMP.sub("", line)
                                  for line in lines[first:]]
     return lines
 

@@ -69,14 +69,6 @@ _WALL = r"\[\d{4}:\d\d:\d\d \d\d:\d\d:\d\d\]"
 _SYSLOG = (r"(?:[A-Z][a-z]{2} [ 0-3]?\d |\d{4}-\d\d-\d\d[T ])"
            r"\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? "
            r"(?:[\w.-]{1,64} )?kernel: ")
-# A serial logger's own wall-clock stamp before the kernel's line
-# ("02-10 01:10:24  [   81.726789] ..."): taken only before a timestamp
-# or a level, so a stack dump's continuation keeps its text.
-_LOGGER = r"\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})? {1,2}(?=[\[<])"
-# util-linux "dmesg -T" prints the wall clock in the timestamp's place:
-# "[Thu Mar 13 15:18:38 2025] ".
-_DMESG_T = (r"\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ 0-3]?\d "
-            r"\d\d:\d\d:\d\d \d{4}\] ?")
 # journalctl -k -o short-monotonic: "[24755.774780] host kernel: " (the
 # host may be missing); taken only after a timestamp.
 _JOURNAL = r"(?:[\w.-]{1,64} )?kernel: "
@@ -163,9 +155,9 @@ def _one_pattern():
         rows.append("(?P<row_%d>%s)" % (index, pattern))
     rotten = "|".join(pattern for _, pattern in ROTTEN_FORMS)
     return (lazy((
-        "(?:%s|%s|%s)?(?:%s)?(?P<time>%s(?:%s)?)?(?:(?(time)%s|(?!)))?"
+        "(?:%s)?(?:%s)?(?P<time>%s(?:%s)?)?(?:(?(time)%s|(?!)))?"
         "(?:(?:%s|(?(time)(?P<rotten>%s)|(?!))) ?)?" % (
-            _SYSLOG, _LOGGER, _DMESG_T, _LEVEL, _TIME, _WALL, _JOURNAL, "|".join(rows),
+            _SYSLOG, _LEVEL, _TIME, _WALL, _JOURNAL, "|".join(rows),
             rotten)).translate(_SWAP)),
         lazy("(?:%s)?(?:%s)?(?:%s) ?" % (_SYSLOG, _LEVEL, "|".join(rows))))
 
