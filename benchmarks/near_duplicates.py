@@ -2,8 +2,8 @@
 """Check a directory of new labelled logs against the sets the analysis
 is tuned on, before adding it: no new log may be byte- or near-identical
 to a dev-set log (even syzkaller files), a log of the other real-world
-sets (tests/data/realworld, realworld2, realworld3), a console, or
-another new log.
+sets (tests/data/realworld, realworld2, realworld3, realworld4), a
+console, or another new log.
 
 Near-identical is judged on normalised line sets (syslog prefixes,
 timestamps, caller ids, hex numbers and whitespace runs removed), by
@@ -51,7 +51,8 @@ def known_logs(skip=None):
     for name in os.listdir(syzkaller):
         if name.isdigit() and int(name) % 2 == 0:
             logs["syzkaller/" + name] = os.path.join(syzkaller, name)
-    for folder in ("realworld", "realworld2", "realworld3", "consoles"):
+    for folder in ("realworld", "realworld2", "realworld3", "realworld4",
+                   "consoles"):
         directory = os.path.join(DATA, folder)
         if not os.path.isdir(directory) or (
                 skip and os.path.realpath(directory) == skip):
