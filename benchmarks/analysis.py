@@ -4,8 +4,8 @@
 held-out evaluation and are never read here), and, as a second,
 independent set, real crash logs from other public sources labelled by
 hand (tests/data/realworld and, collected later from other sources,
-tests/data/realworld2 and tests/data/realworld3, sources in their
-NOTICEs); and the blind set
+tests/data/realworld2, tests/data/realworld3 and tests/data/realworld4,
+sources in their NOTICEs); and the blind set
 (tests/data/blind, issue 19), scored only when named and of which only
 aggregate figures are ever printed, so that it keeps measuring
 generalisation.
@@ -34,7 +34,8 @@ Targets (issue 19) on the dev set: culprit >= 98%, exact title >= 90%,
 precision >= 0.98, recall >= 0.95, at most 1% of logs without a report,
 a 1 MiB log analysed < 100 ms.
 Run: python3 benchmarks/analysis.py [-v]
-[--sets dev,realworld,realworld2,realworld3]
+[--sets dev,realworld,realworld2,realworld3,
+realworld4]
 (the default); the blind set only runs when named: ``--sets blind``.
 """
 
@@ -56,6 +57,7 @@ DEV_SET = os.path.join(ROOT, "tests", "data", "syzkaller")
 REALWORLD = os.path.join(ROOT, "tests", "data", "realworld")
 REALWORLD2 = os.path.join(ROOT, "tests", "data", "realworld2")
 REALWORLD3 = os.path.join(ROOT, "tests", "data", "realworld3")
+REALWORLD4 = os.path.join(ROOT, "tests", "data", "realworld4")
 BLIND = os.path.join(ROOT, "tests", "data", "blind")
 TARGETS = {"culprit": 0.98, "title_equal": 0.90, "precision": 0.98,
            "recall": 0.95, "without_report": 0.01, "ms_per_mib": 100.0}
@@ -283,9 +285,12 @@ SETS = {
                    REALWORLD2, False),
     "realworld3": ("third real-world set (independent, issue 19)",
                    REALWORLD3, False),
+    "realworld4": ("fourth real-world set (independent, issue 19)",
+                   REALWORLD4, False),
     "blind": ("blind set (issue 19; aggregate figures only)", BLIND, True),
 }
-DEFAULT_SETS = ("dev", "realworld", "realworld2", "realworld3")
+DEFAULT_SETS = ("dev", "realworld", "realworld2", "realworld3",
+                "realworld4")
 
 
 def set_list(text):
