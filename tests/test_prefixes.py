@@ -106,6 +106,17 @@ REAL = [
     ("[24755.774787] kernel: WARNING: CPU: 18 PID: 139605 at", None,
      "WARNING: CPU: 18 PID: 139605 at"),
     ("[ 7.250001] myhost kernel: Call Trace:", None, "Call Trace:"),
+    # an Android log collector's date, then Unisoc's CPU mark after the
+    # timestamp (tests/data/realworld4/arm32-logcat-prefix-sched-atomic-
+    # regulator_disable): both go, naming no caller
+    ("09-18 16:51:11.081 <4>[ 2.177356] c1 [<c0545824>] (mutex_lock+0x0/"
+     "0x7c) from [<c024ae48>] (regulator_disable+0x24/0x58)", None,
+     "[<c0545824>] (mutex_lock+0x0/0x7c) from [<c024ae48>] "
+     "(regulator_disable+0x24/0x58)"),
+    # Broadcom's CPU and padded comm (tests/data/realworld4/arm32-vendor-
+    # prefix-repeated-sched-atomic-cpu_idle): no pid, so no caller
+    ("<4>[26578.636900] C1 [ swapper/1] Modules linked in: bcm15500_i2c_ts",
+     None, "Modules linked in: bcm15500_i2c_ts"),
     # another program's line keeps its syslog part
     ("May 17 18:48:11 host sshd[12]: kernel: x", None,
      "May 17 18:48:11 host sshd[12]: kernel: x"),
