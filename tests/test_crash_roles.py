@@ -27,6 +27,11 @@ def _realworld(name):
     return analysis.analyse(case.log, "Oops"), case.title
 
 
+def _realworld4(name):
+    case = bench.load(name, bench.REALWORLD4)
+    return analysis.analyse(case.log), case.title
+
+
 def _roles(name, reason=None):
     case = bench.load(name, ROLES)
     return analysis.analyse(case.log, reason), case.title
@@ -150,6 +155,8 @@ def test_helper_skips_are_anchored(func, helper):
     ("out_of_line_wait_on_bit", True), ("prepare_to_swait_event", True),
     ("__filemap_fdatawait_range", True), ("rwsem_down_read_slowpath", True),
     ("ocf_hb_req_prot_lock_rd", True), ("msleep_interruptible", True),
+    ("ktime_get", True), ("read_tsc", True), ("wake_atomic_t_function", True),
+    ("autoremove_wake_function", True), ("wake_up_process", False),
     ("jbd2_log_wait_commit", False), ("btrfs_wait_for_commit", False),
     ("sctp_wait_for_sndbuf", False), ("tcp_sendmsg_locked", False),
     ("blk_mq_sched_dispatch_requests", False), ("iget5_locked", False),
@@ -470,3 +477,64 @@ def test_proc_registration_names_the_registering_driver(name):
 def test_special_titles_on_real_reports(number):
     result, title = _dev(number)
     assert result.title == title
+
+
+# --- forms of the fourth real-world set (tests/data/realworld4) ---------------
+
+@pytest.mark.parametrize("name", [
+    "arm32-logcat-prefix-sched-atomic-regulator_disable",
+    "arm32-vendor-prefix-repeated-sched-atomic-cpu_idle"])
+def test_android_vendor_prefixes_leave_the_backtrace_readable(name):
+    """A log collector's date, Unisoc's "c1 " and Broadcom's "C1 [ comm]"
+    after the timestamp go: arm32's "(f) from (caller)" frames are read
+    and the sleeping caller past the scheduler and mutex is named."""
+    result, title = _realworld4(name)
+    assert bench.title_equal(result.title, title), result.title
+
+
+def test_a_2_6_eip_is_at_line_names_the_faulting_function():
+    """i386 2.6 prints "EIP is at f+0x/0x" on a line of its own (the
+    "EIP:" line holds only the address)."""
+    result, title = _realworld4(
+        "i386-2.6.22-indented-null-acpi_ns_internalize_name")
+    assert result.function == "acpi_ns_internalize_name"
+    assert bench.title_equal(result.title, title), result.title
+
+
+def test_a_hung_task_report_whose_first_line_is_lost_is_a_hung_task():
+    """A dump or paste may start inside the report: its second line, the
+    hung_task_timeout_secs advice, starts it; the blocked task's frame
+    past the mutex is named."""
+    result, title = _realworld4("x86_64-3.10-headless-hung-lookup_slow")
+    assert result.kind == "hung-task"
+    assert bench.title_equal(result.title, title), result.title
+
+
+def test_a_page_fault_headline_wrapped_after_null_pointer():
+    """arm's "Unable to handle kernel NULL pointer dereference at virtual
+    address" is longer than a mail or forum line: cut after "NULL
+    pointer" (and printed after another message's unended line) it is
+    still the NULL dereference."""
+    result, title = _realworld4("arm32-2.6.28-null-inflate_codes")
+    assert bench.title_equal(result.title, title), result.title
+    excerpt = ("Unable to handle kernel NULL pointer \n"
+               "dereference at virtual address 00000001\n"
+               "PC is at inflate_codes+0x138/0x41c\n")
+    assert analysis.analyse(excerpt).title == \
+        "BUG: unable to handle kernel NULL pointer dereference in inflate_codes"
+
+
+def test_a_blocked_stack_scanned_without_frame_pointers_is_read():
+    """Without frame pointers every frame is printed "? ": a trace that
+    starts in the scheduler is the sleeping task's own, read past the
+    clock its timed wait read and the wait queue's wake callback."""
+    result, title = _realworld4(
+        "x86_64-placeholder-name-hung-jbd2_journal_commit_transaction")
+    assert bench.title_equal(result.title, title), result.title
+
+
+def test_an_all_unreliable_trace_not_starting_in_the_scheduler_names_nothing():
+    """syzkaller's dev 482: "? " frames that do not start with the
+    scheduler are leftovers on the stack (syzkaller: corrupted)."""
+    result, _ = _dev(482)
+    assert result.function is None

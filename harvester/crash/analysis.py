@@ -126,6 +126,7 @@ _DISPATCHER = lazy("|".join(
     "(?:%s)" % (d if d.startswith("^") else "^_{0,4}(?:do_|compat_)?(?:%s)" % d)
     for d in K.DISPATCHERS))
 _HUNG_SKIP = names(K.HUNG_SKIP)
+_SLEEP = names((r"^_{0,3}schedule",))     # where a blocked task sleeps
 _LOCK_SITE_SKIP = names(K.LOCK_SITE_SKIP)
 
 
@@ -903,6 +904,10 @@ def _hung(trace):
     """The first frame of the blocked task that is not a wait, or the
     bucket of everything waiting for RCU or the RTNL."""
     reliable = [f for f in trace if not (f.unreliable or f.maybe)]
+    if not reliable and trace and _SLEEP.search(trace[0].func):
+        # a stack scanned without frame pointers marks every frame "? ";
+        # one that starts in the scheduler is the sleeping task's own
+        reliable = [f for f in trace if not f.maybe]
     for frame in reliable:
         for pattern, bucket in K.HUNG_BUCKETS:
             if pattern.search(frame.func):
@@ -914,7 +919,8 @@ def _hung(trace):
 
 
 # The kernel's words for one thing, as syzbot titles name it.
-_WHAT = {"page fault": "paging request", "data access": "paging request",
+_WHAT = {"NULL pointer": "NULL pointer dereference",    # a wrapped line
+         "page fault": "paging request", "data access": "paging request",
          "instruction fetch": "paging request",
          "unaligned access": "paging request",
          "unknown paging fault": "paging request",

@@ -72,7 +72,8 @@ _FRAME = lazy(
 
 # Where an instruction pointer is printed, per arch: x86 "RIP: 0010:f+0x",
 # old x86 "RIP: 0010:[<a>]  [<a>] f+0x", i386 "EIP: f+0x" or
-# "EIP: 0060:[<a>] f+0x", arm32 "PC is at f+0x", arm64 "pc : f+0x",
+# "EIP: 0060:[<a>] f+0x", 2.6's "EIP is at f+0x", arm32 "PC is at f+0x",
+# arm64 "pc : f+0x",
 # powerpc "NIP [a] f+0x", riscv "epc : f+0x", mips "epc   : a f+0x",
 # s390 "Krnl PSW : mask addr (f+0x", sparc64 "TPC: <f+0x".  The link
 # register comes right after (arm "LR is at", "lr : ", powerpc "LR [a]",
@@ -82,6 +83,7 @@ _FRAME = lazy(
 # powerpc's xmon prints "pc: a: f+0x" and "lr: a: f+0x".
 _IP = lazy(
     r"(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|pc : |PC is at |"
+    r"EIP is at |"
     r"NIP:? {0,4}\[[0-9a-f]{1,16}\] |epc {0,4}: (?:[0-9a-f]{8,16} )?|"
     r"Krnl PSW .{0,80}\(|TPC: <|pc: [0-9a-f]{8,16}: |"
     r"(?P<link>LR is at |lr : |LR \[[0-9a-f]{1,16}\] |"

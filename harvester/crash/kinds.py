@@ -233,10 +233,13 @@ KINDS = (
        r"Watchdog CPU:\d{1,5} (?:detected )?Hard LOCKUP",
        "BUG: hard lockup in {culprit}", culprit="stall", failure="bug",
        skip=_SCHEDULER),
-    _k("hung-task", ('blocked',),
+    _k("hung-task", ('blocked', 'hung_task_timeout_secs'),
        r"INFO: task (?P<task>.{1,80}):\d{1,9} blocked (?:in I/O wait )?"
        r"for more than|^.{0,64}:\d{1,9} blocked (?:in I/O wait )?for more "
-       r"than \d{1,9} seconds",    # a task name holding a newline
+       r"than \d{1,9} seconds|"    # a task name holding a newline
+       # the report's second line, where its first is lost (a dump or
+       # a paste that starts inside the report)
+       r"^\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables",
        "INFO: task hung in {culprit}", culprit="hung",
        failure="hung task"),
     _k("task-cant-die", ("can't die",),
@@ -323,7 +326,8 @@ KINDS = (
        r"BUG: (?:unable to handle )?(?:[Kk]ernel )?(?P<what>NULL "
        r"pointer dereference|paging request|page fault)|[Uu]nable to handle "
        r"kernel (?P<what2>NULL pointer dereference|paging request|pointer "
-       r"dereference|access to user memory)|BUG: [Uu]nable to handle "
+       r"dereference|access to user memory|NULL pointer(?= ?$))|"
+       r"BUG: [Uu]nable to handle "     # ^ a line a mail or forum wrapped
        r"(?:kernel )?(?P<what3>data access|instruction fetch|unaligned "
        r"access|unknown paging fault)",
        "BUG: unable to handle kernel {what} in {culprit}", culprit="ip"),
@@ -865,6 +869,12 @@ HUNG_SKIP = (
     # flushing and cancelling work, RCU barriers: waits for other code
     r"^_{0,2}synchronize_", r"^_{0,2}rcu_barrier",
     r"^_{0,2}(?:flush|cancel)_(?:delayed_)?work", r"^_{0,2}flush_workqueue",
+    # what a stack scanned without frame pointers keeps of a timed wait:
+    # the clock it read (kernel/time/timekeeping.c, the TSC) and the wait
+    # queues' wake callbacks (kernel/sched/wait.c, wait_bit.c)
+    r"^ktime_get", r"^read_tsc$",
+    r"^(?:autoremove|default|woken|var|bit)_wake_function$",
+    r"^wake_(?:atomic_t|bit)_function$",
 )
 
 # At lockdep's acquisition site ("at: f+0x..") the function that takes the
