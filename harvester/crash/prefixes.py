@@ -72,9 +72,6 @@ _SYSLOG = (r"(?:[A-Z][a-z]{2} [ 0-3]?\d |\d{4}-\d\d-\d\d[T ])"
 # journalctl -k -o short-monotonic: "[24755.774780] host kernel: " (the
 # host may be missing); taken only after a timestamp.
 _JOURNAL = r"(?:[\w.-]{1,64} )?kernel: "
-# An Android log collector's date before the kernel's own prefix:
-# "09-18 16:51:11.081 <3>[    2.177138] ..." (month-day, milliseconds).
-_COLLECTOR = r"\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} "
 # Unisoc (Spreadtrum) kernels print the CPU after the timestamp:
 # "[    2.177138] c1 BUG: ..."; it names no task, so it is removed like
 # the wall clock.
@@ -102,8 +99,9 @@ CALLER_FORMS = [
     # Honor/HiSilicon Android "[3701:11_see]": pid and comm only.
     ("pid:comm", r"\[(?P<pid>\d{1,7}):(?P<comm>[^\]\n:]{1,15})\]"),
     # Broadcom Android kernels: "C1 [ swapper/1]", CPU and comm (padded);
-    # no pid, so the line's task is not known.
-    ("broadcom", r"C(?P<cpu>\d{1,2}) \[ {0,15}(?P<comm>[^\]\n]{1,15})\]"),
+    # no pid, so the line's task is not known (no groups: each named
+    # group costs the boot path's compile).
+    ("broadcom", r"C\d{1,2} \[ {0,15}[^\]\n]{1,15}\]"),
     # HiSilicon (Huawei) "[pid:0,cpu0,swapper]", newer kernels
     # "[pid:6550,cpu6,lshw-bak,9]"; "in irq" for the comm in interrupt
     # context.
@@ -165,12 +163,11 @@ def _one_pattern():
         rows.append("(?P<row_%d>%s)" % (index, pattern))
     rotten = "|".join(pattern for _, pattern in ROTTEN_FORMS)
     return (lazy((
-        "(?:%s|%s)?(?:%s)?(?P<time>%s(?:%s|%s)?)?(?:(?(time)%s|(?!)))?"
+        "(?:%s)?(?:%s)?(?P<time>%s(?:%s|%s)?)?(?:(?(time)%s|(?!)))?"
         "(?:(?:%s|(?(time)(?P<rotten>%s)|(?!))) ?)?" % (
-            _SYSLOG, _COLLECTOR, _LEVEL, _TIME, _WALL, _CPU_MARK, _JOURNAL,
+            _SYSLOG, _LEVEL, _TIME, _WALL, _CPU_MARK, _JOURNAL,
             "|".join(rows), rotten)).translate(_SWAP)),
-        lazy("(?:%s|%s)?(?:%s)?(?:%s) ?" % (
-            _SYSLOG, _COLLECTOR, _LEVEL, "|".join(rows))))
+        lazy("(?:%s)?(?:%s)?(?:%s) ?" % (_SYSLOG, _LEVEL, "|".join(rows))))
 
 
 # The second pattern is for a caller part that no timestamp precedes
@@ -207,7 +204,7 @@ def split_prefix(line):
         return "%s%d" % (match.group(kind), int(match.group(ident))), text
     if irq and match.group(irq):
         return "C%d" % int(match.group(cpu)), text
-    if not pid:                 # a form naming the CPU and comm only
+    if not pid:                 # a form naming no task
         return None, text
     return "T%d" % int(match.group(pid)), text
 
