@@ -18,7 +18,7 @@ import tarfile
 
 import pytest
 
-BASE = "ebe044c63a9079d748135cc3c1e55ffd8dd24cee"   # dedup: signatures without [module], s390 stalls, lockdep wrappers (issue 19)
+BASE = "3d6fcc2bc23a937bf726e262da5b8e2a9478976b"   # realworld4's role fixes (issue 19)
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 SCRIPT = os.path.join(TOP, "tests", "sample_reports.py")
 
