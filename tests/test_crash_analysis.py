@@ -1170,6 +1170,14 @@ def test_quoted_and_indented_logs(quote):
         "BUG: unable to handle kernel NULL pointer dereference in mydrv_irq [mydrv]"
 
 
+def test_a_log_of_quote_marks_only_gets_a_report():
+    """Quote marks and nothing else (an empty log, quoted) once raised
+    ValueError: the quoting went, no line was left to measure the
+    indentation of."""
+    result = analysis.analyse(b">\n> \n>>\n", "Oops")
+    assert result.title and result.signature
+
+
 def test_new_style_warning_headers():
     """6.19's __warn(): "WARNING: [cond] file:line at func+off, CPU#N:
     comm/pid", "at 0x0" when the site has no symbol (the trace names it)."""

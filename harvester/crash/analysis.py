@@ -284,6 +284,8 @@ def _unquoted(lines, first=0):
         lines = lines[:first] + [_QUOTE.sub("", line)
                                  for line in lines[first:]]
         body = [line for line in lines[first:] if line.strip()]
+        if not body:                # quote marks and nothing else
+            return lines
     indent = min(len(line) - len(line.lstrip(" \t")) for line in body)
     if indent:
         lines = lines[:first] + [line[indent:] for line in lines[first:]]
