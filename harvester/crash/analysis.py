@@ -100,6 +100,7 @@ _SYSLOG = lazy(r"^(?:\w{3,5}\.? {1,2}\d{1,2} \d\d:\d\d:\d\d|"
 _TOOL_STAMP = lazy(r"^(?:\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})? {1,2}"
                    r"(?=[\[<])|\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} "
                    r"[ 0-3]?\d \d\d:\d\d:\d\d \d{4}\] ?)")
+_CARRIAGE_RETURNS = lazy(r"\r+\n")
 TAIL_LINES = 20             # an unrecognised log's key: its last lines
 SEPARATOR = "|"             # DuplicateSignature's field separator
 _MODULE = lazy(r" \[[\w.-]{1,64}\]")  # an old culprit's " [module]"
@@ -172,6 +173,8 @@ class _Log:
         header = _PSTORE_HEADER.match(text)
         self.dump_number = int(header.group(1)) if header else 0
         self.first = 1 if header else 0     # the pstore header is no text
+        if "\r\r" in text:         # a serial console's "\r\r\n": one line end
+            text = _CARRIAGE_RETURNS.sub("\n", text)
         self.lines = _unquoted(text.splitlines(), self.first)
         self._split, self._seen = [None] * len(self.lines), {}
 
@@ -273,9 +276,14 @@ class _Log:
 
 
 def _unquoted(lines, first=0):
-    """A log pasted into mail or a commit message: every line quoted
-    (``> ``, or ``| ``) or indented alike; the quoting is removed, once, from the
-    lines from ``first`` (the pstore header line is the dump's own)."""
+    """A log pasted into mail, a commit message or Markdown: every line
+    quoted (``> ``, or ``| ``) or indented alike, perhaps between code
+    fences (```` ``` ````, which are blanked); the quoting is removed,
+    once, from the lines from ``first`` (the pstore header line is the
+    dump's own)."""
+    lines = lines[:first] + [
+        "" if "```" in line and line.lstrip(" \t>|").startswith("```")
+        else line for line in lines[first:]]
     body = [line for line in lines[first:] if line.strip()]
     if not body:
         return lines

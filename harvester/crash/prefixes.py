@@ -63,19 +63,68 @@ _TIME = "(?:%s%s%s?|%s?%s%s) ?" % (_OPEN, _BODY, _CLOSE,
 # "[ 1129.341491s][2023:11:30 17:19:27][pid:2071,...]".
 _WALL = r"\[\d{4}:\d\d:\d\d \d\d:\d\d:\d\d\]"
 
-# A log read back from syslog or the journal: "May 17 18:48:11 host
-# kernel: ", "2022-01-15T23:50:16.582448+01:00 host kernel: " (the host
-# may be missing); what follows is the kernel's own line.
-_SYSLOG = (r"(?:[A-Z][a-z]{2} [ 0-3]?\d |\d{4}-\d\d-\d\d[T ])"
-           r"\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)? "
-           r"(?:[\w.-]{1,64} )?kernel: ")
-# journalctl -k -o short-monotonic: "[24755.774780] host kernel: " (the
-# host may be missing); taken only after a timestamp.
-_JOURNAL = r"(?:[\w.-]{1,64} )?kernel: "
 # Unisoc (Spreadtrum) kernels print the CPU after the timestamp:
 # "[    2.177138] c1 BUG: ..."; it names no task, so it is removed like
 # the wall clock.
 _CPU_MARK = r"c\d{1,2} (?=\S)"
+
+# A log kept or shown by a tool carries the tool's prefix before the
+# kernel's own (TOOL_FORMS, tried before the kernel's forms and only on a
+# line that may hold one, see _maybe_tool); what follows is the kernel's
+# line, its own prefix included when the tool kept it.
+_HOST_KERNEL = r"(?:[\w.-]{1,64} )?kernel: "
+TOOL_FORMS = [
+    # syslog's RFC 3164 time, as rsyslog and syslog-ng write it, and
+    # journalctl's short and short-precise: "May 17 18:48:11 host kernel: ",
+    # "Apr 15 13:58:08.549417 host kernel: " (the host may be missing).
+    ("syslog/journal", r"[A-Z][a-z]{2} [ 0-3]?\d \d\d:\d\d:\d\d(?:\.\d{1,9})? "
+                       + _HOST_KERNEL),
+    # RFC 3339: rsyslog's RSYSLOG_FileFormat, journalctl -o short-iso and
+    # short-iso-precise ("2022-01-15T23:50:16.582448+01:00 host kernel: "),
+    # short-full ("Tue 2024-01-02 03:04:05 CET host kernel: "), and
+    # dmesg --time-format iso, which names no host ("2024-01-02T03:04:05,
+    # 123456+01:00 ").
+    ("iso", r"(?:[A-Z][a-z]{2} )?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?"
+            r"(?:Z|[+-]\d\d:?\d\d| [A-Z]{1,5})? (?:%s)?" % _HOST_KERNEL),
+    # journalctl -o short-unix: "1704164645.123456 host kernel: ".
+    ("unix", r"\d{9,11}\.\d{6} " + _HOST_KERNEL),
+    # dmesg -T "[Tue Jan  2 03:04:05 2024] ", dmesg -e "[Jan 2 03:04] ".
+    ("ctime", r"\[(?:[A-Z][a-z]{2} )?[A-Z][a-z]{2} ?[ 0-3]?\d \d\d:\d\d"
+              r"(?::\d\d \d{4})?\] "),
+    # journalctl -o short-monotonic "[24755.774780] host kernel: ", -o
+    # short-delta and dmesg -d "[   12.345678 <    0.000013>] ".
+    ("monotonic", r"\[ {0,8}\d{1,8}\.\d{6}(?: <[ \d.]{1,20}[ *]?>\] (?:%s)?|"
+                  r"\] %s)" % (_HOST_KERNEL, _HOST_KERNEL)),
+    # /dev/kmsg "4,1234,12345678,-;" (level, sequence, microseconds,
+    # flags), with CONFIG_PRINTK_CALLER ",caller=T123" (the text has its
+    # unprintable bytes and "\\" written "\\xNN").
+    ("kmsg", r"(?P<kmsg>\d{1,3},\d{1,20},\d{1,20},[-c+]{1,2}"
+             r"(?:,caller=(?P<kmsg_kind>[TC])(?P<kmsg_id>\d{1,10}))?"
+             r"(?:,[^;\n]{0,64})?;)"),
+]
+# dmesg -x: facility and level names before everything else,
+# "kern  :warn  : " ("%-6s:%-6s: ").
+_DECODE = (r"[a-z0-9]{2,8} {0,6}:(?:emerg|alert|crit|err|warn|notice|info|"
+           r"debug) {0,6}: ")
+_TOOL = lazy("(?:%s)?(?:%s)?" % (_DECODE, "|".join(
+    pattern for _, pattern in TOOL_FORMS)))
+_KMSG_ESCAPE = lazy(r"(?:\\x[0-9a-f]{2})+")
+
+
+def _maybe_tool(line):
+    """Whether a line may start with a tool's prefix, by plain string tests
+    (a console's "<4>[   12.345678] " never does, so a dump read at boot
+    never compiles ``_TOOL``): a digit (a date, a kmsg record), a word of
+    three letters and a space or a colon soon (a month or weekday, dmesg
+    -x), a bracketed date or a journal's "kernel: "."""
+    first = line[:1]
+    if first == "[":
+        return line[1:2].isalpha() or " <" in line[:32] or \
+            "kernel: " in line[:100]
+    if first.isdigit():
+        return True
+    return first.isalpha() and (line[3:4] == " " or ":" in line[4:9])
+
 
 # A task's comm holds at most 15 characters (TASK_COMM_LEN).
 _COMM = "[^\\]\n]{1,15}"
@@ -163,11 +212,11 @@ def _one_pattern():
         rows.append("(?P<row_%d>%s)" % (index, pattern))
     rotten = "|".join(pattern for _, pattern in ROTTEN_FORMS)
     return (lazy((
-        "(?:%s)?(?:%s)?(?P<time>%s(?:%s|%s)?)?(?:(?(time)%s|(?!)))?"
+        "(?:%s)?(?P<time>%s(?:%s|%s)?)?"
         "(?:(?:%s|(?(time)(?P<rotten>%s)|(?!))) ?)?" % (
-            _SYSLOG, _LEVEL, _TIME, _WALL, _CPU_MARK, _JOURNAL,
-            "|".join(rows), rotten)).translate(_SWAP)),
-        lazy("(?:%s)?(?:%s)?(?:%s) ?" % (_SYSLOG, _LEVEL, "|".join(rows))))
+            _LEVEL, _TIME, _WALL, _CPU_MARK, "|".join(rows),
+            rotten)).translate(_SWAP)),
+        lazy("(?:%s)?(?:%s) ?" % (_LEVEL, "|".join(rows))))
 
 
 # The second pattern is for a caller part that no timestamp precedes
@@ -181,22 +230,29 @@ _FIELDS = {"row_%d" % index: tuple(
     for index, (_, pattern) in enumerate(CALLER_FORMS)}
 
 
-def _prefix_match(line):
-    """``_PREFIX.match(line)``, U+FFFD and U+0080 swapped as in it."""
+def _prefix_match(line, start=0):
+    """``_PREFIX.match(line, start)``, U+FFFD and U+0080 swapped as in it."""
     if not line.isascii() and ("\ufffd" in line or "\x80" in line):
         line = line.translate(_SWAP)
-    return _PREFIX.match(line)
+    return _PREFIX.match(line, start)
 
 
 def split_prefix(line):
-    """``(caller id or None, text)``: the line without its syslog level,
-    timestamp and caller part.  One space after the caller is removed;
-    further indentation (stack frames) is kept."""
-    match = _prefix_match(line)
+    """``(caller id or None, text)``: the line without a tool's prefix,
+    its syslog level, timestamp and caller part.  One space after the
+    caller is removed; further indentation (stack frames) is kept."""
+    tool = _TOOL.match(line) if _maybe_tool(line) else None
+    start = tool.end() if tool else 0
+    match = _prefix_match(line, start)
     if (match.lastgroup not in _FIELDS and match.group("rotten") is None
-            and ":" in match.group()):
-        match = _CALLER_FIRST.match(line) or match
+            and ":" in line[start:match.end()]):
+        match = _CALLER_FIRST.match(line, start) or match
     text = line[match.end():]
+    if tool and tool.group("kmsg"):
+        text = _kmsg_text(text)
+        if match.lastgroup not in _FIELDS and tool.group("kmsg_kind"):
+            return "%s%d" % (tool.group("kmsg_kind"),
+                             int(tool.group("kmsg_id"))), text
     if match.lastgroup not in _FIELDS:      # no caller part, or a rotten one
         return None, text
     kind, ident, irq, cpu, pid = _FIELDS[match.lastgroup]
@@ -207,6 +263,14 @@ def split_prefix(line):
     if not pid:                 # a form naming no task
         return None, text
     return "T%d" % int(match.group(pid)), text
+
+
+def _kmsg_text(text):
+    """A /dev/kmsg record's text with its "\\xNN" escapes undone."""
+    if "\\x" not in text:
+        return text
+    return _KMSG_ESCAPE.sub(lambda found: bytes.fromhex(
+        found.group().replace("\\x", "")).decode("utf-8", "replace"), text)
 
 
 def strip_prefix(line):
