@@ -49,7 +49,8 @@ _CALL_TRACE = lazy(r"Call [Tt]race|Backtrace:|stack backtrace:")
 _PSW_NO_SYMBOL = lazy(r"Krnl PSW : [0-9a-f]{16} [0-9a-f]{16} "
                       r"\((?:0x[0-9a-f]{1,16})?\)")
 _BREAKING_EVENT = lazy(r"^\s{0,8}Last Breaking-Event-Address:")
-_HEAD_FUNC = lazy(r"\b(?:in|at) ([A-Za-z_][\w.]{1,200})\+0x")
+_HEAD_FUNC = lazy(r"\b(?:in|at) ([A-Za-z_][\w.]{1,200})(?:\+0x| \([^\s():]"
+                  r"{1,200}:\d)")       # decode_stacktrace.sh: "f (x.c:12)"
 _HEAD_FILE = lazy(r"(?:^|\s)(?P<file>[a-z][\w./+-]{0,200}\.[chS]):\d{1,7}\b")
 # Where lockdep names the lock being taken or released; the "at:" after
 # it (same line or next) is the acquisition site.  The lists of locks

@@ -46,6 +46,8 @@ _DECODED = (r" \((?:[^\s():]{1,200}:\d{1,7} ?){1,8}"
             r"(?:\(discriminator \d{1,6}\))?\)")
 
 _FILE = r"(?P<%s>[A-Za-z0-9_][A-Za-z0-9_./+-]{0,200}\.[A-Za-z]{1,3}):\d{1,7}"
+# decode_stacktrace.sh writes a module without brackets, after the lines.
+_DECODED_MODULE = r"(?: (?P<%s>[A-Za-z0-9_-]{1,64})(?!\S))?"
 _FRAME = lazy(
     r"\s{0,24}"
     r"(?P<paren>\()?"                                   # s390 r14 frame
@@ -55,20 +57,23 @@ _FRAME = lazy(
     r"(?::(?P<oldmod>[A-Za-z0-9_-]{1,64}):)?"           # 2.6.2x module
     r"(?:\((?P<arm>" + _NAME + r")(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16})?"
     r"(?:\s\[(?P<armmod>[A-Za-z0-9_.-]{1,64})\])?\) from "  # arm32 "(f) from"
-    r"(?:\[<?[0-9a-fA-F]{1,16}>?\]\s{0,4})?\((?P<armcaller>" + _NAME + r")"
+    r"(?:(?:\[<?[0-9a-fA-F]{1,16}>?\]\s{0,4})?\((?P<armcaller>" + _NAME + r")"
     r"(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16})?"
     r"(?:\s\[(?P<armcmod>[A-Za-z0-9_.-]{1,64})\])?\)|"
+    r"(?P<armdcaller>" + _NAME + r")" + _DECODED +
+    _DECODED_MODULE % "armdcmod" + r")|"
     r"(?P<func>" + _NAME + r")"
     r"(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"           # func+off/size
     r"(?:\s\[(?P<mod>[A-Za-z0-9_.-]{1,64})[^\]]{0,80}\])?"
     r"(?:\s" + _FILE % "file" + r")?"                  # syzbot's file:line
     r"|\s" + _FILE % "ifile" + r"\s\[inline\]"
     r"|\s\((?:[^\s():]{1,200}:\d{1,7} ){0,7}" + _FILE % "dfile" +
-    r"(?: \(discriminator \d{1,6}\))?\)"
+    r"(?: \(discriminator \d{1,6}\))?\)" + _DECODED_MODULE % "dmod" +
     r"|(?:\s\[(?P<mod2>[A-Za-z0-9_.-]{1,64})\])? from "
-    r"(?P<caller>[A-Za-z_][A-Za-z0-9_.]{0,200})\+0x"
+    r"(?P<caller>[A-Za-z_][A-Za-z0-9_.]{0,200})(?:\+0x"
     r"(?:[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"
-    r"(?:\s\[(?P<cmod>[A-Za-z0-9_.-]{1,64})\])?)?))")
+    r"(?:\s\[(?P<cmod>[A-Za-z0-9_.-]{1,64})\])?)?|" + _DECODED +
+    _DECODED_MODULE % "dcmod" + r")))")
 
 # Where an instruction pointer is printed, per arch: x86 "RIP: 0010:f+0x",
 # old x86 "RIP: 0010:[<a>]  [<a>] f+0x", i386 "EIP: f+0x" or
@@ -85,12 +90,14 @@ _IP = lazy(
     r"(?:R?IP: (?:[0-9a-f]{4}:)?|EIP: (?:[0-9a-f]{4}:)?|pc : |PC is at |"
     r"EIP is at |"
     r"NIP:? {0,4}\[[0-9a-f]{1,16}\] |epc {0,4}: (?:[0-9a-f]{8,16} )?|"
-    r"Krnl PSW .{0,80}\(|TPC: <|pc: [0-9a-f]{8,16}: |"
+    r"Krnl PSW .{0,80}\(|Krnl PSW : [0-9a-f]{8,16} [0-9a-f]{8,16} |"
+    r"TPC: <|pc: [0-9a-f]{8,16}: |"
     r"(?P<link>LR is at |lr : |LR \[[0-9a-f]{1,16}\] |"
     r"ra {0,4}: (?:[0-9a-f]{8,16} )?|I7: <|lr: [0-9a-f]{8,16}: ))"
     r"(?:\[<[0-9a-f]{1,16}>\] {0,2}){0,2}"
     r"(?P<func>" + _NAME + r")(?:\+0x[0-9a-f]{1,16}/0x[0-9a-f]{1,16}"
-    r"(?:\s\[(?P<mod>[A-Za-z0-9_.-]{1,64})[^\]]{0,80}\])?|" + _DECODED + ")")
+    r"(?:\s\[(?P<mod>[A-Za-z0-9_.-]{1,64})[^\]]{0,80}\])?|" + _DECODED +
+    _DECODED_MODULE % "dmod" + ")")
 
 # Compiler and syscall decorations that change between builds and
 # kernels but not between bugs.
@@ -141,12 +148,15 @@ def parse_frame(text):
         return None
     func = match.group("arm") or match.group("func")
     module = (match.group("mod") or match.group("armmod")
-              or match.group("mod2") or match.group("oldmod"))
+              or match.group("mod2") or match.group("oldmod")
+              or match.group("dmod"))
     maybe = bool(match.group("paren") or _MAYBE_TAIL.search(text))
     file = match.group("file") or match.group("ifile") or match.group("dfile")
-    caller = match.group("armcaller") or match.group("caller")
+    caller = (match.group("armcaller") or match.group("armdcaller")
+              or match.group("caller"))
     if caller:
-        caller = Frame(caller, match.group("armcmod") or match.group("cmod"))
+        caller = Frame(caller, match.group("armcmod") or match.group("cmod")
+                       or match.group("armdcmod") or match.group("dcmod"))
     return Frame(func, module, bool(match.group("q")), maybe, file, caller)
 
 
@@ -172,5 +182,5 @@ def parse_ip(text):
     match = _IP.search(text[:MAX_LINE])
     if not match:
         return None
-    return Frame(match.group("func"), match.group("mod"),
+    return Frame(match.group("func"), match.group("mod") or match.group("dmod"),
                  maybe=bool(match.group("link")))

@@ -45,6 +45,9 @@ mm/kmemleak.c) and the experience recorded in syzkaller's pkg/report.
 from parsers.patterns import lazy
 
 FUNC = r"(?P<func>[A-Za-z_][A-Za-z0-9_.]{0,200})"
+# what follows a function named with its offset, "f+0x1c/0x2c", or as
+# scripts/decode_stacktrace.sh rewrites it, "f (fs/x.c:12)"
+OFFSET = r"(?:\+0x| \([^\s():]{1,200}:\d)"
 _KASAN_END = lazy(r"^={40,}\s*$")
 
 
@@ -422,10 +425,10 @@ KINDS = (
        "WARNING: zero-size vmalloc in {culprit}", failure="warning"),
     _k("warning", ('WARNING: ',),
        r"WARNING: (?:CPU: ?\d{1,5} PID: ?\d{1,10} )?at "
-       r"(?P<file>\S{1,200}) " + FUNC + r"\+0x",
+       r"(?P<file>\S{1,200}) " + FUNC + OFFSET,
        "WARNING in {culprit}", culprit="head", failure="warning"),
     _k("warning", ('WARNING: ',),
-       r"WARNING: (?P<file>\S{1,200}) at " + FUNC + r"\+0x",
+       r"WARNING: (?P<file>\S{1,200}) at " + FUNC + OFFSET,
        "WARNING in {culprit}", culprit="head", failure="warning"),
     _k("warning", ('WARNING: ',),
        r"WARNING: at (?P<file>\S{1,200}) " + FUNC + r"\(\)",
