@@ -140,6 +140,7 @@ TOOLS = [
     ("1704164657.345678 host kernel: Oops [#1]", None, "Oops [#1]"),  # short-unix
     ("[   12.345678 <    0.000013 >] host kernel: Oops [#1]", None,  # short-delta
      "Oops [#1]"),
+    ("f\u00e9vr.  3 03:04:17 host kernel: Oops [#1]", None, "Oops [#1]"),
     ("Jan 02 03:04:17.345678 host kernel:  dump_stack+0x1c/0x24", None,
      " dump_stack+0x1c/0x24"),                                    # short-precise
     ("4,1000,12345678,-; dump_stack+0x1c/0x24", None,             # /dev/kmsg

@@ -86,21 +86,11 @@ _ERROR_WORD = lazy(
 # mitigation notices), a user program's segfault (show_signal_msg).
 _NOT_AN_ERROR = lazy(r"^\s{0,8}(?:Kernel )?[Cc]ommand line:|https?://|"
                      r"\bsegfault at [0-9a-f]{1,16} ip ")
-# Pasted logs: mail quoting and uniform indentation; journalctl's and
-# syslog's "<date> <host> kernel: " before each kernel line.
-# Mail quotes with "> " (nested: "> > "), and some writers mark a pasted
-# log with "| " before each line.
+# Pasted logs: mail quoting and uniform indentation (a tool's prefix
+# before each line is prefixes.TOOL_FORMS').  Mail quotes with "> "
+# (nested: "> > "), and some writers mark a pasted log with "| " before
+# each line.
 _QUOTE = lazy(r"^(?:> ?)+|^\| ?")
-_SYSLOG = lazy(r"^(?:\w{3,5}\.? {1,2}\d{1,2} \d\d:\d\d:\d\d|"
-               r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[\d.,:+-]{0,16}) "
-               r"[\w.-]{1,64} kernel: ")
-# A tool's own stamp before each kernel line, taken off when most lines
-# carry it: a serial logger's "MM-DD HH:MM:SS " before the kernel's
-# timestamp or level, util-linux dmesg -T's "[Thu Mar 13 15:18:38 2025] "
-# in the timestamp's place (the text keeps its own indentation).
-_TOOL_STAMP = lazy(r"^(?:\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})? {1,2}"
-                   r"(?=[\[<])|\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} "
-                   r"[ 0-3]?\d \d\d:\d\d:\d\d \d{4}\] ?)")
 _CARRIAGE_RETURNS = lazy(r"\r+\n")
 TAIL_LINES = 20             # an unrecognised log's key: its last lines
 SEPARATOR = "|"             # DuplicateSignature's field separator
@@ -299,16 +289,6 @@ def _unquoted(lines, first=0):
     if indent:
         lines = lines[:first] + [line[indent:] for line in lines[first:]]
         body = [line[indent:] for line in body]
-    # a journal: most lines are the kernel's (other programs' stay as
-    # they are); the first 200 lines decide
-    sample = body[:200]
-    if sum(1 for line in sample if _SYSLOG.match(line)) * 2 > len(sample):
-        lines = lines[:first] + [_SYSLOG.sub("", line)
-                                 for line in lines[first:]]
-    elif sum(1 for line in sample if _TOOL_STAMP.match(line)) * 2 > \
-            len(sample):
-        lines = lines[:first] + [_TOOL_STAMP.sub("", line)
-                                 for line in lines[first:]]
     return lines
 
 

@@ -76,8 +76,9 @@ _HOST_KERNEL = r"(?:[\w.-]{1,64} )?kernel: "
 TOOL_FORMS = [
     # syslog's RFC 3164 time, as rsyslog and syslog-ng write it, and
     # journalctl's short and short-precise: "May 17 18:48:11 host kernel: ",
-    # "Apr 15 13:58:08.549417 host kernel: " (the host may be missing).
-    ("syslog/journal", r"[A-Z][a-z]{2} [ 0-3]?\d \d\d:\d\d:\d\d(?:\.\d{1,9})? "
+    # "Apr 15 13:58:08.549417 host kernel: " (the host may be missing; the
+    # month is the locale's: "июл 27", "févr. 3").
+    ("syslog/journal", r"\w{3,5}\.? {1,2}[0-3]?\d \d\d:\d\d:\d\d(?:\.\d{1,9})? "
                        + _HOST_KERNEL),
     # RFC 3339: rsyslog's RSYSLOG_FileFormat, journalctl -o short-iso and
     # short-iso-precise ("2022-01-15T23:50:16.582448+01:00 host kernel: "),
@@ -86,10 +87,13 @@ TOOL_FORMS = [
     # 123456+01:00 ").
     ("iso", r"(?:[A-Z][a-z]{2} )?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?"
             r"(?:Z|[+-]\d\d:?\d\d| [A-Z]{1,5})? (?:%s)?" % _HOST_KERNEL),
+    # a serial logger's "MM-DD HH:MM:SS " before the kernel's timestamp or
+    # level ("03-13 15:18:38.123  [   12.345678] ").
+    ("serial logger", r"\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})? {1,2}(?=[\[<])"),
     # journalctl -o short-unix: "1704164645.123456 host kernel: ".
     ("unix", r"\d{9,11}\.\d{6} " + _HOST_KERNEL),
     # dmesg -T "[Tue Jan  2 03:04:05 2024] ", dmesg -e "[Jan 2 03:04] ".
-    ("ctime", r"\[(?:[A-Z][a-z]{2} )?[A-Z][a-z]{2} ?[ 0-3]?\d \d\d:\d\d"
+    ("ctime", r"\[(?:\w{2,5}\.? )?\w{3,5}\.? ?[ 0-3]?\d \d\d:\d\d"
               r"(?::\d\d \d{4})?\] "),
     # journalctl -o short-monotonic "[24755.774780] host kernel: ", -o
     # short-delta and dmesg -d "[   12.345678 <    0.000013>] ".
@@ -115,15 +119,15 @@ def _maybe_tool(line):
     """Whether a line may start with a tool's prefix, by plain string tests
     (a console's "<4>[   12.345678] " never does, so a dump read at boot
     never compiles ``_TOOL``): a digit (a date, a kmsg record), a word of
-    three letters and a space or a colon soon (a month or weekday, dmesg
-    -x), a bracketed date or a journal's "kernel: "."""
+    three to five letters and a space, or a colon soon (a month or
+    weekday, dmesg -x), a bracketed date or a journal's "kernel: "."""
     first = line[:1]
     if first == "[":
         return line[1:2].isalpha() or " <" in line[:32] or \
             "kernel: " in line[:100]
     if first.isdigit():
         return True
-    return first.isalpha() and (line[3:4] == " " or ":" in line[4:9])
+    return first.isalpha() and (" " in line[3:7] or ":" in line[4:9])
 
 
 # A task's comm holds at most 15 characters (TASK_COMM_LEN).
