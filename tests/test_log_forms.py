@@ -29,6 +29,9 @@ own source (cited at each), never after harvester/crash/prefixes.py:
               the kernel's own timestamp kept in the message: imklog's
               default) and RSYSLOG_FileFormat (RFC 3339 time with
               microseconds)
+    LAVA      log.yaml: '- {"dt": "<ISO time>", "lvl": "target", "msg": <the
+              console line as a JSON string>}' (as KernelCI's and Linaro's
+              log parsers read it)
     decode    linux scripts/decode_stacktrace.sh: each line read by "read"
               (indentation and backslashes go), a line with an address
               tokenised, "[<addr>]" words dropped, a timestamp "[%13s",
@@ -45,6 +48,7 @@ already wrapped (all lines indented or quoted, or journal lines) only get
 the transport wrappings.
 """
 
+import json
 import os
 import re
 import time
@@ -310,6 +314,15 @@ journal_delta = _journal(lambda s, u: "[%5d.%06d <%5d.%06d >]" % (
     s, u, 0, 13))
 
 
+# -- LAVA ----------------------------------------------------------------------------
+
+def lava(data):                   # LAVA's log.yaml: the board's serial console
+    return _tool(lambda i, s, u, t, st: '- {"dt": "%s.%06d", "lvl": "target", '
+                 '"msg": %s}' % (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(
+                     BOOT + s)), u, json.dumps(_console(s, u, t, st),
+                                                ensure_ascii=False)))(data)
+
+
 # -- passing the log on --------------------------------------------------------------
 
 def _each_line(change):
@@ -433,6 +446,7 @@ WRAPPINGS = [
     ("syslog + quote marker", syslog_quoted, "kernel"),
     ("journalctl + CRLF", journal_crlf, "kernel"),
     ("decode_stacktrace.sh", decode_stacktrace, "kernel"),
+    ("LAVA log.yaml", lava, "kernel"),
     ("mail quote '> '", quoted, "all"),
     ("mail quote '>> '", quoted_twice, "all"),
     ("mail quote '> > '", quoted_spaced, "all"),

@@ -147,6 +147,9 @@ TOOLS = [
      " dump_stack+0x1c/0x24"),
     ("0,1001,12345679,-,caller=C1;Kernel panic - not syncing: a\\x5cb "
      "\\xc3\\xa9", "C1", "Kernel panic - not syncing: a\\b \u00e9"),
+    ('- {"dt": "2019-09-09T17:46:48.674914", "lvl": "target", "msg": '     # LAVA
+     '"[    1.146063] WARNING: CPU: 0 PID: 1 at \\"x\\" f+0x3c4/0x3c8"}', None,
+     'WARNING: CPU: 0 PID: 1 at "x" f+0x3c4/0x3c8'),
     # words that only look like a tool's: left alone
     ("Jan 02 03:04:17 host sshd[1]: Oops", None,
      "Jan 02 03:04:17 host sshd[1]: Oops"),
@@ -327,6 +330,9 @@ def test_text_without_a_prefix_is_left_alone(line):
     "[   12.345678 <" + " " * 65536,
     "[   12.345678] " + "kernel: " * 8192,
     "4,1,1,-;" + "\\x41" * 16384,
+    '- {"dt": "' + "1" * 65536,
+    '- {"dt": "2019-09-09T17:46:48", "lvl": "target", "msg": "' +
+    '\\"' * 32768 + '"}',
 ])
 def test_a_64k_line_takes_linear_time(line):
     """A 64 KiB line costs at most about 16 times what its first 4 KiB

@@ -99,6 +99,9 @@ TOOL_FORMS = [
     # short-delta and dmesg -d "[   12.345678 <    0.000013>] ".
     ("monotonic", r"\[ {0,8}\d{1,8}\.\d{6}(?: <[ \d.]{1,20}[ *]?>\] (?:%s)?|"
                   r"\] %s)" % (_HOST_KERNEL, _HOST_KERNEL)),
+    # LAVA's log.yaml, a serial console's line as a JSON string:
+    # '- {"dt": "2019-09-09T17:46:48.674914", "lvl": "target", "msg": "..."}'.
+    ("lava", r'(?P<lava>- \{"dt": "[\dT:.+-]{8,40}", "lvl": "target", "msg": ")'),
     # /dev/kmsg "4,1234,12345678,-;" (level, sequence, microseconds,
     # flags), with CONFIG_PRINTK_CALLER ",caller=T123" (the text has its
     # unprintable bytes and "\\" written "\\xNN").
@@ -120,8 +123,11 @@ def _maybe_tool(line):
     (a console's "<4>[   12.345678] " never does, so a dump read at boot
     never compiles ``_TOOL``): a digit (a date, a kmsg record), a word of
     three to five letters and a space, or a colon soon (a month or
-    weekday, dmesg -x), a bracketed date or a journal's "kernel: "."""
+    weekday, dmesg -x), a bracketed date or a journal's "kernel: ", LAVA's
+    '- {"dt": '."""
     first = line[:1]
+    if first == "-":
+        return line.startswith('- {"dt": ')
     if first == "[":
         return line[1:2].isalpha() or " <" in line[:32] or \
             "kernel: " in line[:100]
@@ -252,7 +258,9 @@ def split_prefix(line):
             and ":" in line[start:match.end()]):
         match = _CALLER_FIRST.match(line, start) or match
     text = line[match.end():]
-    if tool and tool.group("kmsg"):
+    if tool and tool.group("lava"):
+        text = _json_text(text)
+    elif tool and tool.group("kmsg"):
         text = _kmsg_text(text)
         if match.lastgroup not in _FIELDS and tool.group("kmsg_kind"):
             return "%s%d" % (tool.group("kmsg_kind"),
@@ -275,6 +283,18 @@ def _kmsg_text(text):
         return text
     return _KMSG_ESCAPE.sub(lambda found: bytes.fromhex(
         found.group().replace("\\x", "")).decode("utf-8", "replace"), text)
+
+
+def _json_text(text):
+    """A JSON string's body and its '"}' as text (the string undone, its
+    escapes too); a string cut short stays as it is."""
+    if not text.endswith('"}'):
+        return text
+    import json
+    try:
+        return json.loads('"%s"' % text[:-2])
+    except ValueError:
+        return text[:-2]
 
 
 def strip_prefix(line):
