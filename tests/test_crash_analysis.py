@@ -803,6 +803,10 @@ HOSTILE = [
     pytest.param(lambda n: "".join("<1>[ %d.0] BUG: x%d\n" % (i, i)
                                    for i in range(n)), 80000,
                  id="80k distinct BUG: lines"),
+    pytest.param(lambda n: b"BUG: x\n" + b"\r" * n, MIB,
+                 id="1 MiB of carriage returns"),
+    pytest.param(lambda n: b"BUG: x\n" + b"\n\r\r" * n, MIB // 3,
+                 id="1 MiB of serial line ends"),
 ]
 
 

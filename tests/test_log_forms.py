@@ -227,6 +227,12 @@ def dmesg_decode(data):           # dmesg -x
         "kern", _LEVELS[_level(i)], _printk_time(s, u), t))(data)
 
 
+def dmesg_decode_ctime(data):     # dmesg -x -T
+    return _tool(lambda i, s, u, t, st: "%-6s:%-6s: [%s] %s" % (
+        "kern", _LEVELS[_level(i)],
+        time.strftime("%a %b %e %H:%M:%S %Y", _wall(s)), t))(data)
+
+
 def dmesg_iso(data):              # dmesg --time-format iso
     return _tool(lambda i, s, u, t, st: "%s,%06d+01:00 %s" % (
         time.strftime("%Y-%m-%dT%H:%M:%S", _wall(s)), u, t))(data)
@@ -339,6 +345,7 @@ tab_indented = _each_line(lambda line: "\t" + line if line else line)
 trailing_spaces = _each_line(lambda line: line + "   ")
 crlf = _each_line(lambda line: line + "\r")
 cr_crlf = _each_line(lambda line: line + "\r\r")
+lfcr = _each_line(lambda line: "\r" + line)
 
 
 def markdown_fence(data):
@@ -424,6 +431,7 @@ WRAPPINGS = [
     ("/dev/kmsg with caller=", kmsg_caller, "caller"),
     ("dmesg -T", dmesg_ctime, "kernel"),
     ("dmesg -x", dmesg_decode, "kernel"),
+    ("dmesg -x -T", dmesg_decode_ctime, "kernel"),
     ("dmesg --time-format iso", dmesg_iso, "kernel"),
     ("dmesg -d", dmesg_delta, "kernel"),
     ("dmesg -e", dmesg_reltime, "kernel"),
@@ -457,6 +465,7 @@ WRAPPINGS = [
     ("trailing spaces", trailing_spaces, "all"),
     ("CRLF line ends", crlf, "all"),
     ("CR CR LF line ends", cr_crlf, "all"),
+    ("LF CR line ends", lfcr, "all"),
 ]
 
 

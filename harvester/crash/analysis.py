@@ -91,7 +91,6 @@ _NOT_AN_ERROR = lazy(r"^\s{0,8}(?:Kernel )?[Cc]ommand line:|https?://|"
 # (nested: "> > "), and some writers mark a pasted log with "| " before
 # each line.
 _QUOTE = lazy(r"^(?:> ?)+|^\| ?")
-_CARRIAGE_RETURNS = lazy(r"\r+\n")
 TAIL_LINES = 20             # an unrecognised log's key: its last lines
 SEPARATOR = "|"             # DuplicateSignature's field separator
 _MODULE = lazy(r" \[[\w.-]{1,64}\]")  # an old culprit's " [module]"
@@ -164,8 +163,9 @@ class _Log:
         header = _PSTORE_HEADER.match(text)
         self.dump_number = int(header.group(1)) if header else 0
         self.first = 1 if header else 0     # the pstore header is no text
-        if "\r\r" in text:         # a serial console's "\r\r\n": one line end
-            text = _CARRIAGE_RETURNS.sub("\n", text)
+        if "\r\r" in text or "\n\r" in text:
+            # a serial console's "\r\r\n" or "\n\r": one line end
+            text = "\n".join(line.strip("\r") for line in text.split("\n"))
         self.lines = _unquoted(text.splitlines(), self.first)
         self._split, self._seen = [None] * len(self.lines), {}
 
