@@ -290,6 +290,27 @@ def test_ordinary_text_is_never_taken_for_a_rotten_prefix():
                 assert _prefix_match(line).group("rotten") is None, repr(line)
     assert lines > 50000
 
+def test_a_dump_read_at_boot_never_compiles_the_tool_forms():
+    """No line of the real kernels' pstore dumps (nor their "Oops#1 Part1"
+    headers) may hold a tool's prefix: the boot path never compiles
+    ``_TOOL``, which only pasted logs need."""
+    from harvester import events
+    from harvester.crash.prefixes import _maybe_tool
+    from harvester.sources import load, parse_spec
+    samples = os.path.join(os.path.dirname(__file__), os.pardir, "samples")
+    lines = 0
+    for name in sorted(os.listdir(samples)):
+        path = os.path.join(samples, name, "pstore")
+        if not os.path.isdir(path):
+            continue
+        loaded = load(parse_spec("pstore:" + path))
+        for event in events.group(loaded.result.records):
+            for line in event.log().decode("utf-8", "replace").splitlines():
+                lines += 1
+                assert not _maybe_tool(line), (name, line)
+    assert lines > 1000
+
+
 def test_analysis_uses_the_table():
     assert analysis.strip_prefix is strip_prefix
 

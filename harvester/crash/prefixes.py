@@ -115,25 +115,36 @@ _DECODE = (r"[a-z0-9]{2,8} {0,6}:(?:emerg|alert|crit|err|warn|notice|info|"
            r"debug) {0,6}: ")
 _TOOL = lazy("(?:%s)?(?:%s)?" % (_DECODE, "|".join(
     pattern for _, pattern in TOOL_FORMS)))
+_DATE_STARTS = frozenset("0123456789 ")
+_LEVEL_STARTS = frozenset(("eme", "ale", "cri", "err", "war", "not", "inf",
+                           "deb"))
 _KMSG_ESCAPE = lazy(r"(?:\\x[0-9a-f]{2})+")
 
 
 def _maybe_tool(line):
     """Whether a line may start with a tool's prefix, by plain string tests
-    (a console's "<4>[   12.345678] " never does, so a dump read at boot
-    never compiles ``_TOOL``): a digit (a date, a kmsg record), a word of
-    three to five letters and a space, or a colon soon (a month or
-    weekday, dmesg -x), a bracketed date or a journal's "kernel: ", LAVA's
-    '- {"dt": '."""
+    (a console's "<4>[   12.345678] " or pstore's "Oops#1 Part1" never
+    does, so a dump read at boot never compiles ``_TOOL``): a bracketed
+    date, "[  12.3 <" or a journal's "kernel: "; LAVA's '- {"dt": '; a
+    date, Unix time or kmsg record ("2024-", "1704164657.", "4,"); a
+    month or weekday and a number ("Jan  2", "févr. 3", "Tue 2024-"); a
+    facility and a level (dmesg -x, "kern  :warn  : ")."""
     first = line[:1]
-    if first == "-":
-        return line.startswith('- {"dt": ')
     if first == "[":
         return line[1:2].isalpha() or " <" in line[:32] or \
             "kernel: " in line[:100]
+    if first == "-":
+        return line.startswith('- {"dt": ')
     if first.isdigit():
+        return line[4:5] == "-" or "," in line[1:4] or "." in line[9:12]
+    if not first.isalpha():
+        return False
+    space = line.find(" ", 3, 7)
+    if space > 0 and line[space + 1:space + 2] in _DATE_STARTS and \
+            line[:space].rstrip(".").isalpha():
         return True
-    return first.isalpha() and (" " in line[3:7] or ":" in line[4:9])
+    colon = line.find(":", 2, 9)
+    return colon > 0 and line[colon + 1:colon + 4] in _LEVEL_STARTS
 
 
 # A task's comm holds at most 15 characters (TASK_COMM_LEN).
