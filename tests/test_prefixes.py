@@ -150,6 +150,8 @@ TOOLS = [
     ('- {"dt": "2019-09-09T17:46:48.674914", "lvl": "target", "msg": '     # LAVA
      '"[    1.146063] WARNING: CPU: 0 PID: 1 at \\"x\\" f+0x3c4/0x3c8"}', None,
      'WARNING: CPU: 0 PID: 1 at "x" f+0x3c4/0x3c8'),
+    ("03-13 15:18:38.123  [   12.345678] Oops [#1]", None, "Oops [#1]"),
+    ("03-13 15:18:38 <4>[   12.345678] Oops [#1]", None, "Oops [#1]"),
     # words that only look like a tool's: left alone
     ("Jan 02 03:04:17 host sshd[1]: Oops", None,
      "Jan 02 03:04:17 host sshd[1]: Oops"),

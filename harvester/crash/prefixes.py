@@ -126,7 +126,8 @@ def _maybe_tool(line):
     (a console's "<4>[   12.345678] " or pstore's "Oops#1 Part1" never
     does, so a dump read at boot never compiles ``_TOOL``): a bracketed
     date, "[  12.3 <" or a journal's "kernel: "; LAVA's '- {"dt": '; a
-    date, Unix time or kmsg record ("2024-", "1704164657.", "4,"); a
+    date, a serial logger's stamp, Unix time or kmsg record ("2024-",
+    "03-13 ", "1704164657.", "4,"); a
     month or weekday and a number ("Jan  2", "févr. 3", "Tue 2024-"); a
     facility and a level (dmesg -x, "kern  :warn  : ")."""
     first = line[:1]
@@ -136,7 +137,8 @@ def _maybe_tool(line):
     if first == "-":
         return line.startswith('- {"dt": ')
     if first.isdigit():
-        return line[4:5] == "-" or "," in line[1:4] or "." in line[9:12]
+        return line[4:5] == "-" or line[2:3] == "-" or "," in line[1:4] or \
+            "." in line[9:12]
     if not first.isalpha():
         return False
     space = line.find(" ", 3, 7)
