@@ -329,7 +329,7 @@ KINDS = (
        r"BUG: (?:unable to handle )?(?:[Kk]ernel )?(?P<what>NULL "
        r"pointer dereference|paging request|page fault)|[Uu]nable to handle "
        r"kernel (?P<what2>NULL pointer dereference|paging request|pointer "
-       r"dereference|access to user memory|NULL pointer(?= ?$))|"
+       r"dereference|access to user memory|NULL pointer(?=\s*$))|"
        r"BUG: [Uu]nable to handle "     # ^ a line a mail or forum wrapped
        r"(?:kernel )?(?P<what3>data access|instruction fetch|unaligned "
        r"access|unknown paging fault)",
