@@ -1174,6 +1174,30 @@ def test_quoted_and_indented_logs(quote):
         "BUG: unable to handle kernel NULL pointer dereference in mydrv_irq [mydrv]"
 
 
+def test_a_wrapped_null_pointer_line_with_trailing_spaces():
+    """A forum wrapped "Unable to handle kernel NULL pointer dereference"
+    after "pointer" and kept the line's trailing spaces."""
+    log = ("Unable to handle kernel NULL pointer   \n"
+           "dereference at virtual address 00000000\n"
+           "PC is at inflate_codes+0x30/0x700\n")
+    assert _title(log) == ("BUG: unable to handle kernel NULL pointer "
+                           "dereference in inflate_codes")
+
+
+@pytest.mark.parametrize("indent", ["    ", "\t", ">     "])
+def test_a_quoted_log_indented_reads_as_quoted(indent):
+    """realworld3's logs quoted in mail, pasted again with an indent (and
+    quoted once more): quoting and indentation come off in turn."""
+    directory = os.path.join(os.path.dirname(bench.REALWORLD), "realworld3")
+    names = [n for n in bench.realworld_names(directory) if "quoted" in n]
+    assert len(names) >= 3
+    for name in names:
+        log = bench.load(name, directory).log.decode("utf-8", "replace")
+        again = "".join(indent + line + "\n" for line in log.splitlines())
+        assert analysis.analyse(again, "Oops").title == \
+            analysis.analyse(log, "Oops").title, name
+
+
 def test_a_log_of_quote_marks_only_gets_a_report():
     """Quote marks and nothing else (an empty log, quoted) once raised
     ValueError: the quoting went, no line was left to measure the

@@ -92,6 +92,7 @@ _NOT_AN_ERROR = lazy(r"^\s{0,8}(?:Kernel )?[Cc]ommand line:|https?://|"
 # each line.
 _QUOTE = lazy(r"^(?:> ?)+|^\| ?")
 TAIL_LINES = 20             # an unrecognised log's key: its last lines
+QUOTE_LAYERS = 3            # quoting and indentation taken off in turn
 SEPARATOR = "|"             # DuplicateSignature's field separator
 _MODULE = lazy(r" \[[\w.-]{1,64}\]")  # an old culprit's " [module]"
 _FIELD = lazy(r"{(\w+)}")           # a title template's fields
@@ -269,27 +270,36 @@ class _Log:
 def _unquoted(lines, first=0):
     """A log pasted into mail, a commit message or Markdown: every line
     quoted (``> ``, or ``| ``) or indented alike, perhaps between code
-    fences (```` ``` ````, which are blanked); the quoting is removed,
-    once, from the lines from ``first`` (the pstore header line is the
-    dump's own)."""
+    fences (```` ``` ````, which are blanked); indentation and quoting are
+    removed in turn (a quote indented and quoted again), from the lines
+    from ``first`` (the pstore header line is the dump's own)."""
     lines = lines[:first] + [
         "" if "```" in line and line.lstrip(" \t>|").startswith("```")
         else line for line in lines[first:]]
     body = [line for line in lines[first:] if line.strip()]
     if not body:
         return lines
-    if all(line.startswith(">") for line in body) or \
-            all(line.startswith("|") for line in body):
+    for _ in range(QUOTE_LAYERS):   # a quote indented, quoted again...
+        lines, body = _dedented(lines, body, first)
+        if not (all(line.startswith(">") for line in body) or
+                all(line.startswith("|") for line in body)):
+            break
         lines = lines[:first] + [_QUOTE.sub("", line)
                                  for line in lines[first:]]
         body = [line for line in lines[first:] if line.strip()]
         if not body:                # quote marks and nothing else
             return lines
+    return _dedented(lines, body, first)[0]
+
+
+def _dedented(lines, body, first):
+    """``(lines, body)`` without the indentation every line of ``body``
+    (the non-blank lines from ``first``) shares."""
     indent = min(len(line) - len(line.lstrip(" \t")) for line in body)
     if indent:
         lines = lines[:first] + [line[indent:] for line in lines[first:]]
         body = [line[indent:] for line in body]
-    return lines
+    return lines, body
 
 
 def _choose(log, reason):
