@@ -18,7 +18,7 @@ import tarfile
 
 import pytest
 
-BASE = "3d6fcc2bc23a937bf726e262da5b8e2a9478976b"   # realworld4's role fixes (issue 19)
+BASE = "7f1f23b2d87d82decb5fa2d755f845ff9db4554c"   # log forms fork point (issue 19)
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 SCRIPT = os.path.join(TOP, "tests", "sample_reports.py")
 
