@@ -18,7 +18,7 @@ import tarfile
 
 import pytest
 
-BASE = "7f1f23b2d87d82decb5fa2d755f845ff9db4554c"   # log forms fork point (issue 19)
+BASE = "ccc856269da69e97208fa223728351fe50ff94cc"   # perturb: log forms read through (issue 19)
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 SCRIPT = os.path.join(TOP, "tests", "sample_reports.py")
 
