@@ -56,6 +56,40 @@ def _family(pattern):
     return bool(start), bool(end), words
 
 
+def _gate(pattern):
+    """A word every match of ``pattern`` holds (its longest run of word
+    characters outside groups, classes and quantifiers), or "" when the
+    pattern has none that is certain, such as under a top-level "|"."""
+    runs, run, depth, i = [], "", 0, 0
+    last_literal = False
+    while i < len(pattern):
+        char = pattern[i]
+        literal = False
+        if char == "\\":
+            i += 1
+        elif char == "[":
+            i = pattern.index("]", i + 2 if pattern[i + 1:i + 2] == "]" else i + 1)
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return ""
+        elif char in "?*{" and last_literal:
+            run = run[:-1]          # the character before may be missing
+        elif depth == 0 and (char.isalnum() or char == "_") and char.isascii():
+            run += char
+            literal = True
+        if char == "{":
+            i = pattern.index("}", i)
+        if not literal:
+            runs.append(run)
+            run = ""
+        last_literal = literal and depth == 0
+        i += 1
+    return max(runs + [run], key=len)
+
+
 class names:
     """Whether a function name matches any of a table of regexes (searched,
     as ``re.search("|".join(patterns), name)`` would).
@@ -64,9 +98,11 @@ class names:
     anchored (``printk``, ``^mutex_``, ``_trap$``, ``^die$``,
     ``^_{0,2}rmqueue``, ``^list_(?:add|del)``: see ``_FAMILY``).  Those are
     checked with ``in``, ``startswith``, ``endswith`` and a set, which cost
-    nothing to set up; only the other entries are compiled, as one regex.
-    The skip table alone would otherwise cost each boot with a crash more
-    than 4 ms of regex compiling for its three hundred names."""
+    nothing to set up.  The other entries are compiled at their first use,
+    and an entry with a word every match holds (``_gate``) is used only for
+    a name that holds the word, so most are never compiled.  The skip table
+    alone would otherwise cost each boot with a crash more than 4 ms of
+    regex compiling for its three hundred names."""
 
     def __init__(self, patterns):
         self.patterns = tuple(patterns)
@@ -75,11 +111,11 @@ class names:
     def _sort(self):
         """Sorted at the first search, as ``lazy`` compiles: of the
         analysis's twenty tables one dump needs two or three."""
-        exact, prefixes, suffixes, words, other = set(), [], [], [], []
+        exact, prefixes, suffixes, words, other = set(), [], [], [], {}
         for pattern in self.patterns:
             family = _family(pattern)
             if family is None:
-                other.append(pattern)
+                other.setdefault(_gate(pattern), []).append(pattern)
                 continue
             start, end, family_words = family
             if start and end:
@@ -91,15 +127,16 @@ class names:
             else:
                 words.extend(family_words)
         self._sorted = (frozenset(exact), tuple(prefixes), tuple(suffixes),
-                        tuple(words),
-                        re.compile("|".join(other)) if other else None)
+                        tuple(words), tuple((gate, lazy("|".join(group)))
+                                            for gate, group in other.items()))
         return self._sorted
 
     def search(self, name):
         exact, prefixes, suffixes, words, other = self._sorted or self._sort()
         return (name in exact or name.startswith(prefixes)
                 or name.endswith(suffixes) or any(w in name for w in words)
-                or bool(other and other.search(name)))
+                or any(gate in name and regex.search(name) is not None
+                       for gate, regex in other))
 
     def __repr__(self):
         return "names(%r)" % (self.patterns,)

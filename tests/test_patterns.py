@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 from harvester.crash import kinds as K
 from harvester.crash.frames import parse_frame
 from harvester.crash.prefixes import strip_prefix
-from parsers.patterns import lazy, names
+from parsers.patterns import _gate, lazy, names
 
 DATA = pathlib.Path(__file__).parent / "data"
 
@@ -78,11 +78,33 @@ def test_names_agrees_with_the_joined_regex_on_made_up_tables(patterns, name):
 def test_plain_words_are_not_compiled():
     """The point of it: a table of anchored words compiles no regex."""
     matcher = names(["^mutex_", "printk", "_trap$", "^die$"])
-    assert matcher._sort()[4] is None
+    assert matcher._sort()[4] == ()
     assert matcher.search("__mutex_lock") is False
     assert matcher.search("mutex_lock") and matcher.search("vprintk_emit")
     assert matcher.search("do_int3_trap") and matcher.search("die")
     assert not matcher.search("die_notify")
+
+
+def test_an_entry_is_compiled_only_for_a_name_holding_its_word():
+    matcher = names([r"^crc\d", r"(?:^|_)k?v?[mzc]alloc(?:_node)?$",
+                     r"^(?:read|write)[bwlq]$"])
+    gates = dict(matcher._sort()[4])
+    assert set(gates) == {"crc", "alloc", ""}
+    assert not matcher.search("ext4_writepages")
+    assert "search" in vars(gates[""])           # no word: always tried
+    assert "search" not in vars(gates["crc"])
+    assert "search" not in vars(gates["alloc"])
+    assert matcher.search("__kmalloc_node") and matcher.search("crc32")
+    assert not matcher.search("crcx") and matcher.search("writel")
+
+
+@pytest.mark.parametrize("pattern,word", [
+    (r"a?bc", "bc"), (r"(?:x|y)abc?", "ab"), (r"[ab]+cd", "cd"),
+    (r"x{0,2}yz", "yz"), (r"ab|cd", ""), (r"\dabc", "abc"), (r"ab\wcd", "ab"),
+    (r"(?:^|_)lock_(?:acquired?|release)$", "lock_"), (r"[]a]bc", "bc"),
+    (r"^_{0,2}(?:down|up)$", ""), (r"check_prevs?_add", "check_prev")])
+def test_the_word_every_match_holds(pattern, word):
+    assert _gate(pattern) == word
 
 
 def test_lazy_compiles_at_first_use():

@@ -712,7 +712,7 @@ SKIP = (
     r"mac_address|ip[46]?_addr|ip[46]|symbol|resource|dentry_name|"
     r"file_dentry_name|bdev_name|netdev_bits|clock|fwnode|time_and|"
     r"restricted_pointer|address_val|device_node|special_hex_number|"
-    r"default_pointer|err_ptr|va_format|fourcc)_?string$|^format_decode$",
+    r"default_pointer|err_ptr|va_format|fourcc)_?string$", r"^format_decode$",
     r"^ptr_to_id$", r"^number$", r"^_{0,2}vprintk", r"^_printk$",
     r"^printk_", r"^vprintk_",
     # stack unwinders (arch/*/kernel/unwind*.c, stacktrace.c)
@@ -727,7 +727,7 @@ SKIP = (
     r"^_{0,2}devm_(?:platform_)?ioremap", r"^dev_(?:info|notice|warn|"
     r"err|alert|crit|emerg|printk)", r"^_dev_", r"^__dev_printk",
     r"hex_dump_to_buffer", r"print_hex_dump", r"^crc\d", r"crc_itu_t",
-    r"^__phys_addr", r"^(?:read|write)[bwlq]$", r"^logic_(?:in|out)",
+    r"^__phys_addr", r"^(?:readb|readw|readl|readq|writeb|writew|writel|writeq)$", r"^logic_(?:in|out)",
     r"^__raw_(?:read|write)", r"^xas_(?:start|load|find)", r"^klist_",
     # teardown and waiting helpers that only wait for the real culprit
     r"^_{0,2}(?:try_to_)?del_timer", r"^_{0,2}timer_delete", r"^__timer_delete_sync", r"lock_timer_base",
