@@ -649,7 +649,10 @@ def _by_rule(kind, match, block, trace):
     if rule == "stall":
         if _elsewhere(block):
             return None
-        return _stall(block, _KIND_SKIP.get(kind)) or _meaningful(
+        found = _stall(block, _KIND_SKIP.get(kind))
+        if found is False:
+            return None
+        return found or _meaningful(
             _first_trace(_without_rcu_kthread(block)), kind)
     if rule == "hung":
         return _hung(trace)
@@ -788,7 +791,8 @@ def _stall(block, extra_skip, overflow=False):
     call_timer_fn, tasklet_action, netif_receive_skb).  For a stack
     overflow (``overflow``) the function that recurses is named (the
     outermost frame shown of the cycle that repeats), else the same
-    dispatcher rule."""
+    dispatcher rule.  False when the stalled CPU was idle and no interrupt
+    shows stuck code (nothing to name, not even a fallback)."""
     irq, task, ignoring, detector = [], None, False, False
     # RCU reports from its timer tick (its own or, by NMI, another CPU's):
     # what that tick interrupted is the stalled code.  A lockup report
@@ -830,7 +834,10 @@ def _stall(block, extra_skip, overflow=False):
         return _dispatched(frames, extra_skip, True) or recursing
     found = _dispatched(trace_frames(task or []), extra_skip)
     if found is None or K.IDLE.search(found.func):
-        found = _dispatched(trace_frames(irq), extra_skip) or found
+        idle = found is not None
+        found = _dispatched(trace_frames(irq), extra_skip)
+        if found is None and idle:
+            return False        # an idle CPU, and no interrupt stuck on it
     return found
 
 
@@ -871,8 +878,11 @@ def _elsewhere(block):
 def _dispatched(frames, extra_skip, overflow=False):
     """The frame just before the first dispatcher (skipping helpers),
     ``smp_call_function`` for its family; without a dispatcher the first
-    frame kept (None for an overflow, which has the guard's frame)."""
-    previous = None
+    frame kept (None for an overflow, which has the guard's frame).  A
+    dispatcher that ran the stall detector itself (the tick's hrtimer
+    running update_process_times) is the reporting CPU's timer path:
+    nothing stalled there, None."""
+    previous, detector = None, False
     for frame in frames:
         named_skip = _SKIP.search(frame.func) or (
             extra_skip and extra_skip.search(frame.func))
@@ -881,10 +891,13 @@ def _dispatched(frames, extra_skip, overflow=False):
             # timer softirq) is still a dispatcher
             if frame.func.startswith("smp_call_function"):
                 return Frame("smp_call_function")
+            if previous is None and detector:
+                return None
             if previous or not overflow:
                 return previous or frame
-        elif not _skipped(frame, extra_skip) and \
-                not K.STALL_DETECTOR.search(frame.func):
+        elif K.STALL_DETECTOR.search(frame.func):
+            detector = True
+        elif not _skipped(frame, extra_skip):
             previous = frame
     kept = [f for f in frames if not _skipped(f, extra_skip)
             and not K.STALL_DETECTOR.search(f.func)]

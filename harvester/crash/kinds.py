@@ -569,8 +569,8 @@ EXCEPTION_ENTRY = lazy(r"^asm_exc_|^invalid_op$|^page_fault$|"
                        r"^el1_error|^el1h_64_error$|^handle_exception$|"
                        r"^ret_from_exception$|^program_check_common")
 # The stall detector printing from the timer tick.
-STALL_DETECTOR = lazy(r"^rcu_|update_process_times|tick_sched|"
-                      r"nmi_cpu_backtrace|print_cpu_stall|"
+STALL_DETECTOR = lazy(r"^_{0,2}rcu_|update_process_times|tick_sched|"
+                      r"nmi_cpu_backtrace|cpu_stall|"
                       r"dump_cpu_task|sched_show_task|watchdog_timer_fn")
 # The timer interrupt's entry: stall and lockup detectors run above it.
 IRQ_ENTRY = lazy(r"apic_timer_interrupt|^asm_sysvec_|^decrementer_common|"
@@ -815,6 +815,7 @@ DISPATCHERS = (
     r"do_softirq", r"handle_softirqs", r"__irq_exit_rcu", r"irq_exit",
     r"call_timer_fn", r"__run_timers", r"run_timer_softirq",
     r"__run_timer_base", r"run_timer_base", r"expire_timers", r"__hrtimer_run",
+    r"^__run_hrtimer$",         # calls an hrtimer's function, as call_timer_fn
     r"hrtimer_run", r"hrtimer_interrupt", r"run_ksoftirqd",
     r"smpboot_thread_fn", r"^kthread$", r"ret_from_fork", r"start_secondary",
     r"cpu_startup_entry", r"secondary_startup", r"rest_init",
