@@ -76,3 +76,50 @@ def test_a_stall_in_an_hrtimer_callback_names_the_callback():
         " <EOI>  [<ffffffffbb01b890>] default_idle+0xe/0x17\n")
     assert _title(log, "Panic") == \
         "INFO: rcu detected stall in watchdog_hrtimer_fn"
+
+
+def test_a_check_firing_in_the_handling_of_a_user_fault_names_the_handler():
+    """lib/smp_processor_id.c's check_preemption_disabled() prints "BUG:
+    using %s%s() in preemptible [%08x] code: %s/%d" and "caller is %pS";
+    here the caller is lockdep's irq-state tracking, which the page-fault
+    handler called while handling a user-space fault (the trace ends at
+    the exception entry, the registers are user mode's): the handler's
+    function is the code under report, not fault plumbing."""
+    log = ("BUG: using __this_cpu_read() in preemptible [00000000] code: "
+           "trinity-c4/1161\n"
+           "caller is lockdep_hardirqs_on_prepare+0x2f/0x1c0\n"
+           "CPU: 1 PID: 1161 Comm: trinity-c4 Not tainted 5.9.0-rc8 #1\n"
+           "Call Trace:\n"
+           " dump_stack+0x8d/0xb5\n"
+           " check_preemption_disabled+0xc3/0xe0\n"
+           " lockdep_hardirqs_on_prepare+0x2f/0x1c0\n"
+           " trace_hardirqs_on+0x40/0x100\n"
+           " __bad_area_nosemaphore+0x63/0x180\n"
+           " exc_page_fault+0x5d/0x260\n"
+           " asm_exc_page_fault+0x1e/0x30\n"
+           "RIP: 0023:0x805cbe8\n"
+           "RSP: 002b:00000000fffc6d50 EFLAGS: 00010282\n")
+    assert _title(log) == ("BUG: using __this_cpu_read() in preemptible "
+                           "code in __bad_area_nosemaphore")
+
+
+def test_a_kernel_fault_still_passes_over_the_fault_handling():
+    """The same handler under a kernel fault reports it: the trace goes
+    on below the exception entry with the faulting kernel code, which is
+    named (arch/x86/mm/fault.c's no_context -> __bad_area_nosemaphore)."""
+    log = ("BUG: sleeping function called from invalid context at "
+           "arch/x86/mm/fault.c:1351\n"
+           "in_atomic(): 0, irqs_disabled(): 1, non_block: 0, pid: 7515, "
+           "name: trinity-c1\n"
+           "Call Trace:\n"
+           " dump_stack+0x7d/0xa3\n"
+           " ___might_sleep+0x2c4/0x2df\n"
+           " __bad_area_nosemaphore+0x63/0x180\n"
+           " do_user_addr_fault+0x234/0x59e\n"
+           " exc_page_fault+0x70/0x8b\n"
+           " asm_exc_page_fault+0x1b/0x20\n"
+           "RIP: 0010:sem_more_checks+0x1c/0x6c\n"
+           " semctl_down+0x2d/0x686\n"
+           " ksys_semctl+0x1a5/0x1c0\n")
+    assert _title(log) == ("BUG: sleeping function called from invalid "
+                           "context in semctl_down")

@@ -109,6 +109,7 @@ _ORDER = {kind: index for index, kind in enumerate(K.KINDS)}
 _ANY_NEEDLE = lazy("|".join(re.escape(needle) for needle in K.NEEDLES))
 _SKIP = names(K.SKIP)
 _INSTRUMENTATION = names(K.INSTRUMENTATION)
+_FAULT_HANDLING = names(K.FAULT_HANDLING)
 _HELPER_FILE = lazy("|".join("(?:%s)" % p for p in K.HELPER_FILES))
 _KIND_SKIP = {kind: names(kind.skip) for kind in K.KINDS if kind.skip}
 # anchored at the name's start (after underscores and a do_/compat_
@@ -609,6 +610,14 @@ def _meaningful(frames, kind):
     for frame in frames:
         if not frame.unreliable and not _skipped(frame, extra):
             return frame
+    reliable = [f for f in frames if not f.unreliable]
+    if reliable and K.EXCEPTION_ENTRY.search(reliable[-1].func):
+        # nothing of the kernel below the entry: a user-space fault, and
+        # the check fired in the kernel's own handling of it
+        for frame in reliable:
+            if _FAULT_HANDLING.search(frame.func) and not (
+                    extra and extra.search(frame.func)):
+                return frame
     return None
 
 

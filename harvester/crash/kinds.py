@@ -587,6 +587,14 @@ IRQ_ENTRY = lazy(r"apic_timer_interrupt|^asm_sysvec_|^decrementer_common|"
 # is the decrementer, the timer whose tick runs the stall detectors.
 INTERRUPTED = lazy(r"^\s{0,8}--- interrupt: (?P<code>[0-9a-f]{1,4})"
                    r"(?: at (?P<func>\.?[A-Za-z_][\w.]{0,200})\+0x)?")
+# The kernel's handling of a page fault (arch/x86/mm/fault.c, arm64's
+# arch/arm64/mm/fault.c): plumbing when it reports a kernel fault, but the
+# code under report when a debug check fires inside it while it handles
+# a user-space fault (its trace ends at the exception entry).
+FAULT_HANDLING = (r"^_{0,2}bad_area(?:_nosemaphore|_access_error)?$",
+                  r"^do_user_addr_fault$", r"^exc_page_fault$",
+                  r"^(?:do_)?page_fault$", r"^do_mem_abort$",
+                  r"^do_translation_fault$", r"^do_page_fault$")
 # The idle loop: a stalled CPU found here was stalled by an interrupt.
 IDLE = lazy(r"^default_idle|^cpuidle_|^do_idle$|^arch_cpu_idle|^cpu_idle|"
             r"^native_safe_halt$|^acpi_idle|^mwait_idle|^intel_idle|"
