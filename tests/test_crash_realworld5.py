@@ -123,3 +123,57 @@ def test_a_kernel_fault_still_passes_over_the_fault_handling():
            " ksys_semctl+0x1a5/0x1c0\n")
     assert _title(log) == ("BUG: sleeping function called from invalid "
                            "context in semctl_down")
+
+
+# An arm32 WARN as lib/bug.c's __warn() prints it ("WARNING: CPU: %d PID:
+# %d at %s:%d %pS") and dump_backtrace_entry() its frames ("[<%08lx>]
+# (%ps) from [<%08lx>] (%pS)"), as a forum showed it: cut at 80 columns,
+# a blank line after each line, the whole indented.
+_WRAPPED = [
+    "WARNING: CPU: 0 PID: 1 at drivers/mtd/nand/raw/nand_base.c:5756 "
+    "nand_scan_with_ids+0xb88/0x137c",
+    "Total number of ECC bytes exceeded oobsize",
+    "CPU: 0 PID: 1 Comm: swapper/0 Not tainted 5.4.70-F+S #1",
+    "[<801292c0>] (warn_slowpath_fmt) from [<805a2f20>] "
+    "(nand_scan_with_ids+0xb88/0x137c)",
+    "[<805a2f20>] (nand_scan_with_ids) from [<805aceb4>] "
+    "(gpmi_nand_fus_probe+0x290/0x370)",
+    "[<805aceb4>] (gpmi_nand_fus_probe) from [<8052fe54>] "
+    "(platform_drv_probe+0x48/0x94)",
+    "[<8052e7f0>] (__driver_attach) from [<8052c670>] "
+    "(bus_for_each_dev+0x64/0xa4)",
+]
+
+
+def _cut(lines, width=80):
+    out = []
+    for line in lines:
+        while len(line) > width:
+            out += ["    " + line[:width], ""]
+            line = line[width:]
+        out += ["    " + line, ""]
+    return "\n".join(out) + "\n"
+
+
+def test_a_log_hard_wrapped_at_a_fixed_width_is_read_joined():
+    """The header's function and every frame cut mid-token are joined
+    again: the WARN names its own function, the driver's frames show."""
+    result = analysis.analyse(_cut(_WRAPPED), "Oops")
+    assert result.title == "WARNING in nand_scan_with_ids"
+    assert "gpmi_nand_fus_probe" in result.frames
+
+
+def test_lines_of_the_same_width_are_not_joined_without_a_cut_token():
+    """Register lines all of one width (the longest of a short excerpt)
+    end in whole words: nothing is joined, "Call trace:" stays a line."""
+    regs = ["x%d: ffff800015db3a80 x%d: ffff80000a7022a0 x%d: 0000000000000007"
+            % (n, n - 1, n - 2) for n in (29, 26, 23, 20)]
+    log = ("Unable to handle kernel paging request at virtual address "
+           "ffff800015b3a002\n"
+           "Internal error: Oops: 96000007 [#1] PREEMPT SMP\n"
+           "pc : virtqueue_get_buf_ctx_split+0x28/0x180\n"
+           + "\n".join(regs) + "\nCall trace:\n"
+           " virtqueue_get_buf_ctx_split+0x28/0x180\n"
+           " rpmsg_recv_done+0x30/0x40\n")
+    lines = log.splitlines()
+    assert analysis._unwrapped(lines) == lines

@@ -91,6 +91,10 @@ _NOT_AN_ERROR = lazy(r"^\s{0,8}(?:Kernel )?[Cc]ommand line:|https?://|"
 # (nested: "> > "), and some writers mark a pasted log with "| " before
 # each line.
 _QUOTE = lazy(r"^(?:> ?)+|^\| ?")
+# a symbol+offset token, which a hard wrap may cut in two ("(f+0x1c/0x2c)")
+_SYMBOL_TOKEN = lazy(r"\(?[A-Za-z_.][\w.]{0,255}\+0x[0-9a-f]{1,16}"
+                     r"/0x[0-9a-f]{1,16}\)?$")
+WRAP_MIN = 64               # narrower "lines" are no terminal's or site's
 TAIL_LINES = 20             # an unrecognised log's key: its last lines
 QUOTE_LAYERS = 3            # quoting and indentation taken off in turn
 SEPARATOR = "|"             # DuplicateSignature's field separator
@@ -290,7 +294,7 @@ def _unquoted(lines, first=0):
         body = [line for line in lines[first:] if line.strip()]
         if not body:                # quote marks and nothing else
             return lines
-    return _dedented(lines, body, first)[0]
+    return _unwrapped(_dedented(lines, body, first)[0], first)
 
 
 def _dedented(lines, body, first):
@@ -301,6 +305,47 @@ def _dedented(lines, body, first):
         lines = lines[:first] + [line[indent:] for line in lines[first:]]
         body = [line[indent:] for line in body]
     return lines, body
+
+
+def _whole_symbol(token):
+    """``f+0x1c/0x2c`` or ``(f+0x1c/0x2c)``, its parentheses closed."""
+    return bool(_SYMBOL_TOKEN.match(token)) and \
+        token.startswith("(") == token.endswith(")")
+
+
+def _unwrapped(lines, first=0):
+    """A log a site or terminal hard-wrapped at a fixed width (a forum's
+    80 columns, often with a blank line after each line): where a line
+    of the longest width, shared by three or more lines, ends in part of
+    a "func+0x1c/0x2c" token that the next non-blank line completes, the
+    two are joined ("nand_scan_with_i" / "ds+0xb88/0x137c")."""
+    widths = list(map(len, lines))
+    width = max(widths[first:], default=0)
+    if width < WRAP_MIN or widths.count(width) < 3:
+        return lines
+    cuts, number = [], first
+    while number < len(widths):     # list.index: no Python loop per line
+        try:
+            number = widths.index(width, number)
+        except ValueError:
+            break
+        cuts.append(number)
+        number += 1
+    lines = list(lines)
+    for number in reversed(cuts):   # a joined line may be cut again
+        line = lines[number]
+        if not line[-1:].strip():
+            continue
+        following = next((n for n in range(number + 1, len(lines))
+                          if lines[n].strip()), None)
+        if following is None:
+            continue
+        cut = line.rsplit(None, 1)[-1]
+        rest = lines[following].split(None, 1)
+        if rest and not _whole_symbol(cut) and _whole_symbol(cut + rest[0]):
+            lines[number] = line + lines[following].lstrip()
+            del lines[following]
+    return lines
 
 
 def _choose(log, reason):
