@@ -177,3 +177,24 @@ def test_lines_of_the_same_width_are_not_joined_without_a_cut_token():
            " rpmsg_recv_done+0x30/0x40\n")
     lines = log.splitlines()
     assert analysis._unwrapped(lines) == lines
+
+
+def test_a_bad_page_cache_report_names_who_removed_the_page():
+    """mm/filemap.c prints "BUG: Bad page cache in process %s  pfn:%05lx"
+    (unaccount_page_cache_page, filemap_unaccount_folio since 5.16) as a
+    page leaves the page cache; the removal and truncation helpers are
+    its plumbing, the filesystem that truncated is named (here with the
+    folio-era names, where the set's log has the page-era ones)."""
+    log = ("BUG: Bad page cache in process systemd-journal  pfn:11ca9c\n"
+           "page dumped because: still mapped when deleted\n"
+           "CPU: 0 PID: 159 Comm: systemd-journal Tainted: G    B\n"
+           "Call Trace:\n"
+           " <TASK>\n"
+           " dump_stack_lvl+0x64/0x7c\n"
+           " filemap_unaccount_folio+0x3e/0xae\n"
+           " __filemap_remove_folio+0x39/0x1c0\n"
+           " filemap_remove_folio+0x53/0xc0\n"
+           " truncate_inode_folio+0x1f/0x40\n"
+           " shmem_undo_range+0x168/0x840\n"
+           " shmem_truncate_range+0x14/0x40\n")
+    assert _title(log) == "BUG: Bad page cache in shmem_undo_range"

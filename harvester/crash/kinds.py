@@ -290,7 +290,13 @@ KINDS = (
              "^__pagevec",
              "^free_unref", "^__page_cache_release", "^free_one_page",
              "^print_bad_pte", "^zap_", "^unmap_", "^__folio_batch",
-             "^folios_put", "^__put_", "^__mmput", "^mmput", "^exit_mmap")),
+             "^folios_put", "^__put_", "^__mmput", "^mmput", "^exit_mmap",
+             # removal from the page cache, which prints "Bad page cache"
+             # (mm/filemap.c, mm/truncate.c): the caller truncates
+             "^unaccount_page_cache_page$", "^filemap_unaccount_folio$",
+             "^_{0,2}delete_from_page_cache", "^_{0,2}filemap_remove_folio$",
+             "^page_cache_delete", "^truncate_inode_(?:page|folio)$",
+             "^truncate_cleanup_(?:page|folio)$")),
     _k("dentry-in-use", ('Dentry',),
        r"BUG: Dentry .{1,100} still in use",
        "BUG: Dentry still in use in {culprit}", failure="bug",
