@@ -198,3 +198,38 @@ def test_a_bad_page_cache_report_names_who_removed_the_page():
            " shmem_undo_range+0x168/0x840\n"
            " shmem_truncate_range+0x14/0x40\n")
     assert _title(log) == "BUG: Bad page cache in shmem_undo_range"
+
+
+def test_the_init_threads_entry_is_a_dispatcher_not_a_culprit():
+    """kernel_init() is the init thread's entry, as kthread() another
+    thread's: a stall in what it calls directly (mark_rodata_ro, not an
+    initcall) names that function by the dispatcher rule, never the
+    entry itself (RCU's self-detected report, kernel/rcu/tree_stall.h)."""
+    log = ("INFO: rcu_sched self-detected stall on CPU\n"
+           "Task dump for CPU 0:\n"
+           "swapper/0       R  running task    25256     1      0 0x00000008\n"
+           "Call Trace:\n"
+           " <IRQ>  [<ffffffff811c8972>] sched_show_task+0x5b2/0x5f0\n"
+           " [<ffffffff811d07f0>] dump_cpu_task+0x90/0xa0\n"
+           " [<ffffffff8142d4d5>] rcu_dump_cpu_stacks+0x24b/0x353\n"
+           " [<ffffffff812a40b3>] rcu_check_callbacks+0xd53/0x2500\n"
+           " [<ffffffff812b9c6d>] update_process_times+0x4d/0xb0\n"
+           " [<ffffffff820a70a9>] apic_timer_interrupt+0x89/0x90\n"
+           " <EOI>  [<ffffffff810e5425>] mark_rodata_ro+0x1a4/0x1c0\n"
+           " [<ffffffff8209217d>] kernel_init+0x5d/0x250\n"
+           " [<ffffffff820a66ef>] ret_from_fork+0x1f/0x40\n")
+    assert _title(log, "Panic") == "INFO: rcu detected stall in mark_rodata_ro"
+
+
+def test_old_x86_marks_an_interrupts_first_frame_on_its_line():
+    """Before 4.9 arch/x86/kernel/dumpstack_64.c printed " <IRQ> " and
+    " <EOI> " with KERN_CONT, so the first frame of the interrupt's stack
+    and of the context it interrupted share the marker's line."""
+    from harvester.crash.frames import parse_frame
+    for line, func, unreliable in (
+            (" <IRQ>  [<ffffffff812ea8f6>] dump_stack+0x2e/0x3e",
+             "dump_stack", False),
+            (" <EOI>  [<ffffffff8132969a>] ? insert_augmented+0x34/0x8e",
+             "insert_augmented", True)):
+        frame = parse_frame(line)
+        assert (frame.func, frame.unreliable) == (func, unreliable)

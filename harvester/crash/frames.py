@@ -4,7 +4,10 @@ One frame per line; what the line looks like depends on the arch and the
 kernel's age (arch/*/kernel/traps.c, dumpstack.c, lib/dump_stack.c):
 
     x86-64, arm64 (5.x+)    " func+0x1c/0x2c [mod]"      "? " if unreliable
-    old x86-64, i386        " [<ffffffff8123>] func+0x1c/0x2c"
+    old x86-64, i386        " [<ffffffff8123>] func+0x1c/0x2c", the first
+                            frame of an interrupt's or of what it
+                            interrupted after " <IRQ> " or " <EOI> "
+                            (before 4.9, dumpstack_64.c)
     riscv, mips, old arm64  "[<ffffffff8123>] func+0x1c/0x2c" (no indent)
     arm32                   " func from caller+0x1/0x2" (6.x), with
                             CONFIG_BACKTRACE_VERBOSE or before 5.x
@@ -50,6 +53,7 @@ _FILE = r"(?P<%s>[A-Za-z0-9_][A-Za-z0-9_./+-]{0,200}\.[A-Za-z]{1,3}):\d{1,7}"
 _DECODED_MODULE = r"(?: (?P<%s>[A-Za-z0-9_-]{1,64})(?!\S))?"
 _FRAME = lazy(
     r"\s{0,24}"
+    r"(?:<(?:IRQ|EOI|NMI|#DF|#MC|DB|EOE)>\s{1,4})?"      # old x86: " <EOI> "
     r"(?P<paren>\()?"                                   # s390 r14 frame
     r"(?:\[<?(?:0x)?[0-9a-fA-F]{1,16}>?\]\s{0,4}"       # [<pc>], [sp] [pc],
     r"(?:[0-9a-f]{8,16} )?){0,2}"                       # xmon's "[sp] pc"

@@ -834,6 +834,7 @@ DISPATCHERS = (
     r"smpboot_thread_fn", r"^kthread$", r"ret_from_fork", r"start_secondary",
     r"cpu_startup_entry", r"secondary_startup", r"rest_init",
     r"do_one_initcall",         # an initcall, as process_one_work a work item
+    r"^kernel_init$", r"^kernel_init_freeable$",    # the init thread's entry
     r"start_kernel", r"tasklet_action", r"tasklet_hi_action",
     r"vfs_write", r"vfs_read", r"vfs_iter_read", r"vfs_iter_write",
     r"do_iter_read", r"do_iter_write", r"do_iter_readv_writev",
