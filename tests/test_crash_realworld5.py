@@ -233,3 +233,34 @@ def test_old_x86_marks_an_interrupts_first_frame_on_its_line():
              "insert_augmented", True)):
         frame = parse_frame(line)
         assert (frame.func, frame.unreliable) == (func, unreliable)
+
+
+def test_a_stall_trace_cut_inside_the_detectors_tick_names_nothing():
+    """RCU's self-detected report (kernel/rcu/tree_stall.h: "rcu: INFO:
+    %s self-detected stall on CPU", the CPU line, "(t=%lu jiffies ...)",
+    then dump_cpu_task()'s "Task dump for CPU %d:") whose paste ends in
+    the timer interrupt that ran the detector, before the stalled task's
+    frames: the detector's own frames (dump_cpu_task) are not the stall."""
+    log = ("rcu: INFO: rcu_sched self-detected stall on CPU\n"
+           "rcu:     0-....: (14113 ticks this GP) idle=9f7/1/0x4000000000000002"
+           " softirq=21990/21990 fqs=6453\n"
+           " (t=15000 jiffies g=79477 q=24677)\n"
+           "Task dump for CPU 0:\n"
+           "task:snapd           state:R  running task     stack:    0 "
+           "pid:  634 ppid:   157 flags:0x0000000a\n"
+           "Call trace:\n"
+           " dump_backtrace+0x0/0x1c0\n"
+           " show_stack+0x1c/0x24\n"
+           " sched_show_task+0x164/0x190\n"
+           " dump_cpu_task+0x48/0x54\n"
+           " rcu_dump_cpu_stacks+0xec/0x130\n"
+           " rcu_sched_clock_irq+0x914/0xa50\n"
+           " update_process_times+0xa0/0x190\n"
+           " tick_sched_timer+0x5c/0xd0\n"
+           " __hrtimer_run_queues+0x140/0x330\n"
+           " hrtimer_interrupt+0xf4/0x240\n"
+           " hv_stimer0_isr+0x28/0x30\n"
+           " handle_percpu_devid_irq+0x8c/0x1b4\n"
+           " gic_handle_irq+0x58/0x128\n"
+           " call_on_irq_stack+0x20/0x38\n")
+    assert _title(log, "Panic") == "INFO: rcu detected stall"

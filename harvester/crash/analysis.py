@@ -845,8 +845,9 @@ def _stall(block, extra_skip, overflow=False):
     call_timer_fn, tasklet_action, netif_receive_skb).  For a stack
     overflow (``overflow``) the function that recurses is named (the
     outermost frame shown of the cycle that repeats), else the same
-    dispatcher rule.  False when the stalled CPU was idle and no interrupt
-    shows stuck code (nothing to name, not even a fallback)."""
+    dispatcher rule.  False when the stalled CPU was idle, or the trace
+    ends in the detector's tick, and no interrupt shows stuck code
+    (nothing to name, not even a fallback)."""
     irq, task, ignoring, detector = [], None, False, False
     # RCU reports from its timer tick (its own or, by NMI, another CPU's):
     # what that tick interrupted is the stalled code.  A lockup report
@@ -890,8 +891,10 @@ def _stall(block, extra_skip, overflow=False):
     if found is None or K.IDLE.search(found.func):
         idle = found is not None
         found = _dispatched(trace_frames(irq), extra_skip)
-        if found is None and idle:
-            return False        # an idle CPU, and no interrupt stuck on it
+        if found is None and (idle or task is not None):
+            # an idle CPU, or a trace cut below the detector's tick: the
+            # interrupt shows only the reporting path, nothing stuck
+            return False
     return found
 
 
