@@ -12,13 +12,14 @@ def _title(log, reason="Oops"):
 
 
 def test_fifth_real_world_set_meets_its_targets():
-    """51 real crashes (tests/data/realworld5/NOTICE: the kernel test
-    robot's dmesg fixtures, vendor forums, GitHub issues) on six
-    architectures, labelled before the recogniser saw them."""
+    """60 real crashes (tests/data/realworld5/NOTICE: the kernel test
+    robot's dmesg fixtures, vendor forums, GitHub issues) on eight
+    architectures, labelled before the recogniser saw them; the misses
+    left follow conventions the dev set's labels do not (its NOTICE)."""
     figures = bench.evaluate(directory=bench.REALWORLD5)
-    assert figures["scored"] >= 46
+    assert figures["scored"] >= 49
     assert figures["culprit"] >= 0.93
-    assert figures["title_equal"] >= 0.90
+    assert figures["title_equal"] >= 0.91
     assert figures["without_report"] == 0, figures["without"]
 
 
