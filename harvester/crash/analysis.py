@@ -683,12 +683,14 @@ def _by_rule(kind, match, block, trace):
         return None
     if rule == "head":
         func = match.groupdict().get("func")
+        frame = None
         if func:
             where = _HEAD_FILE.search(block[0][:MAX_LINE])
             frame = Frame(func, file=where and where.group("file"))
             if not _skipped(frame, _KIND_SKIP.get(kind)):
                 return frame
-        return _meaningful(trace, kind) or _ip(block)
+        # a helper the header names is named only when no caller is shown
+        return _meaningful(trace, kind) or _ip(block) or frame
     if rule == "ip":
         # a helper that faulted is named only when no caller is shown
         return (_ip(block) or _jumped_from(block) or _meaningful(trace, kind)
@@ -895,6 +897,8 @@ def _stall(block, extra_skip, overflow=False):
             # an idle CPU, or a trace cut below the detector's tick: the
             # interrupt shows only the reporting path, nothing stuck
             return False
+    if found is not None and K.IDLE.search(found.func):
+        return False        # the stalled CPU's own registers: in the idle loop
     return found
 
 
