@@ -13,13 +13,13 @@ def _title(log, reason="Oops"):
 
 
 def test_sixth_real_world_set_meets_its_targets():
-    """36 real crashes (tests/data/realworld6/NOTICE: GitHub issues of
+    """34 real crashes (tests/data/realworld6/NOTICE: GitHub issues of
     board, BSP and vendor-kernel projects and out-of-tree drivers) on
     seven architectures, labelled before the recogniser saw them; the
     misses left follow a convention the dev set's labels do not (see its
     NOTICE)."""
     figures = bench.evaluate(directory=bench.REALWORLD6)
-    assert figures["scored"] >= 32
+    assert figures["scored"] >= 30
     assert figures["culprit"] >= 0.93
     assert figures["title_equal"] >= 0.85
     assert figures["without_report"] == 0, figures["without"]
