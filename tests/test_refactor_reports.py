@@ -18,7 +18,7 @@ import tarfile
 
 import pytest
 
-BASE = "ccc856269da69e97208fa223728351fe50ff94cc"   # perturb: log forms read through (issue 19)
+BASE = "ede20f55cbfb8db3d6ee85b8fe93882a2f91dc4b"   # rw6: a helper-named WARNING without a caller; idle RCU stalls (issue 19)
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 SCRIPT = os.path.join(TOP, "tests", "sample_reports.py")
 
