@@ -2,27 +2,13 @@
 kernels, out-of-tree drivers): the rules its first misses led to, each
 shown on a short log in the form the kernel prints it (the functions are
 the set's, the lines are written here from the printing code named in
-each docstring), and the set's own figures."""
+each docstring); the set's figures are tests/test_real_world_sets.py's."""
 
-from benchmarks import analysis as bench
 from harvester.crash import analysis
 
 
 def _title(log, reason="Oops"):
     return analysis.analyse(log, reason).title
-
-
-def test_sixth_real_world_set_meets_its_targets():
-    """34 real crashes (tests/data/realworld6/NOTICE: GitHub issues of
-    board, BSP and vendor-kernel projects and out-of-tree drivers) on
-    seven architectures, labelled before the recogniser saw them; the
-    misses left follow a convention the dev set's labels do not (see its
-    NOTICE)."""
-    figures = bench.evaluate(directory=bench.REALWORLD6)
-    assert figures["scored"] >= 30
-    assert figures["culprit"] >= 0.93
-    assert figures["title_equal"] >= 0.85
-    assert figures["without_report"] == 0, figures["without"]
 
 
 # __warn() prints "WARNING: CPU: %d PID: %d at %pS %pS" (file:line, then
