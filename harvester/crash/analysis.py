@@ -893,9 +893,10 @@ def _stall(block, extra_skip, overflow=False):
     if found is None or K.IDLE.search(found.func):
         idle = found is not None
         found = _dispatched(trace_frames(irq), extra_skip)
-        if found is None and (idle or task is not None):
-            # an idle CPU, or a trace cut below the detector's tick: the
-            # interrupt shows only the reporting path, nothing stuck
+        if found is None and (idle or task is not None or detector):
+            # an idle CPU, or a trace cut below the detector's tick (also
+            # before the interrupt's entry): the trace shows only the
+            # reporting path, nothing stuck
             return False
     if found is not None and K.IDLE.search(found.func):
         return False        # the stalled CPU's own registers: in the idle loop

@@ -349,6 +349,12 @@ KINDS = (
        "BUG: corrupted list in {culprit}", culprit="trace",
        skip=("^__list_", "^list_", "^__list_del_entry_valid",
              "^__list_add_valid")),
+    # BUG() where the arch has no trap for it (include/asm-generic/bug.h,
+    # LKL, no-MMU ports): "BUG: failure at file:line/func()!", then a
+    # panic; no registers or trace follow, the header names the function
+    _k("kernel-bug", ('BUG: failure at ',),
+       r"BUG: failure at (?P<file>\S{1,200}):\d{1,7}/" + FUNC + r"\(\)!",
+       "kernel BUG in {culprit}", culprit="head"),
     _k("kernel-bug", ('kernel BUG at ', 'BUG: failure at '),
        r"kernel BUG at |BUG: failure at ",
        "kernel BUG in {culprit}", culprit="ip"),
@@ -574,8 +580,11 @@ EXCEPTION_ENTRY = lazy(r"^asm_exc_|^invalid_op$|^page_fault$|"
                        r"^async_page_fault$|^el1h_64_sync$|^el1_sync$|"
                        r"^el1_error|^el1h_64_error$|^handle_exception$|"
                        r"^ret_from_exception$|^program_check_common")
-# The stall detector printing from the timer tick.
-STALL_DETECTOR = lazy(r"^_{0,2}rcu_|update_process_times|tick_sched|"
+# The stall detector printing from the timer tick; the tick's handlers
+# (kernel/time/tick-sched.c, tick-common.c's periodic tick, tick-broadcast.c)
+# that run it.
+STALL_DETECTOR = lazy(r"^_{0,2}rcu_|update_process_times|"
+                      r"^tick_(?:sched|periodic|handle_|nohz_handler)|"
                       r"nmi_cpu_backtrace|cpu_stall|"
                       r"dump_cpu_task|sched_show_task|watchdog_timer_fn")
 # The timer interrupt's entry: stall and lockup detectors run above it.
@@ -876,6 +885,9 @@ HUNG_SKIP = (
     r"folio_|page_|inode_|xa_|init_)?s?wait(?:_\w{1,40})?$", r"^autoremove_wake",
     r"^_{0,2}(?:folio|page|buffer|inode)_wait", r"^_{0,2}wait_on_",
     r"^(?:bit|var)_wait", r"^sleep_on_(?:buffer|page)$",
+    # condition-variable waits of the Solaris Porting Layer (ZFS's spl
+    # module: cv_wait, cv_timedwait_hires, __cv_wait_io, cv_wait_common)
+    r"^_{0,2}cv_(?:timed)?wait",
     # the page cache waiting for writeback (mm/filemap.c, fs/sync.c)
     r"(?:^|_)fdatawait(?:_|$)", r"write_and_wait", r"_wait_writeback",
     r"^_{0,2}(?:wait_for|try_wait_for)_completion", r"^complete(?:_all)?$",
