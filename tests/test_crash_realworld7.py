@@ -2,26 +2,13 @@
 distribution bug reports): the rules its first misses led to, each shown
 on a short log in the form the kernel prints it (the functions are the
 set's, the lines are written here from the printing code named in each
-docstring), and the set's own figures."""
+docstring); the set's figures are tests/test_real_world_sets.py's."""
 
-from benchmarks import analysis as bench
 from harvester.crash import analysis
 
 
 def _title(log, reason="Oops"):
     return analysis.analyse(log, reason).title
-
-
-def test_seventh_real_world_set_meets_its_targets():
-    """20 real crashes (tests/data/realworld7/NOTICE) on x86-64, arm64,
-    arm32, ppc64, riscv64, LoongArch64 and LKL, labelled before the
-    recogniser saw them; the miss left is a memset fault whose caller
-    only the previous oops' trace shows (see its NOTICE)."""
-    figures = bench.evaluate(directory=bench.REALWORLD7)
-    assert figures["scored"] >= 18
-    assert figures["culprit"] >= 0.94
-    assert figures["title_equal"] >= 0.95
-    assert figures["without_report"] == 0, figures["without"]
 
 
 def test_bug_without_an_arch_trap_names_the_function_its_header_prints():
