@@ -2,7 +2,7 @@
 """Check a directory of new labelled logs against the sets the analysis
 is tuned on, before adding it: no new log may be byte- or near-identical
 to a dev-set log (even syzkaller files), a log of the other real-world
-sets (tests/data/realworld, realworld2 to realworld7), a
+sets (tests/data/realworld, realworld2 to realworld8), a
 console, or another new log.
 
 Near-identical is judged on normalised line sets (syslog prefixes,
@@ -52,8 +52,8 @@ def known_logs(skip=None):
         if name.isdigit() and int(name) % 2 == 0:
             logs["syzkaller/" + name] = os.path.join(syzkaller, name)
     for folder in ("realworld", "realworld2", "realworld3", "realworld4",
-                   "realworld5", "realworld6", "realworld7", "roles",
-                   "consoles"):
+                   "realworld5", "realworld6", "realworld7", "realworld8",
+                   "roles", "consoles"):
         directory = os.path.join(DATA, folder)
         if not os.path.isdir(directory) or (
                 skip and os.path.realpath(directory) == skip):
