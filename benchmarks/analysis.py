@@ -4,7 +4,7 @@
 held-out evaluation and are never read here), and, as a second,
 independent set, real crash logs from other public sources labelled by
 hand (tests/data/realworld and, collected later from other sources,
-tests/data/realworld2 to tests/data/realworld7,
+tests/data/realworld2 to tests/data/realworld8,
 sources in their NOTICEs); and the blind set
 (tests/data/blind, issue 19), scored only when named and of which only
 aggregate figures are ever printed, so that it keeps measuring
@@ -35,7 +35,8 @@ precision >= 0.98, recall >= 0.95, at most 1% of logs without a report,
 a 1 MiB log analysed < 100 ms.
 Run: python3 benchmarks/analysis.py [-v]
 [--sets dev,realworld,realworld2,realworld3,
-realworld4,realworld5,realworld6,realworld7]
+realworld4,realworld5,realworld6,realworld7,
+realworld8]
 (the default); the blind set only runs when named: ``--sets blind`` (or
 ``blind-untouched``: without the logs of TUNED_ON, whose source a dev
 file later quoted).
@@ -63,6 +64,7 @@ REALWORLD4 = os.path.join(ROOT, "tests", "data", "realworld4")
 REALWORLD5 = os.path.join(ROOT, "tests", "data", "realworld5")
 REALWORLD6 = os.path.join(ROOT, "tests", "data", "realworld6")
 REALWORLD7 = os.path.join(ROOT, "tests", "data", "realworld7")
+REALWORLD8 = os.path.join(ROOT, "tests", "data", "realworld8")
 BLIND = os.path.join(ROOT, "tests", "data", "blind")
 TARGETS = {"culprit": 0.98, "title_equal": 0.90, "precision": 0.98,
            "recall": 0.95, "without_report": 0.01, "ms_per_mib": 100.0}
@@ -299,6 +301,9 @@ SETS = {
                    REALWORLD6, False),
     "realworld7": ("seventh real-world set (VMs, cloud and distribution "
                    "bug reports; independent, issue 19)", REALWORLD7, False),
+    "realworld8": ("eighth real-world set (GPU, media, network, storage "
+                   "drivers, eBPF, Android; independent, issue 19)",
+                   REALWORLD8, False),
     "blind": ("blind set (issue 19; aggregate figures only)", BLIND, True),
     "blind-untouched": ("blind set without its logs whose source was later "
                         "tuned on (aggregate figures only)", BLIND, True),
@@ -315,7 +320,8 @@ TUNED_ON = {
         "another report of the same GitHub thread (OpenRISC's trace form)",
 }
 DEFAULT_SETS = ("dev", "realworld", "realworld2", "realworld3",
-                "realworld4", "realworld5", "realworld6", "realworld7")
+                "realworld4", "realworld5", "realworld6", "realworld7",
+                "realworld8")
 
 
 def set_list(text):
