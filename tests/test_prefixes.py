@@ -292,6 +292,22 @@ def test_ordinary_text_is_never_taken_for_a_rotten_prefix():
                 assert _prefix_match(line).group("rotten") is None, repr(line)
     assert lines > 50000
 
+@pytest.mark.parametrize("frame", [
+    # mips show_backtrace(): " [<%p>] %pS\n" (older: "[<%08lx>] %pS")
+    "[<80016084>] show_stack+0x48/0x70",
+    # arm32 dump_backtrace_entry(): "[<%08lx>] (%ps) from [<%08lx>] (%pS)\n"
+    "[<80016084>] (unwind_backtrace) from [<80011644>] (show_stack+0x10/0x14)",
+    # x86 before 4.14, printk_address(): " [<%p>] %s%pB\n"
+    "[<81166084>] warn_slowpath_common+0x7d/0xa0",
+])
+def test_a_frame_address_of_decimal_digits_is_no_rotten_caller(frame):
+    """A frame's "[<80016084>]" whose address has only decimal digits
+    fits a rotten vendor caller form ("<" a flipped "4", "8" a flipped
+    ":", "_" or "]" ending a comm): it is the line's text, kept whole."""
+    assert split_prefix("[   76.080000] " + frame) == (None, frame)
+    assert split_prefix("<4>[   76.080000] " + frame) == (None, frame)
+
+
 def test_a_dump_read_at_boot_never_compiles_the_tool_forms():
     """No line of the real kernels' pstore dumps (nor their "Oops#1 Part1"
     headers) may hold a tool's prefix: the boot path never compiles

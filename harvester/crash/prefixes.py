@@ -267,6 +267,9 @@ def split_prefix(line):
     tool = _TOOL.match(line) if _maybe_tool(line) else None
     start = tool.end() if tool else 0
     match = _prefix_match(line, start)
+    if match.group("rotten") is not None and _frame_address(
+            line[match.start("rotten"):match.end()]):
+        return None, line[match.start("rotten"):]
     if (match.lastgroup not in _FIELDS and match.group("rotten") is None
             and ":" in line[start:match.end()]):
         match = _CALLER_FIRST.match(line, start) or match
@@ -288,6 +291,15 @@ def split_prefix(line):
     if not pid:                 # a form naming no task
         return None, text
     return "T%d" % int(match.group(pid)), text
+
+
+def _frame_address(part):
+    """A stack frame's "[<80016084>]" (mips, arm32, old x86), which a
+    rotten caller form may take for its own when the address has only
+    decimal digits ("<" a flipped "4", "8" a flipped ":")."""
+    end = part.find(">]", 2, 19)
+    return part.startswith("[<") and end > 2 and all(
+        char in "0123456789abcdef" for char in part[2:end])
 
 
 def _kmsg_text(text):
