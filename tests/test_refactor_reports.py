@@ -18,7 +18,7 @@ import tarfile
 
 import pytest
 
-BASE = "ede20f55cbfb8db3d6ee85b8fe93882a2f91dc4b"   # rw6: a helper-named WARNING without a caller; idle RCU stalls (issue 19)
+BASE = "a641e22a305e05aa69cd1855c27c6bd33ebdad39"   # rw8: a frame's all-decimal "[<80016084>]" is no rotten caller part (issue 19)
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 SCRIPT = os.path.join(TOP, "tests", "sample_reports.py")
 
