@@ -12,7 +12,9 @@ kernel uses whatever it is configured for.  The streams kernels wrote:
 Every payload pstore compresses starts with the ``<Reason>#n PartM`` line, so
 a codec without a magic number (LZ4, LZO) only counts as a match when its
 output starts with that line.  Output is capped: a zone full of crafted
-bytes cannot inflate to more than ``limit`` bytes.
+bytes cannot inflate to more than ``limit`` bytes (LZ4 and LZO are decoded
+up to their worst case, at most DEFAULT_LIMIT, to tell a dump over the cap,
+LimitExceeded, from a stream that is not theirs).
 """
 
 import zlib
@@ -59,15 +61,38 @@ def _zstd(data, limit):
     return out
 
 
+def _probe_size(data, limit):
+    """How large an LZ4 or LZO output may grow while it is decoded.
+
+    Neither stream ends in a mark, so a stream cut short by ``limit`` looks
+    like no stream at all.  They are decoded up to the codecs' worst case
+    (about 255 times the input), at most DEFAULT_LIMIT, so that an output
+    over a smaller ``limit`` (the run's budget, a configured cap) is told
+    from garbage and kept for later instead of being called corrupt."""
+    return max(limit, min(_LZO_MAX_RATIO * len(data), DEFAULT_LIMIT))
+
+
+def _over(out, limit):
+    """``out`` when within ``limit``; LimitExceeded when a dump's text (its
+    first line says so) is longer; else None: not this codec."""
+    if not _PART_LINE.match(out, 0, 64):
+        return None
+    if len(out) > limit:
+        raise LimitExceeded("inflates beyond the %d-byte cap" % limit)
+    return out
+
+
 def _lz4(data, limit):
     try:
         import lz4.block
     except ImportError:
         raise MissingCodecError("lz4", "lz4") from None
     try:
-        return lz4.block.decompress(data, uncompressed_size=limit)
+        out = lz4.block.decompress(data,
+                                   uncompressed_size=_probe_size(data, limit))
     except lz4.block.LZ4BlockError as exc:
         raise DecompressError("not an LZ4 block: %s" % exc) from None
+    return _over(out, limit)
 
 
 def _lzo(data, limit):
@@ -75,15 +100,13 @@ def _lzo(data, limit):
         import lzallright
     except ImportError:
         raise MissingCodecError("lzo", "lzo") from None
-    if len(data) * _LZO_MAX_RATIO > 16 * limit:
+    if len(data) * _LZO_MAX_RATIO > 16 * _probe_size(data, limit):
         raise DecompressError("payload too large to try LZO safely")
     try:
         out = lzallright.LZOCompressor.decompress(data)
     except (lzallright.LZOError, lzallright.InputNotConsumed) as exc:
         raise DecompressError("not an LZO1X stream: %s" % exc) from None
-    if len(out) > limit:
-        raise LimitExceeded("inflates beyond the %d-byte cap" % limit)
-    return out
+    return _over(out, limit)
 
 
 def decompress(data, limit=DEFAULT_LIMIT):
@@ -111,9 +134,11 @@ def decompress(data, limit=DEFAULT_LIMIT):
         except MissingCodecError as exc:
             missing = missing or exc
             continue
+        except LimitExceeded:
+            raise
         except DecompressError:
             continue
-        if _PART_LINE.match(out, 0, 64):
+        if out is not None:
             return codec, out
     if missing is not None and not hasattr(first_error, "partial"):
         # Not deflate, and no installed codec took it: say both.

@@ -1,3 +1,4 @@
+import os
 import sys
 import zlib
 
@@ -91,42 +92,53 @@ def test_a_missing_codec_names_itself_and_its_extra(monkeypatch, codec, module):
 
 
 def _streams(text):
+    import lz4.block
     import lzallright
     import zstandard
     return {"deflate": deflate_raw(text), "zlib": zlib_v312(text),
             "zstd": zstandard.ZstdCompressor().compress(text),
+            "lz4": lz4.block.compress(text, store_size=False),
             "lzo": lzallright.LZOCompressor().compress(text)}
 
 
-@pytest.mark.parametrize("codec", ["deflate", "zlib", "zstd", "lzo"])
+@pytest.mark.parametrize("codec", ["deflate", "zlib", "zstd", "lz4", "lzo"])
 def test_the_cap_is_exact_for_every_capped_codec(codec):
     """A payload that inflates to exactly ``limit`` bytes is decoded whole;
-    one byte more is LimitExceeded (the record is kept, not called corrupt)
-    for the codecs with a magic number or a stream end; over the cap an
-    LZO stream, which has neither, is no LZO stream at all."""
+    one byte more is LimitExceeded (the record is kept for a run whose
+    budget or cap holds it, not called corrupt), also for LZ4 and LZO,
+    whose streams have no end mark: they are decoded far enough to tell."""
     text = b"Oops#1 Part1\n" + b"<4>[ 1.0] the same line\n" * 2000
     data = _streams(text)[codec]
     assert compression.decompress(data, limit=len(text)) == (codec, text)
-    if codec == "lzo":
-        with pytest.raises(DecompressError) as err:
-            compression.decompress(data, limit=len(text) - 1)
-        assert not isinstance(err.value, LimitExceeded)
-        return
-    with pytest.raises(LimitExceeded) as err:
-        compression.decompress(data, limit=len(text) - 1)
-    assert str(err.value) == "inflates beyond the %d-byte cap" % (len(text) - 1)
+    for limit in (len(text) - 1, 1):
+        with pytest.raises(LimitExceeded) as err:
+            compression.decompress(data, limit=limit)
+        assert str(err.value) == "inflates beyond the %d-byte cap" % limit
 
 
-def test_lzo_is_tried_only_when_its_worst_case_fits_sixteen_caps():
-    """LZO output is not bounded by the codec (up to ~256x the input), so a
-    stream is tried only when 256 x its size is at most 16 x the cap."""
+@pytest.mark.parametrize("codec", ["lz4", "lzo"])
+def test_garbage_over_the_cap_is_still_no_stream(codec):
+    """Output that is no dump's text (no "<Reason>#n PartM" line first) is
+    not that codec's, however large: corrupt, never kept as over the cap."""
+    data = _streams(b"not a dump, " * 4000)[codec]
+    with pytest.raises(DecompressError) as err:
+        compression.decompress(data, limit=100)
+    assert not isinstance(err.value, LimitExceeded)
+
+
+def test_lzo_is_tried_only_when_its_worst_case_fits_sixteen_probes():
+    """LZO output is not bounded by the codec (up to ~256x the input) and
+    the library has no output cap, so a stream is tried only when 256 x its
+    size is at most 16 x DEFAULT_LIMIT (64 MiB): 256 KiB of input."""
     import lzallright
-    data = lzallright.LZOCompressor().compress(TEXT)
-    cap = len(data) * 256 // 16
-    assert len(data) * 256 == 16 * cap and len(TEXT) <= cap - 1
-    assert compression.decompress(data, limit=cap) == ("lzo", TEXT)
-    with pytest.raises(DecompressError):
-        compression.decompress(data, limit=cap - 1)
+    text = b"Oops#1 Part1\n" + os.urandom(300 << 10)
+    data = lzallright.LZOCompressor().compress(text)
+    assert len(data) * 256 > 16 * compression.DEFAULT_LIMIT
+    with pytest.raises(DecompressError) as err:
+        compression.decompress(data)
+    assert not isinstance(err.value, LimitExceeded)
+    small = lzallright.LZOCompressor().compress(TEXT)
+    assert compression.decompress(small, limit=len(TEXT)) == ("lzo", TEXT)
 
 
 def test_a_corrupt_zstd_frame_says_so():
