@@ -12,8 +12,8 @@ apport's rules).  And the state names no two reports of the same event.
     check(before, out_dir, state_dir) # after it (killed or not)
 
 The oracle is independent of the code it checks: the sources are read
-here as plain bytes (a pstore file's bytes, inflated with zlib when the
-kernel left it compressed; an efivarfs file's bytes after its 4-byte
+here as plain bytes (a pstore file's bytes, inflated with zlib or the
+lz4 library when the kernel left it compressed; an efivarfs file's bytes after its 4-byte
 attribute word), reports are parsed with tests/apport_format.py, and a
 state entry is matched to a record by the SHA-256 its key ends with
 (the state's documented key, "backend:type:id:time:sha256[:32]"),
@@ -53,7 +53,9 @@ def digest(payload):
 
 def inflate(data):
     """A compressed pstore record as the kernel stores it: raw deflate
-    (v4.19 on) or zlib-wrapped (earlier); None if it is neither."""
+    (v4.19 on) or zlib-wrapped (earlier), else a raw LZ4 block (v4.8 to
+    v6.5, by the lz4 library) whose text starts with the part line; None
+    if it is none of them."""
     for wbits in (-15, 15):
         inflater = zlib.decompressobj(wbits)
         try:
@@ -62,7 +64,12 @@ def inflate(data):
             continue
         if inflater.eof:
             return out
-    return None
+    try:
+        import lz4.block
+        out = lz4.block.decompress(data, uncompressed_size=INFLATE_CAP)
+    except Exception:           # not installed, or not an LZ4 block
+        return None
+    return out if PART_HEADER.match(out) else None
 
 
 class Item:

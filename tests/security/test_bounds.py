@@ -294,18 +294,31 @@ def test_max_run_bytes_holds_back_an_efi_dump_it_cuts(tmp_path):
     assert len(our_reports(env.out)) == 1 and env.source_files() == []
 
 
-def test_a_part_over_the_decompressed_cap_holds_its_dump_back(tmp_path):
+def _lz4(data):
+    import lz4.block
+    return lz4.block.compress(data, store_size=False)
+
+
+@pytest.mark.parametrize("compress", [deflate, _lz4], ids=["deflate", "lz4"])
+def test_a_part_over_the_decompressed_cap_holds_its_dump_back(tmp_path,
+                                                              compress):
     """Part 1 of an efi dump inflates past max_decompressed_bytes: the
     dump is not reported in halves, both parts stay (found in review of
-    13c: a misplaced block dropped this for a run that deferred nothing)."""
+    13c: a misplaced block dropped this for a run that deferred nothing).
+    An LZ4 part (kernels up to 6.5) too: its stream has no end mark, and
+    cut at the cap it was once taken for no stream and reported still
+    compressed."""
     files = {"dump-type0-1-1-1700000000-C-%s" % GUID:
-             deflate(b"Panic#1 Part1\n" + b"<0>[ 1.0] x\n" * 100000),
+             compress(b"Panic#1 Part1\n" + b"<0>[ 1.0] x\n" * 100000),
              "dump-type0-2-1-1700000000-D-%s" % GUID:
              b"Panic#1 Part2\n" + OOPS}
     env = efivars_env(tmp_path, files)
     env.write_config("max_decompressed_bytes: 100000\n")
     assert env.collect() == 1
     assert our_reports(env.out) == [] and len(env.source_files()) == 2
+    env.write_config("")            # the default cap holds it: one report
+    assert env.collect() == 0
+    assert len(our_reports(env.out)) == 1 and env.source_files() == []
 
 
 def test_many_records_at_the_decompressed_cap(tmp_path):
