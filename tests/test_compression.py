@@ -191,3 +191,22 @@ def test_a_deflate_bomb_is_never_inflated_past_the_cap():
     finally:
         tracemalloc.stop()
     assert peak < 8 << 20, peak
+
+
+def test_an_lz4_bomb_is_decoded_no_further_than_the_probe():
+    """40 MiB of one byte in 160 KiB of LZ4, ten times DEFAULT_LIMIT: it is
+    decoded into at most DEFAULT_LIMIT (tracemalloc's peak), and beyond it
+    no real record goes, so it is no stream (not kept for a later run)."""
+    import tracemalloc
+    import lz4.block
+    bomb = lz4.block.compress(b"Oops#1 Part1\n" + bytes(10 * compression.DEFAULT_LIMIT),
+                              store_size=False)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DecompressError) as err:
+            compression.decompress(bomb, limit=1 << 20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert not isinstance(err.value, LimitExceeded)
+    assert peak < 2 * compression.DEFAULT_LIMIT, peak
